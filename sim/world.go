@@ -1,0 +1,599 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Epoch is the instant virtual time zero stands for, unless Config.Epoch
+// says otherwise. Any fixed instant would do; this one is easy to read.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Errors returned by World methods.
+var (
+	ErrUnknownNode = errors.New("sim: no such node")
+	ErrNodeDown    = errors.New("sim: node is crashed")
+)
+
+// Config sets up a World. The zero value works: seed 0, messages delivered
+// after exactly 1ms, no trace.
+type Config struct {
+	// Seed drives every random choice of the run.
+	Seed uint64
+	// Network decides each message's fate; nil means FixedLatency(1ms).
+	Network LinkModel
+	// Tracer receives every trace record; nil discards them.
+	Tracer Tracer
+	// LoseUnsyncedWrites makes a crash lose the Disk writes a node had not
+	// yet made durable with Disk.Sync.
+	LoseUnsyncedWrites bool
+	// Epoch is the wall-clock instant of virtual time zero (default Epoch).
+	Epoch time.Time
+}
+
+// Stats counts what happened in a run.
+type Stats struct {
+	Events     uint64 // events processed: deliveries, timers, starts, actions
+	Sent       uint64 // messages handed to the network
+	Delivered  uint64 // messages received by a node (duplicates included)
+	Dropped    uint64 // messages lost: by the network or at a crashed node
+	Duplicated uint64 // extra copies the network made
+	Timers     uint64 // timers that fired
+	Crashes    uint64
+	Restarts   uint64
+}
+
+// World is a simulated cluster: nodes, a network, a virtual clock and the
+// queue of everything that will happen. A World is not safe for concurrent
+// use; it runs every handler on the caller's goroutine.
+type World struct {
+	cfg     Config
+	network LinkModel
+	clocks  ClockModel
+	tracer  Tracer
+	now     time.Duration
+
+	q     queue
+	slots []event
+	free  []int32
+	seq   uint64
+
+	nodes   []*nodeState
+	byID    map[NodeID]int32
+	members []NodeID // sorted ids of AddNode'd nodes
+
+	netRand     *rand.Rand
+	nextMsgID   uint64
+	nextTimerID TimerID
+	// pending maps each timer that has neither fired nor been cancelled
+	// to its queue slot, so CancelTimer can void it in place.
+	pending map[TimerID]int32
+
+	traceSeq  uint64
+	rec       Record
+	afterStep []func()
+	stats     Stats
+}
+
+type eventKind uint8
+
+const (
+	evDeliver eventKind = iota + 1
+	evTimer
+	evStart
+	evAction
+	evVoid // a cancelled timer, skipped when it comes up
+)
+
+type event struct {
+	kind eventKind
+	node int32  // destination (delivery, timer, start)
+	from int32  // sender of a delivery
+	inc  uint32 // incarnation the timer or start belongs to
+	id   uint64 // message or timer id
+	msg  Message
+	fn   func()
+}
+
+type nodeState struct {
+	id      NodeID
+	member  bool
+	factory func() Node
+	node    Node // nil while crashed
+	up      bool
+	// incarnation counts boots; timers and starts from an earlier
+	// incarnation are void.
+	incarnation uint32
+	disk        *MemDisk
+	env         *env
+	peers       []NodeID // computed at start
+}
+
+// NewWorld returns an empty world at virtual time zero.
+func NewWorld(cfg Config) *World {
+	if cfg.Epoch.IsZero() {
+		cfg.Epoch = Epoch
+	}
+	w := &World{
+		cfg:     cfg,
+		network: cfg.Network,
+		tracer:  cfg.Tracer,
+		byID:    map[NodeID]int32{},
+		pending: map[TimerID]int32{},
+		netRand: rand.New(rand.NewPCG(cfg.Seed, streamKey("network", 0))),
+	}
+	if w.network == nil {
+		w.network = FixedLatency(time.Millisecond)
+	}
+	if c, ok := w.network.(ClockModel); ok {
+		w.clocks = c
+	}
+	if a, ok := w.network.(Attacher); ok {
+		a.Attach(w)
+	}
+	return w
+}
+
+// streamKey derives the second PCG seed word for a named stream, so every
+// stream of a world is independent of the others and of how many exist.
+func streamKey(name string, n uint32) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64() ^ (uint64(n) * 0x9E3779B97F4A7C15)
+}
+
+// Seed is the world's seed.
+func (w *World) Seed() uint64 { return w.cfg.Seed }
+
+// Now is the virtual time since the world began.
+func (w *World) Now() time.Duration { return w.now }
+
+// Network is the world's link model.
+func (w *World) Network() LinkModel { return w.network }
+
+// Stats reports what has happened so far.
+func (w *World) Stats() Stats { return w.stats }
+
+// AddNode adds a cluster member, built by factory now. It boots at the
+// current virtual time: its Start runs as an event at this time, after the
+// Starts of nodes added before it, so every member is known by then.
+// Every member sees every other member in Env.Peers.
+func (w *World) AddNode(id NodeID, factory func() Node) {
+	w.add(id, factory, true)
+}
+
+// AddClient adds a node that is not a cluster member: members do not list
+// it among their peers, and its own Peers are all the members. Use it for
+// clients and load generators.
+func (w *World) AddClient(id NodeID, factory func() Node) {
+	w.add(id, factory, false)
+}
+
+func (w *World) add(id NodeID, factory func() Node, member bool) {
+	if _, dup := w.byID[id]; dup {
+		panic(fmt.Sprintf("sim: node %q added twice", id))
+	}
+	if id == "" {
+		panic("sim: a node needs a non-empty id")
+	}
+	idx := int32(len(w.nodes))
+	ns := &nodeState{id: id, member: member, factory: factory, disk: NewMemDisk()}
+	w.nodes = append(w.nodes, ns)
+	w.byID[id] = idx
+	if member {
+		w.members = append(w.members, id)
+		sort.Slice(w.members, func(i, j int) bool { return w.members[i] < w.members[j] })
+	}
+	ns.node = factory()
+	w.schedule(w.now, event{kind: evStart, node: idx, inc: ns.incarnation})
+}
+
+// Members lists the cluster members, sorted.
+func (w *World) Members() []NodeID { return slices.Clone(w.members) }
+
+// Nodes lists every node, members and clients, in the order they were added.
+func (w *World) Nodes() []NodeID {
+	ids := make([]NodeID, len(w.nodes))
+	for i, n := range w.nodes {
+		ids[i] = n.id
+	}
+	return ids
+}
+
+// Node returns the current value of node id, or nil if it is crashed or
+// unknown. Use it to inspect a node between steps, never to change it.
+func (w *World) Node(id NodeID) Node {
+	if i, ok := w.byID[id]; ok {
+		return w.nodes[i].node
+	}
+	return nil
+}
+
+// Up reports whether node id exists and is running: it has started and has
+// not crashed since.
+func (w *World) Up(id NodeID) bool {
+	i, ok := w.byID[id]
+	return ok && w.nodes[i].up
+}
+
+// Disk returns node id's disk, crashed or not, or nil if there is no such node.
+func (w *World) Disk(id NodeID) *MemDisk {
+	if i, ok := w.byID[id]; ok {
+		return w.nodes[i].disk
+	}
+	return nil
+}
+
+// Exec runs f as if it were a handler of node id, now: f may send, set
+// timers and log through env. Test harnesses use it to hand a node a
+// command (say, a client request to a Raft leader).
+func (w *World) Exec(id NodeID, f func(n Node, env Env)) error {
+	i, ok := w.byID[id]
+	if !ok {
+		return fmt.Errorf("exec on %q: %w", id, ErrUnknownNode)
+	}
+	ns := w.nodes[i]
+	if !ns.up || ns.env == nil {
+		return fmt.Errorf("exec on %q: %w", id, ErrNodeDown)
+	}
+	f(ns.node, ns.env)
+	return nil
+}
+
+// At schedules f to run at virtual time t (or now, if t has passed). Use it
+// to script faults: w.At(2*time.Second, func() { w.Crash("n1") }).
+func (w *World) At(t time.Duration, f func()) {
+	w.schedule(max(t, w.now), event{kind: evAction, node: -1, fn: f})
+}
+
+// After schedules f to run d from now.
+func (w *World) After(d time.Duration, f func()) { w.At(w.now+d, f) }
+
+// AfterStep registers f to run after every event, for example an invariant
+// check. Functions run in the order they were registered.
+func (w *World) AfterStep(f func()) { w.afterStep = append(w.afterStep, f) }
+
+// Crash stops node id: its value, its timers and the messages it has not
+// yet received are lost; its Disk keeps what was durable. Crashing a crashed
+// node does nothing.
+func (w *World) Crash(id NodeID) {
+	i := w.mustIndex(id, "crash")
+	ns := w.nodes[i]
+	if ns.node == nil {
+		return
+	}
+	ns.up = false
+	ns.node = nil
+	ns.env = nil
+	ns.incarnation++
+	lost := ns.disk.crash(w.cfg.LoseUnsyncedWrites)
+	w.stats.Crashes++
+	if w.tracer != nil {
+		text := ""
+		if lost > 0 {
+			text = fmt.Sprintf("%d unsynced disk writes lost", lost)
+		}
+		w.emit(KindCrash, id, "", "", 0, nil, text)
+	}
+}
+
+// Restart boots a crashed node again: a fresh value from its factory, the
+// same Disk, and Start as an event at the current time. Restarting a running node does
+// nothing.
+func (w *World) Restart(id NodeID) {
+	i := w.mustIndex(id, "restart")
+	ns := w.nodes[i]
+	if ns.node != nil {
+		return
+	}
+	ns.node = ns.factory()
+	w.stats.Restarts++
+	if w.tracer != nil {
+		w.emit(KindRestart, id, "", "", 0, nil, "")
+	}
+	w.schedule(w.now, event{kind: evStart, node: i, inc: ns.incarnation})
+}
+
+func (w *World) mustIndex(id NodeID, op string) int32 {
+	i, ok := w.byID[id]
+	if !ok {
+		panic(fmt.Sprintf("sim: %s of unknown node %q", op, id))
+	}
+	return i
+}
+
+// Fault records a fault change (a partition, a heal, a loss rate) in the
+// trace. Link models call it when their faults change, so the trace shows
+// why messages start or stop arriving.
+func (w *World) Fault(format string, args ...any) {
+	if w.tracer != nil {
+		w.emit(KindFault, "", "", "", 0, nil, fmt.Sprintf(format, args...))
+	}
+}
+
+// Logf writes a world-level line into the trace: a scenario's narration.
+func (w *World) Logf(format string, args ...any) {
+	if w.tracer != nil {
+		w.emit(KindLog, "", "", "", 0, nil, fmt.Sprintf(format, args...))
+	}
+}
+
+// Step runs the next event. It returns false when nothing is left to do.
+func (w *World) Step() bool {
+	for w.q.len() > 0 {
+		e := w.q.pop()
+		ev := w.slots[e.slot]
+		w.slots[e.slot] = event{}
+		w.free = append(w.free, e.slot)
+		w.now = e.at
+		if w.dispatch(&ev) {
+			w.stats.Events++
+			for _, f := range w.afterStep {
+				f()
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// NextAt reports when the next event is due, and false if there is none.
+func (w *World) NextAt() (time.Duration, bool) {
+	if w.q.len() == 0 {
+		return 0, false
+	}
+	return w.q.peek().at, true
+}
+
+// RunFor runs every event due in the next d of virtual time, then advances
+// the clock to the end of that span.
+func (w *World) RunFor(d time.Duration) {
+	end := w.now + d
+	for w.q.len() > 0 && w.q.peek().at <= end {
+		w.Step()
+	}
+	w.now = max(w.now, end)
+}
+
+// RunUntil runs events until cond holds, checking it before the first event
+// and after each one, for at most limit of virtual time. It reports whether
+// cond came true; if not, the clock stands at the end of the limit.
+func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
+	end := w.now + limit
+	for !cond() {
+		if w.q.len() == 0 || w.q.peek().at > end {
+			w.now = max(w.now, end)
+			return false
+		}
+		w.Step()
+	}
+	return true
+}
+
+func (w *World) schedule(at time.Duration, ev event) int32 {
+	var slot int32
+	if n := len(w.free); n > 0 {
+		slot = w.free[n-1]
+		w.free = w.free[:n-1]
+		w.slots[slot] = ev
+	} else {
+		slot = int32(len(w.slots))
+		w.slots = append(w.slots, ev)
+	}
+	w.seq++
+	w.q.push(qentry{at: at, seq: w.seq, slot: slot})
+	return slot
+}
+
+// dispatch runs one event and reports whether it was visible (a voided
+// timer is not).
+func (w *World) dispatch(ev *event) bool {
+	switch ev.kind {
+	case evAction:
+		ev.fn()
+		return true
+	case evVoid:
+		return false
+	case evStart:
+		ns := w.nodes[ev.node]
+		if ns.incarnation != ev.inc {
+			return false
+		}
+		w.boot(ev.node, ns)
+		return true
+	case evTimer:
+		ns := w.nodes[ev.node]
+		delete(w.pending, TimerID(ev.id))
+		if !ns.up || ns.incarnation != ev.inc {
+			return false
+		}
+		w.stats.Timers++
+		if w.tracer != nil {
+			w.emit(KindTimer, ns.id, "", "", ev.id, ev.msg, "")
+		}
+		ns.node.Receive(ns.env, ns.id, ev.msg)
+		return true
+	case evDeliver:
+		ns := w.nodes[ev.node]
+		from := w.nodes[ev.from].id
+		if !ns.up {
+			w.stats.Dropped++
+			if w.tracer != nil {
+				w.emit(KindDrop, ns.id, from, ns.id, ev.id, ev.msg, "crashed")
+			}
+			return true
+		}
+		w.stats.Delivered++
+		if w.tracer != nil {
+			w.emit(KindDeliver, ns.id, from, ns.id, ev.id, ev.msg, "")
+		}
+		ns.node.Receive(ns.env, from, ev.msg)
+		return true
+	}
+	panic(fmt.Sprintf("sim: unknown event kind %d", ev.kind))
+}
+
+func (w *World) boot(idx int32, ns *nodeState) {
+	if ns.member {
+		ns.peers = make([]NodeID, 0, len(w.members))
+		for _, m := range w.members {
+			if m != ns.id {
+				ns.peers = append(ns.peers, m)
+			}
+		}
+	} else {
+		ns.peers = slices.Clone(w.members)
+	}
+	ns.up = true
+	ns.env = &env{
+		w:    w,
+		ns:   ns,
+		idx:  idx,
+		inc:  ns.incarnation,
+		rand: rand.New(rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation))),
+	}
+	if w.tracer != nil {
+		w.emit(KindStart, ns.id, "", "", 0, nil, "")
+	}
+	ns.node.Start(ns.env)
+}
+
+func (w *World) emit(kind Kind, node, from, to NodeID, id uint64, msg Message, text string) {
+	w.traceSeq++
+	w.rec = Record{Seq: w.traceSeq, At: w.now, Kind: kind, Node: node, From: from, To: to, ID: id, Msg: msg, Text: text}
+	w.tracer.Trace(&w.rec)
+}
+
+// send routes one message from node idx through the link model.
+func (w *World) send(fromIdx int32, to NodeID, msg Message) {
+	from := w.nodes[fromIdx].id
+	w.nextMsgID++
+	id := w.nextMsgID
+	w.stats.Sent++
+	toIdx, ok := w.byID[to]
+	if w.tracer != nil {
+		w.emit(KindSend, from, from, to, id, msg, "")
+	}
+	if !ok {
+		w.stats.Dropped++
+		if w.tracer != nil {
+			w.emit(KindDrop, from, from, to, id, msg, "no such node")
+		}
+		return
+	}
+	fate := w.network.Route(w.now, from, to, msg, w.netRand)
+	if fate.Drop {
+		w.stats.Dropped++
+		if w.tracer != nil {
+			w.emit(KindDrop, from, from, to, id, msg, fate.Reason)
+		}
+		return
+	}
+	w.schedule(w.now+max(fate.Delay, 0), event{kind: evDeliver, node: toIdx, from: fromIdx, id: id, msg: msg})
+	if fate.Duplicate {
+		w.stats.Duplicated++
+		if w.tracer != nil {
+			w.emit(KindDuplicate, from, from, to, id, msg, "")
+		}
+		w.schedule(w.now+max(fate.DupDelay, 0), event{kind: evDeliver, node: toIdx, from: fromIdx, id: id, msg: msg})
+	}
+}
+
+// env is a node's view of the world for one incarnation.
+type env struct {
+	w    *World
+	ns   *nodeState
+	idx  int32
+	inc  uint32
+	rand *rand.Rand
+}
+
+func (e *env) ID() NodeID       { return e.ns.id }
+func (e *env) Peers() []NodeID  { return e.ns.peers }
+func (e *env) Rand() *rand.Rand { return e.rand }
+func (e *env) Disk() Disk       { return e.ns.disk }
+
+func (e *env) Now() time.Time {
+	t := e.w.now
+	if e.w.clocks != nil {
+		t = e.w.clocks.LocalTime(e.ns.id, t)
+	}
+	return e.w.cfg.Epoch.Add(t)
+}
+
+func (e *env) Send(to NodeID, msg Message) { e.w.send(e.idx, to, msg) }
+
+func (e *env) SetTimer(d time.Duration, msg Message) TimerID {
+	w := e.w
+	real := max(d, 0)
+	if w.clocks != nil {
+		real = max(w.clocks.TimerDelay(e.ns.id, real), 0)
+	}
+	w.nextTimerID++
+	id := w.nextTimerID
+	if w.tracer != nil {
+		w.emit(KindTimerSet, e.ns.id, "", "", uint64(id), msg, "fires at "+FormatTime(w.now+real))
+	}
+	w.pending[id] = w.schedule(w.now+real, event{kind: evTimer, node: e.idx, inc: e.inc, id: uint64(id), msg: msg})
+	return id
+}
+
+func (e *env) CancelTimer(id TimerID) {
+	slot, ok := e.w.pending[id]
+	if !ok {
+		return
+	}
+	delete(e.w.pending, id)
+	e.w.slots[slot].kind = evVoid
+	if e.w.tracer != nil {
+		e.w.emit(KindTimerCancel, e.ns.id, "", "", uint64(id), nil, "")
+	}
+}
+
+func (e *env) Logf(format string, args ...any) {
+	if e.w.tracer != nil {
+		e.w.emit(KindLog, e.ns.id, "", "", 0, nil, fmt.Sprintf(format, args...))
+	}
+}
+
+// Pending describes something the world will do: a message in flight or a
+// timer set.
+type Pending struct {
+	At   time.Duration // when it is due
+	Kind Kind          // KindDeliver or KindTimer
+	From NodeID        // sender (for a timer, its owner)
+	To   NodeID        // receiver (for a timer, its owner)
+	ID   uint64        // message or timer id
+	Msg  Message
+}
+
+// Pending lists the messages in flight and the live timers, earliest first.
+// Tools such as the TUI use it; it costs a scan of the queue.
+func (w *World) Pending() []Pending {
+	entries := slices.Clone(w.q.h)
+	slices.SortFunc(entries, func(a, b qentry) int {
+		if less(&a, &b) {
+			return -1
+		}
+		return 1
+	})
+	var out []Pending
+	for _, e := range entries {
+		ev := &w.slots[e.slot]
+		switch ev.kind {
+		case evDeliver:
+			out = append(out, Pending{At: e.at, Kind: KindDeliver, From: w.nodes[ev.from].id, To: w.nodes[ev.node].id, ID: ev.id, Msg: ev.msg})
+		case evTimer:
+			ns := w.nodes[ev.node]
+			if ns.up && ns.incarnation == ev.inc {
+				out = append(out, Pending{At: e.at, Kind: KindTimer, From: ns.id, To: ns.id, ID: ev.id, Msg: ev.msg})
+			}
+		}
+	}
+	return out
+}
