@@ -1,3 +1,4 @@
+// Package rsm defines the interfaces between consensus protocols and the replicated state machine.
 package rsm
 
 import "github.com/dsimlab/dsim/sim"
