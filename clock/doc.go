@@ -69,7 +69,8 @@
 // sharing one l. It keeps the clock condition, a -> b implies
 // HLC(a) < HLC(b), and never goes backwards even when the physical clock
 // does, yet l stays within the clock skew of physical time: it is always
-// some process's physical reading, never one invented ahead of every clock.
+// some process's physical reading, never one invented ahead of every clock
+// (short of 2^32 events on one reading; see HLC.Now).
 // So a timestamp also says roughly when, and a database can use it for
 // snapshot reads "as of 10:00". It fits in 64 bits of nanoseconds plus a
 // 32-bit counter (Timestamp). Like a Lamport clock it cannot detect

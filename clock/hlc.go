@@ -78,6 +78,8 @@ type HLC struct {
 
 // Now stamps a local event or a send at physical time pt. It is the paper's
 // send rule: l = max(l, pt); c counts up if l did not change, else resets.
+// Should c ever be full (2^32 events on one physical reading), l moves 1ns
+// ahead instead, so the clock still never repeats a timestamp.
 //
 // Now panics if pt cannot be written as int64 nanoseconds since the Unix
 // epoch (before 1678 or after 2262, or the zero time.Time): a physical clock
