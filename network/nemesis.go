@@ -1,0 +1,250 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/dsimlab/dsim/sim"
+)
+
+// ErrWrongModel is returned by Play when the model is not the world's
+// network.
+var ErrWrongModel = errors.New("network: the model is not the world's network")
+
+// Play arranges for every event of s to happen in w at its time (an event
+// whose time has passed happens now). Faults go to m, which must be w's
+// network; crash and restart go to the world. Play checks the whole
+// schedule first, so a bad one returns an error and changes nothing: an
+// invalid event, or a node the world does not have.
+func Play(w *sim.World, m *Model, s Schedule) error {
+	if w.Network() != sim.LinkModel(m) {
+		return ErrWrongModel
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	known := map[sim.NodeID]bool{}
+	for _, id := range w.Nodes() {
+		known[id] = true
+	}
+	for i, e := range s {
+		for _, id := range e.Action.nodes() {
+			if !known[id] {
+				return fmt.Errorf("network: schedule event %d (%v %v): %w: %q", i+1, e.At, e.Action, sim.ErrUnknownNode, id)
+			}
+		}
+	}
+	for _, e := range s {
+		w.At(e.At, func() {
+			if err := e.Action.apply(w, m); err != nil {
+				panic(fmt.Sprintf("network: checked action %q failed: %v", e.Action, err))
+			}
+		})
+	}
+	return nil
+}
+
+// FaultKind is a kind of fault RandomSchedule may draw.
+type FaultKind uint16
+
+const (
+	FaultPartition FaultKind = 1 << iota // split the nodes in two
+	FaultCut                             // one-way cut between two nodes
+	FaultIsolate                         // one node cut off
+	FaultCrash                           // crash a node, and restart it later
+	FaultLoss                            // a burst of message loss
+	FaultDuplicate                       // duplicated messages
+	FaultDelay                           // a latency change
+	FaultSlow                            // a slow node
+	FaultSkew                            // a clock set wrong
+	FaultDrift                           // a clock running fast or slow
+
+	// AllFaults is every kind.
+	AllFaults = FaultPartition | FaultCut | FaultIsolate | FaultCrash | FaultLoss |
+		FaultDuplicate | FaultDelay | FaultSlow | FaultSkew | FaultDrift
+)
+
+// RandomOptions tunes RandomSchedule. The zero value draws ten faults of
+// every kind, with at most a minority of the nodes crashed at once.
+type RandomOptions struct {
+	// Kinds are the faults to draw from; 0 means AllFaults.
+	Kinds FaultKind
+	// Faults is how many fault events to draw; 0 means 10.
+	Faults int
+	// MaxCrashed bounds the nodes down at the same time; 0 means a
+	// minority, (len(nodes)-1)/2, so a majority quorum always survives.
+	// Negative means no bound.
+	MaxCrashed int
+}
+
+// RandomSchedule draws a fault schedule from rng: opts.Faults faults at
+// random times in [0, span), then, at span, a heal, a reset and a restart of
+// every node still down, so a protocol can recover and a test can check
+// that it did. Clock skew and drift are left as they are at the end: a
+// protocol must live with clocks that disagree.
+//
+// The same rng state gives the same schedule.
+func RandomSchedule(rng *rand.Rand, nodes []sim.NodeID, span time.Duration, opts RandomOptions) Schedule {
+	if len(nodes) == 0 || span <= 0 {
+		return nil
+	}
+	nodes = slices.Clone(nodes)
+	slices.Sort(nodes)
+	kinds := opts.Kinds
+	if kinds == 0 {
+		kinds = AllFaults
+	}
+	var enabled []FaultKind
+	for k := FaultPartition; k <= FaultDrift; k <<= 1 {
+		if kinds&k != 0 && (len(nodes) > 1 || k&(FaultPartition|FaultCut|FaultIsolate) == 0) {
+			enabled = append(enabled, k)
+		}
+	}
+	n := opts.Faults
+	if n == 0 {
+		n = 10
+	}
+	maxCrashed := opts.MaxCrashed
+	if maxCrashed == 0 {
+		maxCrashed = (len(nodes) - 1) / 2
+	}
+	if maxCrashed < 0 {
+		maxCrashed = len(nodes)
+	}
+	if len(enabled) == 0 {
+		return nil
+	}
+
+	times := make([]time.Duration, n)
+	for i := range times {
+		times[i] = time.Duration(rng.Int64N(int64(span)))
+	}
+	slices.Sort(times)
+
+	g := generator{rng: rng, nodes: nodes, maxCrashed: maxCrashed, down: map[sim.NodeID]bool{}}
+	var s Schedule
+	for _, at := range times {
+		k := enabled[rng.IntN(len(enabled))]
+		if a := g.draw(k); a != nil {
+			s = append(s, Event{At: at, Action: a})
+		}
+	}
+	s = append(s, Event{At: span, Action: Heal{}}, Event{At: span, Action: Reset{}})
+	for _, id := range nodes {
+		if g.down[id] {
+			s = append(s, Event{At: span, Action: Restart{Node: id}})
+		}
+	}
+	return s
+}
+
+// generator draws actions, remembering which nodes are down.
+type generator struct {
+	rng        *rand.Rand
+	nodes      []sim.NodeID
+	maxCrashed int
+	down       map[sim.NodeID]bool
+}
+
+func (g *generator) node() sim.NodeID { return g.nodes[g.rng.IntN(len(g.nodes))] }
+
+// link picks a directed link between two different nodes.
+func (g *generator) link() Link {
+	i := g.rng.IntN(len(g.nodes))
+	j := g.rng.IntN(len(g.nodes) - 1)
+	if j >= i {
+		j++
+	}
+	return Link{From: g.nodes[i], To: g.nodes[j]}
+}
+
+// ms draws a whole number of milliseconds in [lo, hi].
+func (g *generator) ms(lo, hi int) time.Duration {
+	return time.Duration(lo+g.rng.IntN(hi-lo+1)) * time.Millisecond
+}
+
+func (g *generator) latency() Latency {
+	switch g.rng.IntN(4) {
+	case 0:
+		return Constant(g.ms(1, 50))
+	case 1:
+		lo := g.ms(1, 10)
+		return Uniform{Min: lo, Max: lo + g.ms(1, 50)}
+	case 2:
+		return Normal{Mean: g.ms(5, 50), Stddev: g.ms(1, 10)}
+	default:
+		return Pareto{Min: g.ms(1, 5), Alpha: []float64{1, 1.5, 2}[g.rng.IntN(3)]}
+	}
+}
+
+var probabilities = []float64{0.01, 0.05, 0.1, 0.2, 0.5}
+
+// draw returns an action of kind k, or nil if none fits now. Network
+// faults come with a chance of healing instead, so faults also end during
+// the run and not only at its close.
+func (g *generator) draw(k FaultKind) Action {
+	switch k {
+	case FaultPartition, FaultCut, FaultIsolate:
+		if g.rng.IntN(3) == 0 {
+			return Heal{}
+		}
+	}
+	switch k {
+	case FaultPartition:
+		perm := slices.Clone(g.nodes)
+		g.rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		cut := 1 + g.rng.IntN(len(perm)-1)
+		a, b := perm[:cut], perm[cut:]
+		slices.Sort(a)
+		slices.Sort(b)
+		return Partition{Groups: [][]sim.NodeID{a, b}}
+	case FaultCut:
+		l := g.link()
+		return Cut{From: l.From, To: l.To}
+	case FaultIsolate:
+		return Isolate{Node: g.node()}
+	case FaultCrash:
+		var up, down []sim.NodeID
+		for _, id := range g.nodes {
+			if g.down[id] {
+				down = append(down, id)
+			} else {
+				up = append(up, id)
+			}
+		}
+		if len(down) > 0 && (len(down) >= g.maxCrashed || g.rng.IntN(2) == 0) {
+			id := down[g.rng.IntN(len(down))]
+			delete(g.down, id)
+			return Restart{Node: id}
+		}
+		if len(down) >= g.maxCrashed || len(up) == 0 {
+			return nil
+		}
+		id := up[g.rng.IntN(len(up))]
+		g.down[id] = true
+		return Crash{Node: id}
+	case FaultLoss:
+		p := probabilities[g.rng.IntN(len(probabilities))]
+		if g.rng.IntN(2) == 0 && len(g.nodes) > 1 {
+			return Loss{Link: g.link(), P: p}
+		}
+		return Loss{P: p}
+	case FaultDuplicate:
+		return Duplicate{P: probabilities[g.rng.IntN(len(probabilities))]}
+	case FaultDelay:
+		return Delay{Latency: g.latency()}
+	case FaultSlow:
+		if g.rng.IntN(3) == 0 {
+			return Slow{Node: g.node()}
+		}
+		return Slow{Node: g.node(), Extra: g.latency()}
+	case FaultSkew:
+		return Skew{Node: g.node(), Offset: g.ms(0, 1000) - 500*time.Millisecond}
+	case FaultDrift:
+		return Drift{Node: g.node(), PPM: int64(g.rng.IntN(1001) - 500)}
+	}
+	return nil
+}
