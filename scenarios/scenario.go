@@ -1,0 +1,201 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsimlab/dsim/network"
+	"github.com/dsimlab/dsim/sim"
+)
+
+// Scenario is a named, documented run.
+type Scenario struct {
+	// Name is what `dsim run` takes: lower case, words joined by dashes.
+	Name string
+	// Summary is one line for `dsim list`.
+	Summary string
+	// Doc tells the story: what happens and what to look for.
+	Doc string
+	// For is how much virtual time a run lasts unless told otherwise.
+	For time.Duration
+	// Setup builds the world for the given options.
+	Setup func(o Options) (*Run, error)
+}
+
+// Options choose one run of a scenario.
+type Options struct {
+	Seed uint64
+	// For overrides the scenario's default length; zero keeps it.
+	For time.Duration
+	// Schedule is a fault schedule played on top of the scenario's own.
+	Schedule network.Schedule
+	// Tracer receives the trace; nil discards it.
+	Tracer sim.Tracer
+}
+
+// Run is a scenario set up and ready to go.
+type Run struct {
+	World *sim.World
+	Net   *network.Model
+	// For is how long to run; Setup may leave it zero for the scenario's
+	// default (or Options.For).
+	For time.Duration
+	// Done, if set, ends the run early once it holds (checked after every
+	// event): say, once every node has every value.
+	Done func() bool
+	// Finish checks and summarises the run once it is over.
+	Finish func() Result
+}
+
+// Result is what a run showed.
+type Result struct {
+	// Summary is a few lines a learner reads at the end of `dsim run`.
+	Summary []string
+	// Metrics are the numbers of the run, for tests, sweeps and plots.
+	Metrics []Metric
+	// Err is nil when the run showed what it should; otherwise it says
+	// which check failed.
+	Err error
+}
+
+// Metric is one named number of a run.
+type Metric struct {
+	Name  string
+	Value float64
+	Unit  string
+}
+
+// Metric returns the value of the named metric, and whether there is one.
+func (r Result) Metric(name string) (float64, bool) {
+	for _, m := range r.Metrics {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+var registry = map[string]Scenario{}
+
+// Register adds a scenario. It panics on a duplicate or malformed entry:
+// that is a programming error, found the first time the package loads.
+func Register(s Scenario) {
+	if s.Name == "" || s.Setup == nil || s.Summary == "" || s.For <= 0 {
+		panic(fmt.Sprintf("scenarios: incomplete scenario %q", s.Name))
+	}
+	if _, dup := registry[s.Name]; dup {
+		panic(fmt.Sprintf("scenarios: %q registered twice", s.Name))
+	}
+	registry[s.Name] = s
+}
+
+// All lists every scenario, sorted by name.
+func All() []Scenario {
+	out := make([]Scenario, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ErrUnknown is wrapped by Lookup's error for a name that is not registered.
+var ErrUnknown = errors.New("unknown scenario")
+
+// Lookup finds a scenario by name. Its error lists the names there are and
+// suggests the closest one.
+func Lookup(name string) (Scenario, error) {
+	if s, ok := registry[name]; ok {
+		return s, nil
+	}
+	var names []string
+	for _, s := range All() {
+		names = append(names, s.Name)
+	}
+	hint := ""
+	if best := closest(name, names); best != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return Scenario{}, fmt.Errorf("%w %q%s; the scenarios are: %s", ErrUnknown, name, hint, strings.Join(names, ", "))
+}
+
+// Start sets a scenario up for the options, and plays the options' fault
+// schedule on it. The TUI steps the returned run itself; Execute runs it
+// to the end.
+func Start(s Scenario, o Options) (*Run, error) {
+	run, err := s.Setup(o)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+	}
+	if run.For == 0 {
+		run.For = s.For
+	}
+	if o.For > 0 {
+		run.For = o.For
+	}
+	if len(o.Schedule) > 0 {
+		if run.Net == nil {
+			return nil, fmt.Errorf("scenario %s has no simulated network to play a fault schedule on", s.Name)
+		}
+		if err := network.Play(run.World, run.Net, o.Schedule); err != nil {
+			return nil, fmt.Errorf("scenario %s: schedule: %w", s.Name, err)
+		}
+	}
+	return run, nil
+}
+
+// Execute sets the scenario up, runs it and returns what it showed. An error
+// means it could not run at all; a failed check is in Result.Err.
+func Execute(s Scenario, o Options) (Result, error) {
+	run, err := Start(s, o)
+	if err != nil {
+		return Result{}, err
+	}
+	run.Complete()
+	return run.Finish(), nil
+}
+
+// Complete runs the world to the end of the run's span, or until Done holds.
+func (r *Run) Complete() {
+	end := r.For
+	if r.Done != nil {
+		r.World.RunUntil(r.Done, end-r.World.Now())
+		return
+	}
+	r.World.RunFor(end - r.World.Now())
+}
+
+// closest returns the name with the smallest edit distance to s, if it is
+// close enough to be a plausible typo.
+func closest(s string, names []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
