@@ -241,3 +241,23 @@ func single(op string) rsm.Workload {
 		return rsm.Op{Cmd: []byte(op), Input: op, Output: func(r []byte) any { return string(r) }}, true
 	})
 }
+
+func TestSameSeedSameTrace(t *testing.T) {
+	run := func() string {
+		h := sim.NewHasher()
+		link := &dropReplies{drop: onlyFirst(func(r rsm.ClientReply) bool { return r.Seq == 2 })}
+		w := sim.NewWorld(sim.Config{Seed: 3, Network: link, Tracer: h})
+		for _, id := range []sim.NodeID{"n1", "n2"} {
+			cfg := memLogConfig{leader: id == "n2", hint: "n2", commitDelay: 3 * time.Millisecond, snapshotEvery: 2}
+			w.AddNode(id, func() sim.Node { return rsm.NewServer(newMemLog(cfg), &counter{}) })
+		}
+		for _, id := range []sim.NodeID{"c1", "c2"} {
+			cl, err := rsm.NewClient(rsm.ClientConfig{Workload: adds(5), RetryTimeout: 20 * time.Millisecond})
+			require.NoError(t, err)
+			w.AddClient(id, func() sim.Node { return cl })
+		}
+		w.RunFor(time.Second)
+		return h.Sum()
+	}
+	assert.Equal(t, run(), run())
+}
