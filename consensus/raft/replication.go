@@ -1,0 +1,178 @@
+package raft
+
+import "github.com/dsimlab/dsim/sim"
+
+// Log replication (§5.3) and the commit rule (§5.4.2).
+
+// broadcastAppend sends every peer what it is missing, or a heartbeat.
+func (n *Node) broadcastAppend(env sim.Env) {
+	for _, p := range n.peers {
+		n.sendAppend(env, p)
+	}
+}
+
+// sendAppend sends peer the entries from its nextIndex on, or the snapshot if
+// those entries were compacted away (§7).
+func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
+	pr := n.progress[peer]
+	if pr.next <= n.log.snapIndex {
+		n.sendSnapshot(env, peer, pr)
+		return
+	}
+	prev := pr.next - 1
+	ents := n.log.from(pr.next, n.cfg.MaxEntriesPerAppend)
+	n.send(env, peer, AppendEntries{
+		Term:         n.term,
+		PrevLogIndex: prev,
+		PrevLogTerm:  n.log.term(prev),
+		Entries:      ents,
+		LeaderCommit: n.commitIndex,
+	})
+	if !pr.probing && len(ents) > 0 {
+		pr.next = ents[len(ents)-1].Index + 1 // pipeline: assume it arrives
+	}
+}
+
+func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries) {
+	if n.role == Leader {
+		// Two leaders in one term: impossible in a correct cluster (election
+		// safety). Refuse rather than panic, so a checker can report it.
+		env.Logf("SAFETY: %s also leads term %d", from, n.term)
+		n.send(env, from, AppendEntriesReply{Term: n.term})
+		return
+	}
+	if n.role != Follower {
+		n.becomeFollower(env, n.term, from) // §5.2: a candidate recognises the leader
+	}
+	n.leader, n.leaderContact = from, env.Now()
+	n.resetElectionTimer(env)
+
+	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
+	if prev < n.log.snapIndex {
+		// Our snapshot already covers the start of this message. Those
+		// entries are committed, so they match the leader's: skip them.
+		skip := min(n.log.snapIndex-prev, uint64(len(ents)))
+		prev, prevTerm, ents = n.log.snapIndex, n.log.snapTerm, ents[skip:]
+	}
+	// §5.3: reject unless our log holds an entry at PrevLogIndex with
+	// PrevLogTerm, and tell the leader where to look next.
+	if prev > n.log.lastIndex() {
+		n.send(env, from, AppendEntriesReply{Term: n.term, ConflictIndex: n.log.lastIndex() + 1})
+		return
+	}
+	if t := n.log.term(prev); t != prevTerm {
+		n.send(env, from, AppendEntriesReply{Term: n.term, ConflictTerm: t, ConflictIndex: n.log.firstIndexOfTerm(t)})
+		return
+	}
+	// §5.3: delete an existing entry that conflicts with a new one (same
+	// index, different term) and all that follow it; append the new ones.
+	for i, e := range ents {
+		if e.Index <= n.log.lastIndex() {
+			if n.log.term(e.Index) == e.Term {
+				continue // already have it
+			}
+			n.truncateFrom(env, e.Index)
+		}
+		n.appendFromLeader(env, ents[i:])
+		break
+	}
+	last := prev + uint64(len(ents)) // index of the last new entry
+	if m.LeaderCommit > n.commitIndex {
+		n.commitIndex = max(n.commitIndex, min(m.LeaderCommit, last))
+	}
+	n.send(env, from, AppendEntriesReply{Term: n.term, Success: true, MatchIndex: last})
+	n.applyCommitted(env)
+}
+
+// truncateFrom deletes entries i and after, in memory and on disk.
+func (n *Node) truncateFrom(env sim.Env, i uint64) {
+	if i <= n.commitIndex {
+		n.violation(env, "truncating entry %d at or below commitIndex %d", i, n.commitIndex)
+		n.commitIndex = i - 1
+	}
+	for j := i; j <= n.log.lastIndex(); j++ {
+		env.Disk().Delete(entryKey(j))
+	}
+	n.log.truncateFrom(i)
+	n.dirty = true
+}
+
+// appendFromLeader appends entries that follow our last one.
+func (n *Node) appendFromLeader(env sim.Env, ents []Entry) {
+	for i := range ents {
+		env.Disk().Put(entryKey(ents[i].Index), encodeEntry(&ents[i]))
+	}
+	n.log.append(ents...)
+	n.dirty = true
+}
+
+func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEntriesReply) {
+	pr := n.progress[from]
+	if n.role != Leader || pr == nil {
+		return
+	}
+	pr.active = true
+	if m.Success {
+		pr.probing = false
+		if m.MatchIndex > pr.match {
+			pr.match = m.MatchIndex
+			pr.next = max(pr.next, pr.match+1)
+			n.maybeCommit(env)
+		}
+		if n.role == Leader && pr.next <= n.log.lastIndex() {
+			n.sendAppend(env, from) // keep a lagging follower catching up
+		}
+		return
+	}
+	// Accelerated log backtracking: skip the follower's whole conflicting
+	// term in one step instead of one entry per round trip.
+	next := m.ConflictIndex
+	if m.ConflictTerm != 0 {
+		if last, ok := n.log.lastIndexOfTerm(m.ConflictTerm); ok {
+			next = last + 1
+		}
+	}
+	next = max(next, pr.match+1) // a stale rejection never undoes a match
+	if next < pr.next || !pr.probing {
+		pr.next = min(next, pr.next)
+		pr.probing = true
+		n.sendAppend(env, from)
+	}
+}
+
+// maybeCommit advances commitIndex to the highest index stored on a
+// majority, but only if that entry is of the current term (§5.4.2): counting
+// replicas of an entry from an earlier term is not enough, because a later
+// leader may still overwrite it (Figure 8). Earlier entries commit together
+// with the first entry of the current term.
+func (n *Node) maybeCommit(env sim.Env) {
+	matches := append(n.matchBuf[:0], n.log.lastIndex())
+	for _, p := range n.peers {
+		matches = append(matches, n.progress[p].match)
+	}
+	n.matchBuf = matches
+	N := sortedDesc(matches)[n.quorum()-1]
+	if N <= n.commitIndex {
+		return
+	}
+	if n.log.term(N) != n.term && !n.bugs.commitByCountingOldTerms {
+		return // Figure 8
+	}
+	n.commitIndex = N
+	n.applyCommitted(env)
+}
+
+// applyCommitted hands committed entries to the state machine in log order
+// and then compacts the log if it has grown past the threshold. No-op
+// entries advance lastApplied but are not passed on: the Applier sees only
+// client commands, so the indices it sees may have gaps.
+func (n *Node) applyCommitted(env sim.Env) {
+	for n.lastApplied < n.commitIndex {
+		n.lastApplied++
+		e := n.log.entry(n.lastApplied)
+		if e.Command != nil && n.app != nil {
+			n.app.Apply(env, e.Index, e.Command)
+		}
+	}
+	n.maybeCompact(env)
+}
