@@ -78,6 +78,23 @@ func (p Pareto) Sample(rng *rand.Rand) time.Duration {
 	return scale(p.Min, paretoTable(p.Alpha).sample(rng))
 }
 
+// tabledPareto is a Pareto with its table looked up once: the Model keeps
+// its Pareto latencies in this form, so Route skips the table cache.
+type tabledPareto struct {
+	Pareto
+	q *quantiles
+}
+
+func (p tabledPareto) Sample(rng *rand.Rand) time.Duration { return scale(p.Min, p.q.sample(rng)) }
+
+// prepare returns l in the form quickest to sample.
+func prepare(l Latency) Latency {
+	if p, ok := l.(Pareto); ok {
+		return tabledPareto{Pareto: p, q: paretoTable(p.Alpha)}
+	}
+	return l
+}
+
 func (c Constant) String() string { return time.Duration(c).String() }
 func (u Uniform) String() string  { return fmt.Sprintf("uniform(%v,%v)", u.Min, u.Max) }
 func (n Normal) String() string   { return fmt.Sprintf("normal(%v,%v)", n.Mean, n.Stddev) }

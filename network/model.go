@@ -147,6 +147,7 @@ func New(cfg Config) (*Model, error) {
 	if cfg.MessageSize == 0 {
 		cfg.MessageSize = 256
 	}
+	cfg.Link.Latency = prepare(cfg.Link.Latency)
 	return &Model{base: cfg, def: cfg.Link, size: cfg.MessageSize, index: map[sim.NodeID]int32{}}, nil
 }
 
@@ -513,6 +514,7 @@ func (m *Model) SetLatency(l Link, lat Latency) error {
 	if err := validateLatency(lat); err != nil {
 		return fmt.Errorf("network: latency: %w", err)
 	}
+	lat = prepare(lat)
 	if err := m.setField(l, fLatency, func(c *LinkConfig) { c.Latency = lat }); err != nil {
 		return fmt.Errorf("network: latency: %w", err)
 	}
@@ -557,6 +559,9 @@ func (m *Model) Slow(id sim.NodeID, extra Latency) error {
 		if err := validateLatency(extra); err != nil {
 			return fmt.Errorf("network: slow %s: %w", id, err)
 		}
+	}
+	if extra != nil {
+		extra = prepare(extra)
 	}
 	m.nodes[m.node(id)].slow = extra
 	if extra == nil {
