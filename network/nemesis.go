@@ -1,9 +1,9 @@
 package network
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -72,12 +72,20 @@ const (
 type RandomOptions struct {
 	// Kinds are the faults to draw from; 0 means AllFaults.
 	Kinds FaultKind
-	// Faults is how many fault events to draw; 0 means 10.
+	// Faults is how many fault events to draw; 0 means 10, negative none.
 	Faults int
 	// MaxCrashed bounds the nodes down at the same time; 0 means a
 	// minority, (len(nodes)-1)/2, so a majority quorum always survives.
 	// Negative means no bound.
 	MaxCrashed int
+}
+
+// Source is the randomness RandomSchedule draws from. A *rand.Rand is one;
+// package nemesistest adapts rapid, so that property tests can shrink a
+// failing schedule.
+type Source interface {
+	IntN(n int) int       // in [0, n)
+	Int64N(n int64) int64 // in [0, n)
 }
 
 // RandomSchedule draws a fault schedule from rng: opts.Faults faults at
@@ -87,7 +95,35 @@ type RandomOptions struct {
 // protocol must live with clocks that disagree.
 //
 // The same rng state gives the same schedule.
-func RandomSchedule(rng *rand.Rand, nodes []sim.NodeID, span time.Duration, opts RandomOptions) Schedule {
+func RandomSchedule(rng Source, nodes []sim.NodeID, span time.Duration, opts RandomOptions) Schedule {
+	n := opts.Faults
+	if n == 0 {
+		n = 10
+	}
+	if span <= 0 {
+		return nil
+	}
+	draws := make([]FaultDraw, max(n, 0))
+	for i := range draws {
+		draws[i] = FaultDraw{At: time.Duration(rng.Int64N(int64(span))), Choices: rng}
+	}
+	return BuildSchedule(draws, nodes, span, opts)
+}
+
+// FaultDraw is the randomness behind one fault of a drawn schedule: when it
+// happens, and the source of every choice made for it (kind, nodes,
+// parameters).
+type FaultDraw struct {
+	At      time.Duration
+	Choices Source
+}
+
+// BuildSchedule is the engine of RandomSchedule: one fault per draw, in
+// order of time, then the closing heal, reset and restarts at span.
+// opts.Faults is ignored: the draws say how many. Generators that need
+// control over each fault's randomness, such as package nemesistest (which
+// lets rapid delete single faults while shrinking), call it directly.
+func BuildSchedule(draws []FaultDraw, nodes []sim.NodeID, span time.Duration, opts RandomOptions) Schedule {
 	if len(nodes) == 0 || span <= 0 {
 		return nil
 	}
@@ -103,10 +139,6 @@ func RandomSchedule(rng *rand.Rand, nodes []sim.NodeID, span time.Duration, opts
 			enabled = append(enabled, k)
 		}
 	}
-	n := opts.Faults
-	if n == 0 {
-		n = 10
-	}
 	maxCrashed := opts.MaxCrashed
 	if maxCrashed == 0 {
 		maxCrashed = (len(nodes) - 1) / 2
@@ -114,22 +146,19 @@ func RandomSchedule(rng *rand.Rand, nodes []sim.NodeID, span time.Duration, opts
 	if maxCrashed < 0 {
 		maxCrashed = len(nodes)
 	}
-	if len(enabled) == 0 {
-		return nil
-	}
+	draws = slices.Clone(draws)
+	slices.SortStableFunc(draws, func(a, b FaultDraw) int { return cmp.Compare(a.At, b.At) })
 
-	times := make([]time.Duration, n)
-	for i := range times {
-		times[i] = time.Duration(rng.Int64N(int64(span)))
-	}
-	slices.Sort(times)
-
-	g := generator{rng: rng, nodes: nodes, maxCrashed: maxCrashed, down: map[sim.NodeID]bool{}}
+	g := generator{nodes: nodes, maxCrashed: maxCrashed, down: map[sim.NodeID]bool{}}
 	var s Schedule
-	for _, at := range times {
-		k := enabled[rng.IntN(len(enabled))]
+	for _, d := range draws {
+		if len(enabled) == 0 || d.At < 0 || d.At >= span {
+			continue
+		}
+		g.rng = d.Choices
+		k := enabled[g.rng.IntN(len(enabled))]
 		if a := g.draw(k); a != nil {
-			s = append(s, Event{At: at, Action: a})
+			s = append(s, Event{At: d.At, Action: a})
 		}
 	}
 	s = append(s, Event{At: span, Action: Heal{}}, Event{At: span, Action: Reset{}})
@@ -143,7 +172,7 @@ func RandomSchedule(rng *rand.Rand, nodes []sim.NodeID, span time.Duration, opts
 
 // generator draws actions, remembering which nodes are down.
 type generator struct {
-	rng        *rand.Rand
+	rng        Source
 	nodes      []sim.NodeID
 	maxCrashed int
 	down       map[sim.NodeID]bool
@@ -188,14 +217,17 @@ var probabilities = []float64{0.01, 0.05, 0.1, 0.2, 0.5}
 func (g *generator) draw(k FaultKind) Action {
 	switch k {
 	case FaultPartition, FaultCut, FaultIsolate:
-		if g.rng.IntN(3) == 0 {
+		if g.rng.IntN(3) == 2 { // not 0: a shrinking search tries 0 first, and should find faults
 			return Heal{}
 		}
 	}
 	switch k {
 	case FaultPartition:
 		perm := slices.Clone(g.nodes)
-		g.rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for i := len(perm) - 1; i > 0; i-- { // Fisher–Yates
+			j := g.rng.IntN(i + 1)
+			perm[i], perm[j] = perm[j], perm[i]
+		}
 		cut := 1 + g.rng.IntN(len(perm)-1)
 		a, b := perm[:cut], perm[cut:]
 		slices.Sort(a)
@@ -215,7 +247,7 @@ func (g *generator) draw(k FaultKind) Action {
 				up = append(up, id)
 			}
 		}
-		if len(down) > 0 && (len(down) >= g.maxCrashed || g.rng.IntN(2) == 0) {
+		if len(down) > 0 && (len(down) >= g.maxCrashed || g.rng.IntN(2) == 1) {
 			id := down[g.rng.IntN(len(down))]
 			delete(g.down, id)
 			return Restart{Node: id}
@@ -228,7 +260,7 @@ func (g *generator) draw(k FaultKind) Action {
 		return Crash{Node: id}
 	case FaultLoss:
 		p := probabilities[g.rng.IntN(len(probabilities))]
-		if g.rng.IntN(2) == 0 && len(g.nodes) > 1 {
+		if g.rng.IntN(2) == 1 && len(g.nodes) > 1 {
 			return Loss{Link: g.link(), P: p}
 		}
 		return Loss{P: p}
@@ -237,7 +269,7 @@ func (g *generator) draw(k FaultKind) Action {
 	case FaultDelay:
 		return Delay{Latency: g.latency()}
 	case FaultSlow:
-		if g.rng.IntN(3) == 0 {
+		if g.rng.IntN(3) == 2 {
 			return Slow{Node: g.node()}
 		}
 		return Slow{Node: g.node(), Extra: g.latency()}
