@@ -1,0 +1,237 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dsimlab/dsim/check"
+	"github.com/dsimlab/dsim/consensus/raft"
+	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/network"
+	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/storage/kv"
+)
+
+// raftKV is the stage of the raft-* scenarios: Raft servers replicating the
+// KV store, closed-loop clients recording a history, and the Raft safety
+// properties checked after every event.
+type raftKV struct {
+	w       *sim.World
+	net     *network.Model
+	servers []sim.NodeID
+	clients []*rsm.Client
+	history *check.History
+	faults  *faultLog
+
+	safety    check.ElectionSafety
+	applied   check.StateMachineSafety
+	committed map[sim.NodeID]uint64 // how far each server's commits were checked
+	violation error
+}
+
+// raftKVConfig shapes a raftKV.
+type raftKVConfig struct {
+	Servers int
+	Raft    func(id sim.NodeID) raft.Config
+	Link    network.LinkConfig
+	Clients int
+	// Workload for each client; Client is filled in.
+	Workload kv.WorkloadConfig
+	// StopClientsAt, if set, is when clients stop issuing new operations,
+	// so the cluster can go quiet and its logs converge.
+	StopClientsAt time.Duration
+}
+
+// faultLog keeps the fault, crash and restart records of a run, to annotate
+// the linearizability visualisation.
+type faultLog struct{ records []sim.Record }
+
+func (f *faultLog) Trace(r *sim.Record) {
+	switch r.Kind {
+	case sim.KindFault, sim.KindCrash, sim.KindRestart:
+		f.records = append(f.records, *r)
+	}
+}
+
+func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
+	net, err := network.New(network.Config{Link: cfg.Link})
+	if err != nil {
+		return nil, err
+	}
+	faults := &faultLog{}
+	tracer := sim.Tracer(faults)
+	if o.Tracer != nil {
+		tracer = sim.Tee(o.Tracer, faults)
+	}
+	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: tracer})
+	c := &raftKV{w: w, net: net, history: check.NewHistory(), faults: faults, committed: map[sim.NodeID]uint64{}}
+	for i := 1; i <= cfg.Servers; i++ {
+		id := sim.NodeID(fmt.Sprintf("n%d", i))
+		rc := cfg.Raft(id)
+		if err := rc.Validate(); err != nil {
+			return nil, err
+		}
+		c.servers = append(c.servers, id)
+		w.AddNode(id, func() sim.Node {
+			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return raft.New(rc, app) }, kv.New())
+		})
+	}
+	for i := 1; i <= cfg.Clients; i++ {
+		id := sim.NodeID(fmt.Sprintf("c%d", i))
+		wc := cfg.Workload
+		wc.Client = string(id)
+		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(o.Seed, uint64(i))), wc)
+		if err != nil {
+			return nil, err
+		}
+		var workload rsm.Workload = wl
+		if stop := cfg.StopClientsAt; stop > 0 {
+			workload = rsm.WorkloadFunc(func() (rsm.Op, bool) {
+				if w.Now() >= stop {
+					return rsm.Op{}, false
+				}
+				return wl.Next()
+			})
+		}
+		cl, err := rsm.NewClient(rsm.ClientConfig{Workload: workload, History: c.history, Clock: w.Now})
+		if err != nil {
+			return nil, err
+		}
+		c.clients = append(c.clients, cl)
+		w.AddClient(id, func() sim.Node { return cl })
+	}
+	w.AfterStep(c.checkSafety)
+	return c, nil
+}
+
+// status is a server's Raft status, if it is up.
+func (c *raftKV) status(id sim.NodeID) (raft.Status, bool) {
+	s, ok := c.w.Node(id).(*rsm.Server)
+	if !ok || !c.w.Up(id) {
+		return raft.Status{}, false
+	}
+	r, ok := s.Replica().(raft.Implementation)
+	if !ok {
+		return raft.Status{}, false
+	}
+	return r.Status(), true
+}
+
+// checkSafety runs after every event: at most one leader per term, and no
+// two servers ever commit different commands at the same index.
+func (c *raftKV) checkSafety() {
+	if c.violation != nil {
+		return
+	}
+	for _, id := range c.servers {
+		st, ok := c.status(id)
+		if !ok {
+			continue
+		}
+		if err := c.safety.Observe(id, st.Term, st.Role == raft.Leader); err != nil {
+			c.violation = fmt.Errorf("at %s: %w", sim.FormatTime(c.w.Now()), err)
+			return
+		}
+		from := max(c.committed[id], st.SnapshotIndex)
+		for i := from + 1; i <= st.CommitIndex; i++ {
+			e := st.Log[i-st.SnapshotIndex-1]
+			if err := c.applied.Applied(id, i, commitRecord(e)); err != nil {
+				c.violation = fmt.Errorf("at %s: %w", sim.FormatTime(c.w.Now()), err)
+				return
+			}
+		}
+		if st.CommitIndex > c.committed[id] {
+			c.committed[id] = st.CommitIndex
+		}
+	}
+}
+
+// commitRecord is what must agree between servers at an index: the term and
+// the command (a no-op has none).
+func commitRecord(e raft.Entry) []byte {
+	return fmt.Appendf(nil, "term %d: %q", e.Term, e.Command)
+}
+
+// leader is the up server that leads the highest term, or "".
+func (c *raftKV) leader() sim.NodeID {
+	var best sim.NodeID
+	var bestTerm uint64
+	for _, id := range c.servers {
+		if st, ok := c.status(id); ok && st.Role == raft.Leader && st.Term >= bestTerm {
+			best, bestTerm = id, st.Term
+		}
+	}
+	return best
+}
+
+func (c *raftKV) term(id sim.NodeID) uint64 {
+	st, _ := c.status(id)
+	return st.Term
+}
+
+// clientsDone reports whether every client finished its workload.
+func (c *raftKV) clientsDone() bool {
+	for _, cl := range c.clients {
+		if !cl.Done() {
+			return false
+		}
+	}
+	return true
+}
+
+// linearizability checks the clients' history, annotated with the faults.
+func (c *raftKV) linearizability() (check.Result, error) {
+	c.history.Annotate(check.FaultAnnotations(c.faults.records)...)
+	return check.CheckKV(c.history, 30*time.Second)
+}
+
+// completed counts the operations that returned, and the longest stretch of
+// virtual time in which none did (the clients' view of unavailability).
+func (c *raftKV) completed() (n int, longestGap time.Duration, gapAt time.Duration) {
+	var times []time.Duration
+	for _, op := range c.history.Operations() {
+		if op.Returned {
+			times = append(times, op.Return)
+		}
+	}
+	slices.Sort(times)
+	for i := 1; i < len(times); i++ {
+		if g := times[i] - times[i-1]; g > longestGap {
+			longestGap, gapAt = g, times[i-1]
+		}
+	}
+	return len(times), longestGap, gapAt
+}
+
+// lostAppends checks that every acknowledged Append is in the final value
+// of its key exactly once. Appended values are unique, so this catches a
+// lost acknowledged write and a retried write applied twice.
+func (c *raftKV) lostAppends(store *kv.Store) error {
+	for _, op := range c.history.Operations() {
+		in, ok := op.Input.(check.KVInput)
+		if !ok || in.Op != check.KVAppend || !op.Returned {
+			continue
+		}
+		final, _ := store.Get(in.Key)
+		switch n := strings.Count(final, in.Value); {
+		case n == 0:
+			return fmt.Errorf("acknowledged append %q to %s by %s is missing from its final value", in.Value, in.Key, op.Client)
+		case n > 1:
+			return fmt.Errorf("append %q to %s by %s was applied %d times", in.Value, in.Key, op.Client, n)
+		}
+	}
+	return nil
+}
+
+// store is a server's KV state machine.
+func (c *raftKV) store(id sim.NodeID) (*kv.Store, bool) {
+	s, ok := c.w.Node(id).(*rsm.Server)
+	if !ok {
+		return nil, false
+	}
+	st, ok := s.Machine().(*kv.Store)
+	return st, ok
+}
