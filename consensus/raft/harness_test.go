@@ -17,6 +17,7 @@ import (
 // a base latency plus seeded jitter, and a set of cut links for partitions.
 type testNet struct {
 	base, jitter time.Duration
+	loss, dup    float64 // chance that a message is lost, or delivered twice
 	cut          map[[2]sim.NodeID]bool
 	last         map[[2]sim.NodeID]time.Duration // latest arrival per link, for FIFO
 }
@@ -31,17 +32,34 @@ func (t *testNet) Route(now time.Duration, from, to sim.NodeID, _ sim.Message, r
 	if t.cut[k] {
 		return sim.Fate{Drop: true, Reason: "partition"}
 	}
+	if t.loss > 0 && rng.Float64() < t.loss {
+		return sim.Fate{Drop: true, Reason: "loss"}
+	}
 	at := now + t.base + time.Duration(rng.Int64N(int64(t.jitter)))
 	at = max(at, t.last[k])
 	t.last[k] = at
-	return sim.Fate{Delay: at - now}
+	f := sim.Fate{Delay: at - now}
+	if t.dup > 0 && rng.Float64() < t.dup {
+		f.Duplicate, f.DupDelay = true, f.Delay+t.base
+		t.last[k] = at + t.base
+	}
+	return f
+}
+
+// testingT is what the harness needs of a *testing.T or a *rapid.T.
+type testingT interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	FailNow()
 }
 
 // cluster is a simulated Raft cluster with checks that run all the time:
 // every Apply is compared with what other nodes applied at that index, and
 // after every event at most one leader per term is allowed.
 type cluster struct {
-	t   testing.TB
+	t   testingT
 	w   *sim.World
 	net *testNet
 	ids []sim.NodeID
@@ -54,7 +72,7 @@ type cluster struct {
 	sends     func(r *sim.Record)      // optional hook on every send
 }
 
-func newCluster(t testing.TB, size int, seed uint64, cfg Config) *cluster {
+func newCluster(t testingT, size int, seed uint64, cfg Config) *cluster {
 	c := &cluster{t: t, net: newTestNet(), cfg: cfg,
 		apps: map[sim.NodeID]*recorder{}, committed: map[uint64]string{}, leaders: map[uint64]sim.NodeID{}}
 	c.w = sim.NewWorld(sim.Config{Seed: seed, Network: c.net, LoseUnsyncedWrites: true,
@@ -140,6 +158,27 @@ func (c *cluster) proposeAll(cmds ...string) {
 		require.True(c.t, ok)
 		c.w.RunFor(5 * time.Millisecond)
 	}
+}
+
+// commit proposes cmd to whoever leads until some node applies it, as a
+// client that retries on a timeout would. The command may be applied twice.
+func (c *cluster) commit(cmd string) {
+	c.t.Helper()
+	applied := func() bool {
+		for _, v := range c.committed {
+			if v == cmd {
+				return true
+			}
+		}
+		return false
+	}
+	for range 20 {
+		c.propose(c.waitLeader(), cmd)
+		if c.w.RunUntil(applied, 500*time.Millisecond) {
+			return
+		}
+	}
+	c.t.Fatalf("%q never committed", cmd)
 }
 
 // waitApplied runs until every listed node has applied cmds, in this order,
@@ -272,7 +311,7 @@ func cmds(prefix string, n int) []string {
 
 // seeds runs f once per seed as a subtest.
 func seeds(t *testing.T, f func(t *testing.T, seed uint64)) {
-	for seed := uint64(1); seed <= 5; seed++ {
+	for seed := uint64(1); seed <= 10; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { f(t, seed) })
 	}
 }

@@ -129,6 +129,9 @@ func (m AppendEntriesReply) String() string {
 	if m.Success {
 		return fmt.Sprintf("AppendEntriesReply{Term:%d Success Match:%d}", m.Term, m.MatchIndex)
 	}
+	if m.ConflictIndex == 0 {
+		return fmt.Sprintf("AppendEntriesReply{Term:%d Reject}", m.Term) // a stale term's
+	}
 	return fmt.Sprintf("AppendEntriesReply{Term:%d Reject Conflict:%d/%d}", m.Term, m.ConflictIndex, m.ConflictTerm)
 }
 

@@ -58,7 +58,7 @@ func encodeEntry(e *Entry) []byte {
 
 func decodeEntry(index uint64, b []byte) (Entry, error) {
 	if len(b) < 9 || b[8] > kindCommand {
-		return Entry{}, fmt.Errorf("%w: entry %d is %d bytes, kind %v", ErrCorruptDisk, index, len(b), b[8:min(9, len(b))])
+		return Entry{}, fmt.Errorf("%w: entry %d: %d bytes is no entry record", ErrCorruptDisk, index, len(b))
 	}
 	e := Entry{Index: index, Term: binary.BigEndian.Uint64(b)}
 	if b[8] == kindCommand {
