@@ -213,18 +213,19 @@ func TestDriftMovesTimersInTrueTime(t *testing.T) {
 		fires time.Duration // in true time, for a 1s timer
 	}{
 		{0, time.Second},
-		{+100_000, 909_090_909}, // a clock 10% fast counts to 1s in 1/1.1 s
+		{+100_000, 909_090_910}, // a clock 10% fast counts to 1s in 1/1.1 s (rounded up)
 		{-100_000, 1_111_111_111},
 	} {
 		l := newLab(t, network.Config{}, "n1")
 		require.NoError(t, l.m.Drift("n1", tc.ppm))
-		var firedAt time.Duration
+		l.w.RunFor(time.Second) // let the drift build up, so the timer starts off true time
+		set := l.m.LocalTime("n1", l.w.Now())
 		require.NoError(t, l.w.Exec("n1", func(_ sim.Node, env sim.Env) { env.SetTimer(time.Second, Seq{}) }))
 		// The NodeFunc records timers too: from == the node itself.
 		l.w.RunFor(2 * time.Second)
 		require.Len(t, l.got, 1)
-		firedAt = l.got[0].At
-		assert.Equal(t, tc.fires, firedAt, "drift %+dppm", tc.ppm)
+		assert.Equal(t, tc.fires, l.got[0].At-time.Second, "drift %+dppm: when the 1s timer fires, in true time", tc.ppm)
+		assert.GreaterOrEqual(t, l.m.LocalTime("n1", l.got[0].At)-set, time.Second, "on its own clock the node waited the full second")
 	}
 }
 

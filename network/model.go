@@ -528,7 +528,11 @@ func (m *Model) SetReorder(l Link, on bool) error {
 	if err := m.setField(l, fReorder, func(c *LinkConfig) { c.Reorder = on }); err != nil {
 		return fmt.Errorf("network: reorder: %w", err)
 	}
-	m.fault("reorder %s on %v", onOff(on), l)
+	if on {
+		m.fault("reordering on %v", l)
+	} else {
+		m.fault("fifo on %v", l)
+	}
 	return nil
 }
 
@@ -604,7 +608,7 @@ func (m *Model) Drift(id sim.NodeID, ppm int64) error {
 	n := &m.nodes[m.node(id)]
 	had := n.hasClockFault()
 	now := m.now()
-	n.offset += scale(now-n.since, n.ppm)
+	n.offset = n.read(now) - now
 	n.since, n.ppm = now, ppm
 	m.countClock(had, n)
 	m.fault("drift %s %+dppm", id, ppm)
@@ -629,12 +633,19 @@ func (m *Model) LocalTime(id sim.NodeID, now time.Duration) time.Duration {
 	if !ok {
 		return now
 	}
-	n := &m.nodes[i]
-	return now + n.offset + scale(now-n.since, n.ppm)
+	return m.nodes[i].read(now)
 }
 
-// TimerDelay converts d on node id's clock to true time: d·1e6/(1e6+ppm).
-// A fast clock reaches its deadline early.
+// read is the node's clock at true time t.
+func (n *nodeState) read(t time.Duration) time.Duration {
+	return t + n.offset + time.Duration(mulDiv(int64(t-n.since), n.ppm, unit))
+}
+
+// TimerDelay converts d on node id's clock to true time, about
+// d·1e6/(1e6+ppm): a fast clock reaches its deadline early. It is rounded
+// up to the first nanosecond at which the node's clock has advanced by d, so
+// a node that checks its clock when the timer fires never finds itself a
+// nanosecond short of its deadline.
 func (m *Model) TimerDelay(id sim.NodeID, d time.Duration) time.Duration {
 	if m.clocked == 0 {
 		return d
@@ -643,7 +654,13 @@ func (m *Model) TimerDelay(id sim.NodeID, d time.Duration) time.Duration {
 	if !ok || m.nodes[i].ppm == 0 {
 		return d
 	}
-	return time.Duration(mulDiv(int64(d), unit, unit+m.nodes[i].ppm))
+	n := &m.nodes[i]
+	now := m.now()
+	real := time.Duration(mulDiv(int64(d), unit, unit+n.ppm))
+	for n.read(now+real)-n.read(now) < d { // at most a step or two of rounding
+		real++
+	}
+	return real
 }
 
 // String describes the current configuration, one fault per line.

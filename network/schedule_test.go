@@ -229,7 +229,7 @@ func TestPlayRunsEveryEventAtItsTime(t *testing.T) {
 		"8000.000ms FAULT duplicate 0.05 on all links",
 		"8000.000ms FAULT latency uniform(1ms,5ms) on all links",
 		"8000.000ms FAULT latency pareto(1ms,1.5) on n2->n3",
-		"9000.000ms FAULT reorder on on all links",
+		"9000.000ms FAULT reordering on all links",
 		"9000.000ms FAULT bandwidth 125000 B/s on n1->n2",
 		"10000.000ms FAULT reset",
 	}, got)
