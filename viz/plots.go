@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/sim"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -169,8 +170,13 @@ func timeUnit(d time.Duration) (time.Duration, string) {
 
 func inUnit(d, unit time.Duration) float64 { return float64(d) / float64(unit) }
 
+// formatIn renders d in the axis unit, to the microsecond for milliseconds
+// as every dsim log does.
 func formatIn(d, unit time.Duration, name string) string {
-	return strconv.FormatFloat(inUnit(d, unit), 'f', 1, 64) + name
+	if unit == time.Millisecond {
+		return sim.FormatTime(d)
+	}
+	return strconv.FormatFloat(inUnit(d, unit), 'f', 3, 64) + name
 }
 
 // LatencyHistogram plots how long messages took, from Latencies of

@@ -585,7 +585,7 @@ func (st *spaceTime) renderDrop(b *bytes.Buffer, s, r *sim.Record, xs, ys, ye fl
 		if st.x(r.To) < xs {
 			dir = -1
 		}
-		xd = st.x(r.To) - 8*dir
+		xd = st.x(r.To) - float64(8*dir)
 	default:
 		xd = (xs + st.x(r.To)) / 2
 		if r.To == s.From {
