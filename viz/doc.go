@@ -73,7 +73,9 @@
 //
 // The same input gives the same bytes, for diagrams and plots alike, so
 // tests can hold them as golden files. Diagrams are built by hand with
-// fixed one-decimal coordinates and do not depend on the machine; plots
-// are laid out by gonum in floating point and are byte-stable on one
-// architecture, though not promised to match between amd64 and arm64.
+// fixed one-decimal coordinates and come out the same on amd64 and arm64.
+// Plots are laid out by gonum in floating point: byte-stable on one
+// architecture, and their SVG matched between amd64 and arm64 when we
+// checked, but a rasterised PNG can differ there, so hold golden plots as
+// SVG.
 package viz
