@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -23,38 +24,8 @@ func TestChaos(t *testing.T) {
 		cfg.PreVote = rapid.Bool().Draw(rt, "preVote")
 		cfg.CheckQuorum = rapid.Bool().Draw(rt, "checkQuorum")
 		c := newCluster(rt, 5, rapid.Uint64().Draw(rt, "seed"), cfg)
-		c.net.loss = 0.05
-		c.net.dup = 0.02
+		playChaos(c, func(label string, lo, hi int) int { return rapid.IntRange(lo, hi).Draw(rt, label) })
 
-		steps := rapid.IntRange(5, 30).Draw(rt, "steps")
-		proposed := 0
-		for i := range steps {
-			id := c.ids[rapid.IntRange(0, len(c.ids)-1).Draw(rt, fmt.Sprintf("node%d", i))]
-			switch rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("fault%d", i)) {
-			case 0:
-				c.w.Crash(id)
-			case 1:
-				c.w.Restart(id)
-			case 2:
-				c.isolate(id)
-			case 3:
-				c.heal()
-			case 4: // no fault this time
-			}
-			if l := c.leader(); l != "" {
-				for range rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("proposals%d", i)) {
-					proposed++
-					c.propose(l, fmt.Sprintf("p%d", proposed))
-				}
-			}
-			c.w.RunFor(time.Duration(rapid.IntRange(1, 400).Draw(rt, fmt.Sprintf("wait%d", i))) * time.Millisecond)
-		}
-
-		c.heal()
-		c.net.loss, c.net.dup = 0, 0
-		for _, id := range c.ids {
-			c.w.Restart(id)
-		}
 		c.commit("end")
 		// Let every node apply all that is committed (a retried "end" may
 		// have committed twice).
@@ -71,11 +42,67 @@ func TestChaos(t *testing.T) {
 			}
 			return true
 		}, 5*time.Second), "followers did not catch up")
-		c.waitApplied(c.ids, "end")
-		rt.Logf("events %d, virtual %v, proposed %d, applied %d", c.w.Stats().Events, c.w.Now(), proposed, len(c.apps[c.ids[0]].applied))
 		want := c.apps[c.ids[0]].commands()
 		for _, id := range c.ids[1:] {
 			require.Equal(rt, want, c.apps[id].commands(), "%s applied something else", id)
 		}
 	})
+}
+
+// playChaos plays a random fault schedule with proposals, drawing every
+// choice from draw, then heals the network and restarts every node.
+func playChaos(c *cluster, draw func(label string, lo, hi int) int) {
+	c.net.loss = 0.05
+	c.net.dup = 0.02
+	steps := draw("steps", 5, 30)
+	proposed := 0
+	for i := range steps {
+		id := c.ids[draw(fmt.Sprintf("node%d", i), 0, len(c.ids)-1)]
+		switch draw(fmt.Sprintf("fault%d", i), 0, 4) {
+		case 0:
+			c.w.Crash(id)
+		case 1:
+			c.w.Restart(id)
+		case 2:
+			c.isolate(id)
+		case 3:
+			c.heal()
+		case 4: // no fault this time
+		}
+		if l := c.leader(); l != "" {
+			for range draw(fmt.Sprintf("proposals%d", i), 0, 3) {
+				proposed++
+				c.propose(l, fmt.Sprintf("p%d", proposed))
+			}
+		}
+		c.w.RunFor(time.Duration(draw(fmt.Sprintf("wait%d", i), 1, 400)) * time.Millisecond)
+	}
+	c.heal()
+	c.net.loss, c.net.dup = 0, 0
+	for _, id := range c.ids {
+		c.w.Restart(id)
+	}
+}
+
+// Voting without the log check breaks safety under plain random faults.
+// (The other two bugs need narrow timing: see broken_test.go for scripts.)
+func TestBrokenVariantsBreakSafety(t *testing.T) {
+	for _, bug := range []Bug{GrantsVotesWithoutLogCheck} {
+		t.Run(bug.String(), func(t *testing.T) {
+			for seed := uint64(1); seed <= 200; seed++ {
+				cfg := DefaultConfig()
+				cfg.PreVote, cfg.CheckQuorum = false, false
+				c := newBrokenCluster(t, 5, seed, cfg, bug)
+				c.tolerant = true
+				rng := rand.New(rand.NewPCG(seed, 99))
+				playChaos(c, func(_ string, lo, hi int) int { return lo + rng.IntN(hi-lo+1) })
+				c.w.RunFor(2 * time.Second)
+				if len(c.violations) > 0 {
+					t.Logf("seed %d: %s", seed, c.violations[0])
+					return
+				}
+			}
+			t.Fatalf("no schedule broke %v", bug)
+		})
+	}
 }

@@ -35,7 +35,10 @@ func (t *testNet) Route(now time.Duration, from, to sim.NodeID, _ sim.Message, r
 	if t.loss > 0 && rng.Float64() < t.loss {
 		return sim.Fate{Drop: true, Reason: "loss"}
 	}
-	at := now + t.base + time.Duration(rng.Int64N(int64(t.jitter)))
+	at := now + t.base
+	if t.jitter > 0 {
+		at += time.Duration(rng.Int64N(int64(t.jitter)))
+	}
 	at = max(at, t.last[k])
 	t.last[k] = at
 	f := sim.Fate{Delay: at - now}
@@ -68,13 +71,34 @@ type cluster struct {
 	apps      map[sim.NodeID]*recorder // the current incarnation's state machine
 	committed map[uint64]string        // index -> command, as first applied anywhere
 	leaders   map[uint64]sim.NodeID    // term -> its leader
+	commits   map[uint64]uint64        // index -> term of the entry first seen committed there
+	checked   map[sim.NodeID]checkedUpTo
 	elections int                      // leaders seen so far
 	sends     func(r *sim.Record)      // optional hook on every send
+
+	// tolerant makes safety violations be recorded in violations instead
+	// of failing the test: for showing that broken variants break.
+	tolerant   bool
+	violations []string
+}
+
+// unsafe reports a safety violation.
+func (c *cluster) unsafe(format string, args ...any) {
+	if !c.tolerant {
+		c.t.Fatalf(format, args...)
+	}
+	c.violations = append(c.violations, fmt.Sprintf(format, args...))
 }
 
 func newCluster(t testingT, size int, seed uint64, cfg Config) *cluster {
+	return newBrokenCluster(t, size, seed, cfg, 0)
+}
+
+// newBrokenCluster builds every node with NewBroken(bug), or New if bug is 0.
+func newBrokenCluster(t testingT, size int, seed uint64, cfg Config, bug Bug) *cluster {
 	c := &cluster{t: t, net: newTestNet(), cfg: cfg,
-		apps: map[sim.NodeID]*recorder{}, committed: map[uint64]string{}, leaders: map[uint64]sim.NodeID{}}
+		apps: map[sim.NodeID]*recorder{}, committed: map[uint64]string{}, leaders: map[uint64]sim.NodeID{},
+		commits: map[uint64]uint64{}, checked: map[sim.NodeID]checkedUpTo{}}
 	c.w = sim.NewWorld(sim.Config{Seed: seed, Network: c.net, LoseUnsyncedWrites: true,
 		Tracer: sim.TracerFunc(func(r *sim.Record) {
 			if r.Kind == sim.KindSend && c.sends != nil {
@@ -87,11 +111,48 @@ func newCluster(t testingT, size int, seed uint64, cfg Config) *cluster {
 		c.w.AddNode(id, func() sim.Node {
 			app := &recorder{c: c, id: id}
 			c.apps[id] = app
+			if bug != 0 {
+				return NewBroken(cfg, app, bug)
+			}
 			return New(cfg, app)
 		})
 	}
 	c.w.AfterStep(c.checkElectionSafety)
+	c.w.AfterStep(c.checkCommitsStick)
 	return c
+}
+
+// checkedUpTo is how far checkCommitsStick has looked at one incarnation
+// of a node.
+type checkedUpTo struct {
+	n     *Node
+	index uint64
+}
+
+// checkCommitsStick checks that an index, once committed anywhere, holds
+// an entry of the same term everywhere it is committed. Unlike the check in
+// recorder.Apply it sees no-op entries too.
+func (c *cluster) checkCommitsStick() {
+	for _, id := range c.ids {
+		n := c.node(id)
+		if n == nil {
+			continue
+		}
+		ck := c.checked[id]
+		if ck.n != n {
+			ck = checkedUpTo{n: n}
+		}
+		for i := max(ck.index, n.log.snapIndex) + 1; i <= n.commitIndex && i <= n.log.lastIndex(); i++ {
+			t := n.log.term(i)
+			if first, ok := c.commits[i]; !ok {
+				c.commits[i] = t
+			} else if first != t {
+				c.unsafe("%s committed index %d with term %d, committed before with term %d", id, i, t, first)
+			}
+			ck.index = i
+		}
+		c.checked[id] = ck
+	}
 }
 
 func (c *cluster) checkElectionSafety() {
@@ -104,7 +165,7 @@ func (c *cluster) checkElectionSafety() {
 			c.leaders[n.term] = id
 			c.elections++
 		} else if other != id {
-			c.t.Fatalf("two leaders in term %d: %s and %s", n.term, other, id)
+			c.unsafe("two leaders in term %d: %s and %s", n.term, other, id)
 		}
 	}
 }
@@ -215,6 +276,20 @@ func (c *cluster) isolate(id sim.NodeID) {
 	c.w.Fault("isolate %s", id)
 }
 
+// cutLink cuts the one-way link from -> to.
+func (c *cluster) cutLink(from sim.NodeID, to ...sim.NodeID) {
+	for _, t := range to {
+		c.net.cut[[2]sim.NodeID{from, t}] = true
+	}
+	c.w.Fault("cut %s -> %v", from, to)
+}
+
+// campaign makes id start an election now, as if its timer fired.
+func (c *cluster) campaign(id sim.NodeID) {
+	c.t.Helper()
+	require.NoError(c.t, c.w.Exec(id, func(n sim.Node, env sim.Env) { n.(*Node).campaign(env) }))
+}
+
 // partition cuts every link between the two groups.
 func (c *cluster) partition(a, b []sim.NodeID) {
 	for _, x := range a {
@@ -266,10 +341,11 @@ type appliedCmd struct {
 
 func (r *recorder) Apply(env sim.Env, index uint64, cmd []byte) {
 	if n := len(r.applied); n > 0 && index <= r.applied[n-1].Index {
-		r.c.t.Fatalf("%s applied %d after %d", r.id, index, r.applied[n-1].Index)
+		r.c.unsafe("%s applied %d after %d", r.id, index, r.applied[n-1].Index)
 	}
 	if prev, ok := r.c.committed[index]; ok && prev != string(cmd) {
-		r.c.t.Fatalf("%s applied %q at %d where another node applied %q", r.id, cmd, index, prev)
+		r.c.unsafe("%s applied %q at %d where another node applied %q", r.id, cmd, index, prev)
+		return
 	}
 	r.c.committed[index] = string(cmd)
 	r.applied = append(r.applied, appliedCmd{index, string(cmd)})

@@ -298,6 +298,11 @@ func (n *Node) onElectionTimeout(env sim.Env, m electionTimeout) {
 		n.electionTimer = env.SetTimer(n.electionDeadline.Sub(now), electionTimeout{Epoch: n.epoch})
 		return
 	}
+	n.campaign(env)
+}
+
+// campaign starts an election, with a pre-vote first if PreVote is on.
+func (n *Node) campaign(env sim.Env) {
 	if n.cfg.PreVote {
 		n.becomePreCandidate(env)
 	} else {
