@@ -73,8 +73,8 @@ type cluster struct {
 	leaders   map[uint64]sim.NodeID    // term -> its leader
 	commits   map[uint64]uint64        // index -> term of the entry first seen committed there
 	checked   map[sim.NodeID]checkedUpTo
-	elections int                      // leaders seen so far
-	sends     func(r *sim.Record)      // optional hook on every send
+	elections int                 // leaders seen so far
+	sends     func(r *sim.Record) // optional hook on every send
 
 	// tolerant makes safety violations be recorded in violations instead
 	// of failing the test: for showing that broken variants break.
