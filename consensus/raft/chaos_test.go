@@ -12,7 +12,7 @@ import (
 
 // TestChaos plays random fault schedules (crashes that lose unsynced
 // writes, restarts, isolated nodes, lost and duplicated messages) against a
-// five-node cluster under a stream of proposals, with snapshots kicking in.
+// cluster of one, three or five nodes under a stream of proposals, with snapshots kicking in.
 // Throughout, the harness checks election safety after every event and
 // state machine safety at every Apply. When the faults stop, the cluster
 // must recover and commit a last command everywhere. rapid shrinks a failing
@@ -23,7 +23,8 @@ func TestChaos(t *testing.T) {
 		cfg.SnapshotThreshold = rapid.IntRange(0, 20).Draw(rt, "snapshotThreshold")
 		cfg.PreVote = rapid.Bool().Draw(rt, "preVote")
 		cfg.CheckQuorum = rapid.Bool().Draw(rt, "checkQuorum")
-		c := newCluster(rt, 5, rapid.Uint64().Draw(rt, "seed"), cfg)
+		size := rapid.SampledFrom([]int{1, 3, 5}).Draw(rt, "size")
+		c := newCluster(rt, size, rapid.Uint64().Draw(rt, "seed"), cfg)
 		playChaos(c, func(label string, lo, hi int) int { return rapid.IntRange(lo, hi).Draw(rt, label) })
 
 		c.commit("end")

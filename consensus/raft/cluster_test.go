@@ -251,8 +251,14 @@ func TestFastBackup(t *testing.T) {
 }
 
 func TestPersistence(t *testing.T) {
+	for _, size := range []int{1, 3} {
+		t.Run(fmt.Sprintf("nodes=%d", size), func(t *testing.T) { testPersistence(t, size) })
+	}
+}
+
+func testPersistence(t *testing.T, size int) {
 	seeds(t, func(t *testing.T, seed uint64) {
-		c := newCluster(t, 3, seed, DefaultConfig())
+		c := newCluster(t, size, seed, DefaultConfig())
 		first := cmds("a", 10)
 		c.proposeAll(first...)
 		c.waitApplied(c.ids, first...)

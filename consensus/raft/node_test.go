@@ -488,3 +488,9 @@ func TestInspect(t *testing.T) {
 	assert.Equal(t, "follower", got["role"])
 	assert.Equal(t, "3", got["term"])
 }
+
+func TestEntryKey(t *testing.T) {
+	assert.Equal(t, "log/00000000000000000042", entryKey(42))
+	assert.Equal(t, "log/18446744073709551615", entryKey(1<<64-1))
+	assert.Less(t, entryKey(9), entryKey(10), "keys must sort by index")
+}

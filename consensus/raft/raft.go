@@ -94,8 +94,10 @@ func (n *Node) Start(env sim.Env) {
 		n.app.Restore(n.log.snapIndex, n.snapshot)
 	}
 	n.commitIndex, n.lastApplied = n.log.snapIndex, n.log.snapIndex
-	env.Logf("recovered term %d, vote %q, log (%d, %d], snapshot at %d/%d",
-		n.term, n.votedFor, n.log.snapIndex, n.log.lastIndex(), n.log.snapIndex, n.log.snapTerm)
+	if n.term > 0 {
+		env.Logf("recovered term %d, vote %q, snapshot at %d/%d, log up to %d",
+			n.term, n.votedFor, n.log.snapIndex, n.log.snapTerm, n.log.lastIndex())
+	}
 	n.becomeFollower(env, n.term, "")
 }
 
@@ -356,13 +358,19 @@ func (n *Node) quorum() int { return (len(n.peers)+1)/2 + 1 }
 // send is the only way a message leaves the node, and it first makes every
 // disk write durable: a vote, a new term or an appended entry must survive
 // a crash before anyone is told about it (Figure 2: "updated on stable
-// storage before responding to RPCs").
+// storage before responding to RPCs"). The one other place that syncs is
+// maybeCommit, where the leader counts its own log.
 func (n *Node) send(env sim.Env, to sim.NodeID, msg sim.Message) {
+	n.sync(env)
+	env.Send(to, msg)
+}
+
+// sync makes every disk write so far durable.
+func (n *Node) sync(env sim.Env) {
 	if n.dirty {
 		env.Disk().Sync()
 		n.dirty = false
 	}
-	env.Send(to, msg)
 }
 
 func (n *Node) saveMeta(env sim.Env) {

@@ -146,6 +146,10 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 // leader may still overwrite it (Figure 8). Earlier entries commit together
 // with the first entry of the current term.
 func (n *Node) maybeCommit(env sim.Env) {
+	// The leader's own copy counts towards the majority only once it is
+	// durable. (With peers, the send of the entries has synced it already;
+	// alone, nothing else would.)
+	n.sync(env)
 	matches := append(n.matchBuf[:0], n.log.lastIndex())
 	for _, p := range n.peers {
 		matches = append(matches, n.progress[p].match)

@@ -34,7 +34,16 @@ const (
 // did not write.
 var ErrCorruptDisk = errors.New("raft: corrupt disk")
 
-func entryKey(i uint64) string { return fmt.Sprintf("%s%020d", logPrefix, i) }
+// entryKey is "log/" and the index in 20 digits, zero-padded.
+func entryKey(i uint64) string {
+	var b [len(logPrefix) + 20]byte
+	copy(b[:], logPrefix)
+	for k := len(b) - 1; k >= len(logPrefix); k-- {
+		b[k] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[:])
+}
 
 type meta struct {
 	Term     uint64     `json:"term"`
