@@ -124,6 +124,9 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 		}
 		return
 	}
+	if m.ConflictIndex == 0 {
+		return // refused outright: by another leader of this term (see handleAppendEntries)
+	}
 	// Accelerated log backtracking: skip the follower's whole conflicting
 	// term in one step instead of one entry per round trip.
 	next := m.ConflictIndex
