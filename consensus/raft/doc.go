@@ -51,8 +51,8 @@
 // while they hear from a leader or when its log is behind — and only a
 // successful pre-vote increments the term. With CheckQuorum (thesis §6.2) a
 // leader that has not heard from a majority within an election timeout
-// steps down, and followers that heard from a leader that recently ignore
-// RequestVote (§4.2.3). So in the five-node exercise where the leader loses
+// steps down, and a follower that heard from a leader within an election
+// timeout ignores RequestVote (§4.2.3). So in the five-node exercise where the leader loses
 // the network, the old leader steps down by itself while isolated; when it
 // rejoins, the first message from the new leader (or the rejection of its
 // pre-vote) carries the newer term and it follows.
@@ -83,7 +83,8 @@
 // Nothing leaves a node before what it promises is durable: send, the one
 // place messages go out, calls Disk.Sync first if anything was written.
 // A vote is synced before the vote reply, appended entries before the
-// success reply, a leader's new entry before it is sent. The disk layout
+// success reply, a leader's new entry before it is sent; and maybeCommit
+// syncs before the leader counts its own log towards a majority. The disk layout
 // (see storage.go) keeps one key per log entry, so an append writes one key
 // and never rewrites the log: meta holds term and vote, snapshot the
 // snapshot with its last included index and term, log/00000000000000000042
