@@ -46,3 +46,39 @@ func Example() {
 	// applied "x=1" at index 2
 	// leader's term: 1 commit: 2
 }
+
+// The first election of a three-node cluster, as the trace tells it: who
+// timed out, the pre-vote, the vote, and the new leader's no-op entry.
+func Example_election() {
+	rec := &sim.Recorder{}
+	w := sim.NewWorld(sim.Config{Seed: 3, Tracer: rec})
+	for _, id := range []sim.NodeID{"n1", "n2", "n3"} {
+		w.AddNode(id, func() sim.Node { return raft.New(raft.DefaultConfig(), nil) })
+	}
+	w.RunFor(160 * time.Millisecond)
+	for _, line := range rec.Lines(sim.KindStart, sim.KindSend, sim.KindTimerSet, sim.KindTimerCancel) {
+		fmt.Println(line)
+	}
+	// Output:
+	// 0.000ms n1: became follower in term 0
+	// 0.000ms n2: became follower in term 0
+	// 0.000ms n3: became follower in term 0
+	// 153.823ms n3 timer electionTimeout{Epoch:1}
+	// 153.823ms n3: became pre-candidate in term 0 (asking for term 1)
+	// 154.823ms n3->n1 PreVote{Term:1 Last:0/0}
+	// 154.823ms n3->n2 PreVote{Term:1 Last:0/0}
+	// 155.823ms n1->n3 PreVoteReply{Term:1 Granted:true}
+	// 155.823ms n3: became candidate in term 1
+	// 155.823ms n2->n3 PreVoteReply{Term:1 Granted:true}
+	// 156.823ms n3->n1 RequestVote{Term:1 Last:0/0}
+	// 156.823ms n1: became follower in term 1
+	// 156.823ms n3->n2 RequestVote{Term:1 Last:0/0}
+	// 156.823ms n2: became follower in term 1
+	// 157.823ms n1->n3 RequestVoteReply{Term:1 Granted:true}
+	// 157.823ms n3: became leader in term 1
+	// 157.823ms n2->n3 RequestVoteReply{Term:1 Granted:true}
+	// 158.823ms n3->n1 AppendEntries{Term:1 Prev:0/0 Entries:1[1..1] Commit:0}
+	// 158.823ms n3->n2 AppendEntries{Term:1 Prev:0/0 Entries:1[1..1] Commit:0}
+	// 159.823ms n1->n3 AppendEntriesReply{Term:1 Success Match:1}
+	// 159.823ms n2->n3 AppendEntriesReply{Term:1 Success Match:1}
+}

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -493,4 +494,18 @@ func TestEntryKey(t *testing.T) {
 	assert.Equal(t, "log/00000000000000000042", entryKey(42))
 	assert.Equal(t, "log/18446744073709551615", entryKey(1<<64-1))
 	assert.Less(t, entryKey(9), entryKey(10), "keys must sort by index")
+}
+
+// Messages cross a real network as JSON: a no-op (nil Command) must stay a
+// no-op, and an empty command must stay a command.
+func TestMessagesSurviveJSON(t *testing.T) {
+	in := AppendEntries{Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 1,
+		Entries: []Entry{{Index: 2, Term: 2}, {Index: 3, Term: 2, Command: []byte{}}, {Index: 4, Term: 2, Command: []byte("x")}}}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	var out AppendEntries
+	require.NoError(t, json.Unmarshal(b, &out))
+	assert.Equal(t, in, out)
+	assert.Nil(t, out.Entries[0].Command)
+	assert.NotNil(t, out.Entries[1].Command)
 }

@@ -172,7 +172,9 @@ func (n *Node) maybeCommit(env sim.Env) {
 // applyCommitted hands committed entries to the state machine in log order
 // and then compacts the log if it has grown past the threshold. No-op
 // entries advance lastApplied but are not passed on: the Applier sees only
-// client commands, so the indices it sees may have gaps.
+// client commands, so the indices it sees may have gaps. The command slice
+// is the log's own (in the simulator, shared with other nodes' logs): the
+// Applier must not modify it.
 func (n *Node) applyCommitted(env sim.Env) {
 	for n.lastApplied < n.commitIndex {
 		n.lastApplied++
