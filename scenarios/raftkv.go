@@ -36,8 +36,11 @@ type raftKV struct {
 type raftKVConfig struct {
 	Servers int
 	Raft    func(id sim.NodeID) raft.Config
-	Link    network.LinkConfig
-	Clients int
+	// NewReplica builds each server's Raft; nil means raft.New. Tests put
+	// a broken Raft here to show the checks catch it.
+	NewReplica func(cfg raft.Config, app rsm.Applier) rsm.Replica
+	Link       network.LinkConfig
+	Clients    int
 	// Workload for each client; Client is filled in.
 	Workload kv.WorkloadConfig
 	// StopClientsAt, if set, is when clients stop issuing new operations,
@@ -68,6 +71,10 @@ func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
 	}
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: tracer})
 	c := &raftKV{w: w, net: net, history: check.NewHistory(), faults: faults, committed: map[sim.NodeID]uint64{}}
+	newReplica := cfg.NewReplica
+	if newReplica == nil {
+		newReplica = func(cfg raft.Config, app rsm.Applier) rsm.Replica { return raft.New(cfg, app) }
+	}
 	for i := 1; i <= cfg.Servers; i++ {
 		id := sim.NodeID(fmt.Sprintf("n%d", i))
 		rc := cfg.Raft(id)
@@ -76,7 +83,7 @@ func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
 		}
 		c.servers = append(c.servers, id)
 		w.AddNode(id, func() sim.Node {
-			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return raft.New(rc, app) }, kv.New())
+			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return newReplica(rc, app) }, kv.New())
 		})
 	}
 	for i := 1; i <= cfg.Clients; i++ {
@@ -152,7 +159,10 @@ func (c *raftKV) checkSafety() {
 // commitRecord is what must agree between servers at an index: the term and
 // the command (a no-op has none).
 func commitRecord(e raft.Entry) []byte {
-	return fmt.Appendf(nil, "term %d: %q", e.Term, e.Command)
+	if e.Command == nil {
+		return fmt.Appendf(nil, "term %d: no-op", e.Term)
+	}
+	return fmt.Appendf(nil, "term %d: %s", e.Term, e.Command)
 }
 
 // leader is the up server that leads the highest term, or "".
@@ -206,6 +216,17 @@ func (c *raftKV) completed() (n int, longestGap time.Duration, gapAt time.Durati
 	return len(times), longestGap, gapAt
 }
 
+// completedSince counts the operations that returned at or after t.
+func (c *raftKV) completedSince(t time.Duration) int {
+	n := 0
+	for _, op := range c.history.Operations() {
+		if op.Returned && op.Return >= t {
+			n++
+		}
+	}
+	return n
+}
+
 // lostAppends checks that every acknowledged Append is in the final value
 // of its key exactly once. Appended values are unique, so this catches a
 // lost acknowledged write and a retried write applied twice.
@@ -234,4 +255,52 @@ func (c *raftKV) store(id sim.NodeID) (*kv.Store, bool) {
 	}
 	st, ok := s.Machine().(*kv.Store)
 	return st, ok
+}
+
+// verdict adds the checks every raft-kv style run ends with: safety held
+// after every event, no acknowledged append lost or doubled, and a
+// linearizable history.
+func (c *raftKV) verdict(r *Result) {
+	fail := func(err error) {
+		if r.Err == nil {
+			r.Err = err
+		}
+	}
+	if c.violation != nil {
+		fail(c.violation)
+	} else {
+		r.Summary = append(r.Summary, "safety held after every event: one leader per term, the same command committed at each index everywhere")
+	}
+	var store *kv.Store
+	for _, id := range c.servers {
+		if st, ok := c.status(id); ok && st.Role == raft.Leader {
+			store, _ = c.store(id)
+		}
+	}
+	if store == nil {
+		// No leader now: judge by the server that applied the most.
+		var best uint64
+		for _, id := range c.servers {
+			if s, ok := c.w.Node(id).(*rsm.Server); ok && c.w.Up(id) && s.Applied() >= best {
+				best = s.Applied()
+				store, _ = c.store(id)
+			}
+		}
+	}
+	if store != nil {
+		if err := c.lostAppends(store); err != nil {
+			fail(err)
+		} else {
+			r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")
+		}
+	}
+	res, err := c.linearizability()
+	switch {
+	case err != nil:
+		fail(err)
+	case res.Verdict != check.Linearizable:
+		fail(fmt.Errorf("the history of %d operations is %s", res.Operations, res.Verdict))
+	default:
+		r.Summary = append(r.Summary, fmt.Sprintf("the history of %d operations is linearizable", res.Operations))
+	}
 }
