@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -324,8 +325,13 @@ func (w *World) Logf(format string, args ...any) {
 }
 
 // Step runs the next event. It returns false when nothing is left to do.
-func (w *World) Step() bool {
-	for w.q.len() > 0 {
+func (w *World) Step() bool { return w.step(math.MaxInt64) }
+
+// step runs the next visible event due at or before end. Cancelled timers
+// and timers of crashed incarnations are dropped on the way without
+// counting as a step, and never let step run past end.
+func (w *World) step(end time.Duration) bool {
+	for w.q.len() > 0 && w.q.peek().at <= end {
 		e := w.q.pop()
 		ev := w.slots[e.slot]
 		w.slots[e.slot] = event{}
@@ -343,6 +349,7 @@ func (w *World) Step() bool {
 }
 
 // NextAt reports when the next event is due, and false if there is none.
+// A cancelled timer still in the queue may be reported.
 func (w *World) NextAt() (time.Duration, bool) {
 	if w.q.len() == 0 {
 		return 0, false
@@ -354,8 +361,7 @@ func (w *World) NextAt() (time.Duration, bool) {
 // the clock to the end of that span.
 func (w *World) RunFor(d time.Duration) {
 	end := w.now + d
-	for w.q.len() > 0 && w.q.peek().at <= end {
-		w.Step()
+	for w.step(end) {
 	}
 	w.now = max(w.now, end)
 }
@@ -366,11 +372,10 @@ func (w *World) RunFor(d time.Duration) {
 func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
 	end := w.now + limit
 	for !cond() {
-		if w.q.len() == 0 || w.q.peek().at > end {
+		if !w.step(end) {
 			w.now = max(w.now, end)
 			return false
 		}
-		w.Step()
 	}
 	return true
 }

@@ -239,3 +239,25 @@ func TestDiskCopiesValuesAndListsKeysSorted(t *testing.T) {
 	assert.Equal(t, "abc", string(again))
 	assert.Equal(t, []string{"b", "c"}, d.Keys())
 }
+
+// A cancelled timer due inside the span must not let RunFor run an event
+// due after it: the clock never overshoots the end of the span.
+func TestRunForStopsAtTheEndDespiteCancelledTimers(t *testing.T) {
+	var fired []time.Duration
+	w := sim.NewWorld(sim.Config{})
+	w.AddNode("n1", func() sim.Node {
+		return &timerNode{onStart: func(env sim.Env) {
+			id := env.SetTimer(5*time.Millisecond, "cancelled")
+			env.CancelTimer(id)
+			env.SetTimer(15*time.Millisecond, "late")
+		}, got: new([]string)}
+	})
+	w.AfterStep(func() { fired = append(fired, w.Now()) })
+	w.RunFor(10 * time.Millisecond)
+	assert.Equal(t, 10*time.Millisecond, w.Now())
+	assert.Equal(t, []time.Duration{0}, fired, "only the start ran; the 15ms timer waits")
+	assert.False(t, w.RunUntil(func() bool { return false }, 2*time.Millisecond))
+	assert.Equal(t, 12*time.Millisecond, w.Now())
+	w.RunFor(10 * time.Millisecond)
+	assert.Equal(t, []time.Duration{0, 15 * time.Millisecond}, fired)
+}

@@ -1,4 +1,3 @@
-// Package rsm defines the interfaces between consensus protocols and the replicated state machine.
 package rsm
 
 import "github.com/dsimlab/dsim/sim"
