@@ -178,12 +178,20 @@ func (c *Cluster) One(cmd []byte, expected int, retry bool) uint64 {
 
 // Disconnect cuts node i off from every other node (it keeps running).
 func (c *Cluster) Disconnect(i int) {
+	if !c.connected[i] {
+		return
+	}
 	c.connected[i] = false
-	c.applyFaults()
+	if err := c.net.Isolate(c.ids[i]); err != nil {
+		panic(fmt.Sprintf("raftsuite: network refused to isolate %s: %v", c.ids[i], err))
+	}
 }
 
 // Connect undoes Disconnect(i).
 func (c *Cluster) Connect(i int) {
+	if c.connected[i] {
+		return
+	}
 	c.connected[i] = true
 	c.applyFaults()
 }
@@ -205,8 +213,11 @@ func (c *Cluster) Partition(groups ...[]int) {
 
 // Cut drops every message from node from to node to (one way).
 func (c *Cluster) Cut(from, to int) {
-	c.cuts = append(c.cuts, network.Link{From: c.ids[from], To: c.ids[to]})
-	c.applyFaults()
+	l := network.Link{From: c.ids[from], To: c.ids[to]}
+	c.cuts = append(c.cuts, l)
+	if err := c.net.Cut(l.From, l.To); err != nil {
+		panic(fmt.Sprintf("raftsuite: network refused to cut %v: %v", l, err))
+	}
 }
 
 // HealAll ends partitions and cuts and connects every node.
@@ -218,7 +229,9 @@ func (c *Cluster) HealAll() {
 	c.applyFaults()
 }
 
-// applyFaults makes the network match connected, partition and cuts.
+// applyFaults makes the network match connected, partition and cuts. The
+// network can only heal everything at once, so undoing one fault means
+// healing and putting the others back.
 func (c *Cluster) applyFaults() {
 	c.net.Heal()
 	must := func(err error) {
