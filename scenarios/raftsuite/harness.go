@@ -1,6 +1,7 @@
 package raftsuite
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -319,7 +320,7 @@ func (c *Cluster) committedList() []check.IndexTerm {
 	for idx, term := range c.committed {
 		out = append(out, check.IndexTerm{Index: idx, Term: term})
 	}
-	slices.SortFunc(out, func(a, b check.IndexTerm) int { return int(a.Index) - int(b.Index) })
+	slices.SortFunc(out, func(a, b check.IndexTerm) int { return cmp.Compare(a.Index, b.Index) })
 	return out
 }
 
@@ -375,11 +376,9 @@ func (r *recorder) Apply(env sim.Env, index uint64, cmd []byte) {
 		c.fail(fmt.Errorf("%w: %s applied index %d after index %d", ErrApplyOrder, id, index, r.last))
 		return
 	}
-	for k := r.last + 1; k < index; k++ {
-		if was, ok := c.cmds[k]; ok {
-			c.fail(fmt.Errorf("%w: %s applied index %d but skipped %q at index %d", ErrApplyOrder, id, index, was, k))
-			return
-		}
+	if k, ok := c.firstCommandIn(r.last+1, index); ok {
+		c.fail(fmt.Errorf("%w: %s applied index %d but skipped %q at index %d", ErrApplyOrder, id, index, c.cmds[k], k))
+		return
 	}
 	if err := c.sms.Applied(id, index, cmd); err != nil {
 		c.fail(err)
@@ -439,6 +438,26 @@ func (r *recorder) Restore(index uint64, snapshot []byte) {
 	}
 	r.last, r.digest, r.restored = index, d, index
 	c.covered[r.i] = max(c.covered[r.i], index)
+}
+
+// firstCommandIn is the lowest index in [lo, hi) where some node applied a
+// command, if any.
+func (c *Cluster) firstCommandIn(lo, hi uint64) (uint64, bool) {
+	if hi-lo <= uint64(len(c.cmds)) {
+		for k := lo; k < hi; k++ {
+			if _, ok := c.cmds[k]; ok {
+				return k, true
+			}
+		}
+		return 0, false
+	}
+	first, found := uint64(0), false
+	for k := range c.cmds {
+		if k >= lo && k < hi && (!found || k < first) {
+			first, found = k, true
+		}
+	}
+	return first, found
 }
 
 // prefixDigest is the digest of every command applied anywhere at 1..index.

@@ -315,8 +315,9 @@ func (longReordering) String() string { return "long-reordering(1/4: 200ms+0..2s
 // Messages is how many messages nodes have sent so far.
 func (c *Cluster) Messages() uint64 { return c.w.Stats().Sent }
 
-// Rand is a random stream for the test's own choices (which node to crash,
-// which command to send), derived from the seed apart from the world's.
+// Rand returns a random stream for the test's own choices (which node to
+// crash, which command to send), derived from the seed apart from the
+// world's streams. Each call starts the same stream afresh: call it once.
 func (c *Cluster) Rand() *rand.Rand {
 	return rand.New(rand.NewPCG(c.seed, 0x7261667473756974)) // "raftsuit"
 }
