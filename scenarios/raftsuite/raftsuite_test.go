@@ -86,3 +86,45 @@ func TestDeterminism(t *testing.T) {
 	require.Equal(t, a, b, "same seed, different traces")
 	require.NotEqual(t, a, hash(8), "different seeds gave the same trace")
 }
+
+// skipper applies through to the suite's Applier, but drops the first
+// command anyone applies at index 3.
+type skipper struct {
+	rsm.Applier
+	skipped *bool
+}
+
+func (s skipper) Apply(env sim.Env, index uint64, cmd []byte) {
+	if index == 3 && !*s.skipped {
+		*s.skipped = true
+		return
+	}
+	s.Applier.Apply(env, index, cmd)
+}
+
+// corrupter hands the suite's Applier a damaged snapshot to restore.
+type corrupter struct{ rsm.Applier }
+
+func (c corrupter) Restore(index uint64, snap []byte) {
+	bad := append([]byte(nil), snap...)
+	bad[len(bad)-1] ^= 1
+	c.Applier.Restore(index, bad)
+}
+
+// TestHarnessCatchesApplyMistakes shows the applied-sequence checks can
+// fail: a node that skips a command, and one that restores a snapshot that
+// is not what it saved.
+func TestHarnessCatchesApplyMistakes(t *testing.T) {
+	skipped := false
+	skip := func(cfg raft.Config, app rsm.Applier) raft.Implementation {
+		return raft.New(cfg, skipper{app, &skipped})
+	}
+	res := Grade(testByName(t, "SnapshotBasic"), Setup{New: skip, Seed: 1, Config: DefaultConfig()}, "SnapshotBasic")
+	require.ErrorIs(t, res.Violation, ErrApplyOrder)
+
+	corrupt := func(cfg raft.Config, app rsm.Applier) raft.Implementation {
+		return raft.New(cfg, corrupter{app})
+	}
+	res = Grade(testByName(t, "SnapshotInit"), Setup{New: corrupt, Seed: 1, Config: DefaultConfig()}, "SnapshotInit")
+	require.ErrorIs(t, res.Violation, ErrBadSnapshot)
+}
