@@ -43,6 +43,9 @@ type raftKVConfig struct {
 	Clients    int
 	// Workload for each client; Client is filled in.
 	Workload kv.WorkloadConfig
+	// Unchecked leaves out the safety checks after every event and the
+	// clients' history: for benchmarks that measure Raft alone.
+	Unchecked bool
 	// StopClientsAt, if set, is when clients stop issuing new operations,
 	// so the cluster can go quiet and its logs converge.
 	StopClientsAt time.Duration
@@ -65,8 +68,11 @@ func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
 		return nil, err
 	}
 	faults := &faultLog{}
-	tracer := sim.Tracer(faults)
-	if o.Tracer != nil {
+	var tracer sim.Tracer = faults
+	switch {
+	case cfg.Unchecked:
+		tracer = o.Tracer // no history to annotate
+	case o.Tracer != nil:
 		tracer = sim.Tee(o.Tracer, faults)
 	}
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: tracer})
@@ -103,14 +109,20 @@ func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
 				return wl.Next()
 			})
 		}
-		cl, err := rsm.NewClient(rsm.ClientConfig{Workload: workload, History: c.history, Clock: w.Now})
+		history := c.history
+		if cfg.Unchecked {
+			history = nil
+		}
+		cl, err := rsm.NewClient(rsm.ClientConfig{Workload: workload, History: history, Clock: w.Now})
 		if err != nil {
 			return nil, err
 		}
 		c.clients = append(c.clients, cl)
 		w.AddClient(id, func() sim.Node { return cl })
 	}
-	w.AfterStep(c.checkSafety)
+	if !cfg.Unchecked {
+		w.AfterStep(c.checkSafety)
+	}
 	return c, nil
 }
 
@@ -214,6 +226,15 @@ func (c *raftKV) completed() (n int, longestGap time.Duration, gapAt time.Durati
 		}
 	}
 	return len(times), longestGap, gapAt
+}
+
+// clientOps is how many operations the clients completed.
+func (c *raftKV) clientOps() int {
+	n := 0
+	for _, cl := range c.clients {
+		n += cl.Completed()
+	}
+	return n
 }
 
 // completedSince counts the operations that returned at or after t.

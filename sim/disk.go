@@ -27,27 +27,34 @@ type Disk interface {
 
 // MemDisk is the simulator's Disk. The zero value is not usable; use
 // NewMemDisk.
+//
+// Writes go straight into the map; each write not yet synced also leaves an
+// undo record, so a crash that loses unsynced writes can roll them back,
+// newest first. Sync only forgets the undo records: durability costs
+// nothing here, which keeps a protocol that syncs on every message fast.
 type MemDisk struct {
-	synced map[string][]byte
-	// dirty holds writes since the last Sync: a nil value is a delete.
-	dirty map[string][]byte
-	// syncs counts calls to Sync, so tests can see a protocol synced.
-	syncs int
+	data map[string][]byte
+	// undo holds, oldest first, what each unsynced write replaced; only
+	// kept when a crash can lose unsynced writes (trackUnsynced).
+	undo          []undoRecord
+	trackUnsynced bool
+	syncs         int
 }
 
-// NewMemDisk returns an empty in-memory Disk.
+type undoRecord struct {
+	key     string
+	old     []byte
+	existed bool
+}
+
+// NewMemDisk returns an empty in-memory Disk whose unsynced writes can be
+// lost at a crash (see Config.LoseUnsyncedWrites).
 func NewMemDisk() *MemDisk {
-	return &MemDisk{synced: map[string][]byte{}, dirty: map[string][]byte{}}
+	return &MemDisk{data: map[string][]byte{}, trackUnsynced: true}
 }
 
 func (d *MemDisk) Get(key string) ([]byte, bool) {
-	if v, ok := d.dirty[key]; ok {
-		if v == nil {
-			return nil, false
-		}
-		return slices.Clone(v), true
-	}
-	v, ok := d.synced[key]
+	v, ok := d.data[key]
 	if !ok {
 		return nil, false
 	}
@@ -57,23 +64,32 @@ func (d *MemDisk) Get(key string) ([]byte, bool) {
 func (d *MemDisk) Put(key string, value []byte) {
 	v := make([]byte, len(value))
 	copy(v, value)
-	d.dirty[key] = v
+	d.remember(key)
+	d.data[key] = v
 }
 
-func (d *MemDisk) Delete(key string) { d.dirty[key] = nil }
+func (d *MemDisk) Delete(key string) {
+	if d.trackUnsynced {
+		if _, ok := d.data[key]; !ok {
+			return
+		}
+		d.remember(key)
+	}
+	delete(d.data, key)
+}
+
+func (d *MemDisk) remember(key string) {
+	if !d.trackUnsynced {
+		return
+	}
+	old, existed := d.data[key]
+	d.undo = append(d.undo, undoRecord{key: key, old: old, existed: existed})
+}
 
 func (d *MemDisk) Keys() []string {
-	keys := make([]string, 0, len(d.synced)+len(d.dirty))
-	for k := range d.synced {
-		if v, ok := d.dirty[k]; ok && v == nil {
-			continue
-		}
+	keys := make([]string, 0, len(d.data))
+	for k := range d.data {
 		keys = append(keys, k)
-	}
-	for k, v := range d.dirty {
-		if _, ok := d.synced[k]; !ok && v != nil {
-			keys = append(keys, k)
-		}
 	}
 	sort.Strings(keys)
 	return keys
@@ -81,27 +97,30 @@ func (d *MemDisk) Keys() []string {
 
 func (d *MemDisk) Sync() {
 	d.syncs++
-	for k, v := range d.dirty {
-		if v == nil {
-			delete(d.synced, k)
-		} else {
-			d.synced[k] = v
-		}
-	}
-	clear(d.dirty)
+	clear(d.undo)
+	d.undo = d.undo[:0]
 }
 
 // Syncs reports how many times Sync was called.
 func (d *MemDisk) Syncs() int { return d.syncs }
 
-// crash applies a crash to the disk: unsynced writes survive or are lost.
+// crash applies a crash to the disk: unsynced writes survive, or are rolled
+// back. It reports how many writes were lost.
 func (d *MemDisk) crash(loseUnsynced bool) (lost int) {
-	lost = len(d.dirty)
+	lost = len(d.undo)
 	if loseUnsynced {
-		clear(d.dirty)
-		return lost
+		for i := len(d.undo) - 1; i >= 0; i-- {
+			u := d.undo[i]
+			if u.existed {
+				d.data[u.key] = u.old
+			} else {
+				delete(d.data, u.key)
+			}
+		}
+	} else {
+		lost = 0
 	}
-	d.Sync()
-	d.syncs--
-	return 0
+	clear(d.undo)
+	d.undo = d.undo[:0]
+	return lost
 }

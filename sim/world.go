@@ -183,7 +183,9 @@ func (w *World) add(id NodeID, factory func() Node, member bool) {
 		panic("sim: a node needs a non-empty id")
 	}
 	idx := int32(len(w.nodes))
-	ns := &nodeState{id: id, member: member, factory: factory, disk: NewMemDisk()}
+	disk := NewMemDisk()
+	disk.trackUnsynced = w.cfg.LoseUnsyncedWrites
+	ns := &nodeState{id: id, member: member, factory: factory, disk: disk}
 	w.nodes = append(w.nodes, ns)
 	w.byID[id] = idx
 	if member {

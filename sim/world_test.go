@@ -261,3 +261,31 @@ func TestRunForStopsAtTheEndDespiteCancelledTimers(t *testing.T) {
 	w.RunFor(10 * time.Millisecond)
 	assert.Equal(t, []time.Duration{0, 15 * time.Millisecond}, fired)
 }
+
+// Unsynced writes roll back newest first: a key written twice and deleted
+// after the last Sync comes back with its synced value.
+func TestCrashRollsBackEveryUnsyncedWrite(t *testing.T) {
+	w := sim.NewWorld(sim.Config{LoseUnsyncedWrites: true})
+	w.AddNode("n1", func() sim.Node {
+		return startFunc(func(env sim.Env) {
+			d := env.Disk()
+			if _, ok := d.Get("a"); ok {
+				return // restarted
+			}
+			d.Put("a", []byte("1"))
+			d.Put("gone", []byte("x"))
+			d.Sync()
+			d.Put("a", []byte("2"))
+			d.Put("a", []byte("3"))
+			d.Delete("gone")
+			d.Put("new", []byte("y"))
+		})
+	})
+	w.RunFor(0)
+	disk := w.Disk("n1")
+	assert.Equal(t, []string{"a", "new"}, disk.Keys())
+	w.Crash("n1")
+	a, _ := disk.Get("a")
+	assert.Equal(t, "1", string(a))
+	assert.Equal(t, []string{"a", "gone"}, disk.Keys())
+}

@@ -74,6 +74,9 @@ func (l *raftLog) truncateFrom(i uint64) {
 func (l *raftLog) compact(i, t uint64) {
 	var keep []Entry
 	if l.has(i, t) {
+		// Room for as many entries as the log held, so it does not grow
+		// from nothing again after every compaction.
+		keep = make([]Entry, 0, len(l.entries))
 		keep = append(keep, l.entries[i-l.snapIndex:]...)
 	}
 	l.snapIndex, l.snapTerm, l.entries = i, t, keep

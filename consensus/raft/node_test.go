@@ -509,3 +509,18 @@ func TestMessagesSurviveJSON(t *testing.T) {
 	assert.Nil(t, out.Entries[0].Command)
 	assert.NotNil(t, out.Entries[1].Command)
 }
+
+func TestEntryKeysSortByIndex(t *testing.T) {
+	for _, tc := range []struct {
+		index uint64
+		key   string
+	}{
+		{0, "log/00000000000000000000"},
+		{42, "log/00000000000000000042"},
+		{18446744073709551615, "log/18446744073709551615"},
+	} {
+		if got := entryKey(tc.index); got != tc.key {
+			t.Errorf("entryKey(%d) = %q, want %q", tc.index, got, tc.key)
+		}
+	}
+}

@@ -72,8 +72,7 @@ func DecodeOp(b []byte) (Op, error) {
 	if err != nil {
 		return Op{}, fmt.Errorf("%w %q: %v", ErrBadOp, b, err)
 	}
-	want := map[Kind]int{KindGet: 1, KindPut: 2, KindAppend: 2, KindCAS: 3}
-	n, known := want[Kind(kind)]
+	n, known := argCount(Kind(kind))
 	switch {
 	case !known:
 		return Op{}, fmt.Errorf("%w %q: unknown operation %q (want get, put, append or cas)", ErrBadOp, b, kind)
@@ -90,15 +89,32 @@ func DecodeOp(b []byte) (Op, error) {
 	return op, nil
 }
 
-// quotedFields splits `"a" "b"` into a and b.
+// argCount is how many quoted arguments an operation takes.
+func argCount(k Kind) (int, bool) {
+	switch k {
+	case KindGet:
+		return 1, true
+	case KindPut, KindAppend:
+		return 2, true
+	case KindCAS:
+		return 3, true
+	}
+	return 0, false
+}
+
+// quotedFields splits `"a" "b"` into a and b. Every server decodes every
+// committed operation, so a field without escapes is sliced, not copied.
 func quotedFields(s string) ([]string, error) {
-	var out []string
+	out := make([]string, 0, 3)
 	for s != "" {
 		q, err := strconv.QuotedPrefix(s)
 		if err != nil {
 			return nil, fmt.Errorf("argument %d: %v", len(out)+1, err)
 		}
-		v, _ := strconv.Unquote(q) // QuotedPrefix accepted it
+		v := q[1 : len(q)-1]
+		if q[0] != '"' || strings.IndexByte(v, '\\') >= 0 {
+			v, _ = strconv.Unquote(q) // QuotedPrefix accepted it
+		}
 		out = append(out, v)
 		s = s[len(q):]
 		if s != "" {
