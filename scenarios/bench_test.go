@@ -36,7 +36,7 @@ func BenchmarkRaftKV(b *testing.B) {
 	} {
 		workload, checked := tc.workload, tc.checked
 		b.Run(tc.name, func(b *testing.B) {
-			c, err := newRaftKV(Options{Seed: 1}, raftKVConfig{
+			c, err := newRaftKV("bench", Options{Seed: 1}, raftKVConfig{
 				Servers:   5,
 				Raft:      func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
 				Link:      network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},

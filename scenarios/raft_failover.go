@@ -32,7 +32,7 @@ the clients' longest pause: the price of a failover.`,
 }
 
 func setupRaftFailover(o Options) (*Run, error) {
-	c, err := newRaftKV(o, raftKVConfig{
+	c, err := newRaftKV("raft-failover", o, raftKVConfig{
 		Servers: 5,
 		Raft:    func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
 		Link:    network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
@@ -113,7 +113,7 @@ func setupRaftFailover(o Options) (*Run, error) {
 		} else {
 			fail(errors.New("no leader at the end of the run"))
 		}
-		res, err := c.linearizability()
+		res, err := c.linearizability(&r)
 		switch {
 		case err != nil:
 			fail(err)

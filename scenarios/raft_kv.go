@@ -38,7 +38,7 @@ func setupRaftKV(o Options, base raftKVConfig) (*Run, error) {
 	cfg.Link = network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 10 * time.Millisecond}}
 	cfg.Clients = 3
 	cfg.Workload = kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2}
-	c, err := newRaftKV(o, cfg)
+	c, err := newRaftKV("raft-kv", o, cfg)
 	if err != nil {
 		return nil, err
 	}

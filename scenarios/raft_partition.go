@@ -34,7 +34,7 @@ The history stays linearizable throughout.`,
 }
 
 func setupRaftPartition(o Options) (*Run, error) {
-	c, err := newRaftKV(o, raftKVConfig{
+	c, err := newRaftKV("raft-partition", o, raftKVConfig{
 		Servers:  5,
 		Raft:     func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
 		Link:     network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
@@ -175,7 +175,7 @@ func setupRaftPartition(o Options) (*Run, error) {
 		}
 		c1Late := c.clients[0].Completed() - c1AtCut - opsDuringCut[0]
 		r.Summary = append(r.Summary, fmt.Sprintf("c1's requests went through again after the heal: %d more operations", c1Late))
-		res, err := c.linearizability()
+		res, err := c.linearizability(&r)
 		switch {
 		case err != nil:
 			fail(err)

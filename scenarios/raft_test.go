@@ -29,13 +29,17 @@ func TestRaftElectionTellsTheExerciseStory(t *testing.T) {
 
 // The leader crashes under load: a new leader takes over quickly, and no
 // acknowledged write is lost; the history is linearizable.
+//
+// Porcupine's timeline of each run, with the crash marked, is kept in the
+// test's artifact directory (go test -artifacts).
 func TestRaftFailoverLosesNoAcknowledgedWrite(t *testing.T) {
 	for _, seed := range fiveSeeds {
-		res := run(t, "raft-failover", Options{Seed: seed})
+		res := run(t, "raft-failover", Options{Seed: seed, ArtifactDir: t.ArtifactDir()})
 		require.NoError(t, res.Err, "seed %d", seed)
 		summary := strings.Join(res.Summary, "\n")
 		assert.Contains(t, summary, "no acknowledged write lost")
 		assert.Contains(t, summary, "is linearizable")
+		assert.Contains(t, summary, "linearizability timeline (open in a browser): ")
 		failover, _ := res.Metric("failover_time")
 		assert.Less(t, failover, 1.0, "seed %d", seed)
 		ops, _ := res.Metric("ops_completed")

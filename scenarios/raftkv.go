@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ import (
 type raftKV struct {
 	w       *sim.World
 	net     *network.Model
+	opts    Options
+	name    string // the scenario, for artifact file names
 	servers []sim.NodeID
 	clients []*rsm.Client
 	history *check.History
@@ -62,7 +65,7 @@ func (f *faultLog) Trace(r *sim.Record) {
 	}
 }
 
-func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
+func newRaftKV(name string, o Options, cfg raftKVConfig) (*raftKV, error) {
 	net, err := network.New(network.Config{Link: cfg.Link})
 	if err != nil {
 		return nil, err
@@ -76,7 +79,7 @@ func newRaftKV(o Options, cfg raftKVConfig) (*raftKV, error) {
 		tracer = sim.Tee(o.Tracer, faults)
 	}
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: tracer})
-	c := &raftKV{w: w, net: net, history: check.NewHistory(), faults: faults, committed: map[sim.NodeID]uint64{}}
+	c := &raftKV{w: w, net: net, opts: o, name: name, history: check.NewHistory(), faults: faults, committed: map[sim.NodeID]uint64{}}
 	newReplica := cfg.NewReplica
 	if newReplica == nil {
 		newReplica = func(cfg raft.Config, app rsm.Applier) rsm.Replica { return raft.New(cfg, app) }
@@ -205,9 +208,20 @@ func (c *raftKV) clientsDone() bool {
 }
 
 // linearizability checks the clients' history, annotated with the faults.
-func (c *raftKV) linearizability() (check.Result, error) {
+// With Options.ArtifactDir set it writes porcupine's timeline there as
+// NAME-seed-N.html and says so in the summary.
+func (c *raftKV) linearizability(r *Result) (check.Result, error) {
 	c.history.Annotate(check.FaultAnnotations(c.faults.records)...)
-	return check.CheckKV(c.history, 30*time.Second)
+	res, err := check.CheckKV(c.history, 30*time.Second)
+	if err == nil && c.opts.ArtifactDir != "" {
+		path := filepath.Join(c.opts.ArtifactDir, fmt.Sprintf("%s-seed-%d.html", c.name, c.opts.Seed))
+		if werr := res.WriteVisualizationFile(path); werr != nil {
+			r.Summary = append(r.Summary, fmt.Sprintf("could not write the linearizability timeline: %v", werr))
+		} else {
+			r.Summary = append(r.Summary, "linearizability timeline (open in a browser): "+path)
+		}
+	}
+	return res, err
 }
 
 // completed counts the operations that returned, and the longest stretch of
@@ -315,7 +329,7 @@ func (c *raftKV) verdict(r *Result) {
 			r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")
 		}
 	}
-	res, err := c.linearizability()
+	res, err := c.linearizability(r)
 	switch {
 	case err != nil:
 		fail(err)

@@ -34,6 +34,9 @@ type Options struct {
 	Schedule network.Schedule
 	// Tracer receives the trace; nil discards it.
 	Tracer sim.Tracer
+	// ArtifactDir, if set, is where a scenario writes what a learner can
+	// open afterwards: the linearizability checker's HTML timeline, say.
+	ArtifactDir string
 }
 
 // Run is a scenario set up and ready to go.

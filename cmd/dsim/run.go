@@ -63,6 +63,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
 	schedPath := fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario")
+	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	verbose := fs.Bool("verbose", false, "print sends and timer settings too")
 	return func(ctx *cli, args []string) int {
@@ -79,7 +80,13 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: --for must be positive, got %v\n", *span)
 			return exitUsage
 		}
-		opts := scenarios.Options{Seed: *seed, For: *span}
+		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts}
+		if *artifacts != "" {
+			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim run: --artifacts: %v\n", err)
+				return exitUsage
+			}
+		}
 		if *schedPath != "" {
 			sched, err := readSchedule(*schedPath)
 			if err != nil {
