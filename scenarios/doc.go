@@ -14,6 +14,8 @@
 // Because the world is deterministic, (scenario, seed, schedule) names a run
 // exactly: a failing seed printed by a test or a sweep replays the failure.
 //
-// To add one, write a file with a Setup function and Register it in init;
+// To add one, write a file with a Setup function and Register it in init.
+// A new family of scenarios goes in a subpackage that registers itself and
+// is imported by scenarios/catalog; the catalog's
 // TestEveryScenarioIsDeterministic then checks it without further work.
 package scenarios

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
+	_ "github.com/dsimlab/dsim/scenarios/catalog" // every scenario
 	"github.com/dsimlab/dsim/sim"
 )
 

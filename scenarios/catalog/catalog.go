@@ -1,0 +1,12 @@
+// Package catalog gathers every scenario package, so that importing it
+// registers every scenario dsim has: `dsim list`, the TUI and sweeps see
+// them all. Scenario families live in their own packages (scenarios for the
+// kernel and Raft stories; subpackages for the others), each registering
+// itself in init with scenarios.Register.
+//
+// Its test checks the promise every scenario keeps: same seed, same trace.
+package catalog
+
+import (
+	_ "github.com/dsimlab/dsim/scenarios" // broadcast, lamport, raft-*
+)
