@@ -50,7 +50,8 @@
 // is then exactly reproducible from its seed, a breaker's whole life
 // (closed, open for 5 s, half-open, closed) takes microseconds of real time,
 // and a test can step time to the nanosecond where a transition happens.
-// Outside, pass time.Now() and the patterns work on the wall clock.
+// Outside the simulator, pass the wall clock's current time and the patterns
+// work on real time.
 //
 // Where a pattern would block (a full bulkhead, a leaky bucket, a token
 // bucket that asks the caller to wait), it instead says what the caller
