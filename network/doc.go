@@ -61,8 +61,11 @@
 // transceiver, a one-sided firewall rule) and confuse failure detectors,
 // because n2 thinks n1 is dead while n1 thinks all is well. Isolate cuts
 // one node off entirely, like pulling its cable. Heal undoes all three;
-// Reset also restores loss, latency and slow nodes. Dropped messages carry
-// their reason in the trace: "partition", "cut", "isolated" or "loss".
+// Reset also restores loss, latency and slow nodes. DropNext loses exactly
+// one message, the next sent on a link (or anywhere): the fault a debugger
+// such as the TUI wants, to see what a protocol does without that message.
+// Dropped messages carry their reason in the trace: "partition", "cut",
+// "isolated", "loss" or "drop-next".
 //
 // # Slow nodes
 //

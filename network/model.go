@@ -92,6 +92,11 @@ type Model struct {
 	// clocked counts nodes whose clock is not true time; while it is zero
 	// LocalTime and TimerDelay are the identity.
 	clocked int
+	// dropAny is how many of the next messages, on any link, DropNext has
+	// condemned; dropArmed counts those plus every link's dropNext, so
+	// Route skips the check while it is zero.
+	dropAny   int
+	dropArmed int
 }
 
 type nodeState struct {
@@ -131,6 +136,9 @@ type linkState struct {
 	last time.Duration
 	// busy is when the link finishes transmitting what was queued (bandwidth).
 	busy time.Duration
+	// dropNext is how many of the next messages on this link DropNext has
+	// condemned.
+	dropNext int
 }
 
 // New returns a Model configured by cfg, or an error naming the bad field.
@@ -245,6 +253,9 @@ func (m *Model) Route(now time.Duration, from, to sim.NodeID, msg sim.Message, r
 			return sim.Fate{Drop: true, Reason: reason}
 		}
 	}
+	if m.dropArmed > 0 && m.takeDrop(l) {
+		return sim.Fate{Drop: true, Reason: "drop-next"}
+	}
 	c := &m.def
 	if l.set != 0 {
 		c = l.effective(c)
@@ -263,6 +274,21 @@ func (m *Model) Route(now time.Duration, from, to sim.NodeID, msg sim.Message, r
 		fate.DupDelay = m.arrive(l, c, start, fi, ti, rng) - now
 	}
 	return fate
+}
+
+// takeDrop consumes one DropNext aimed at l, or else one aimed at any link,
+// and reports whether there was one.
+func (m *Model) takeDrop(l *linkState) bool {
+	switch {
+	case l.dropNext > 0:
+		l.dropNext--
+	case m.dropAny > 0:
+		m.dropAny--
+	default:
+		return false
+	}
+	m.dropArmed--
+	return true
 }
 
 // arrive draws when a message whose transmission ended at start arrives,
@@ -462,7 +488,37 @@ func (m *Model) Reset() {
 	}
 	m.blocked = 0
 	m.def = m.base.Link
+	m.disarmDrops()
 	m.fault("reset")
+}
+
+// DropNext condemns the next message sent on link l (or on any link, for
+// AllLinks): it is lost, with the reason "drop-next". A message that a
+// partition, cut or isolation stops anyway does not count. Calls add up:
+// two calls drop the next two messages. Reset cancels drops not yet taken;
+// Heal does not.
+//
+// This is the fault a debugger wants: not a loss rate, but this one
+// message, so you can watch what the protocol does without it.
+func (m *Model) DropNext(l Link) error {
+	if err := l.check(); err != nil {
+		return fmt.Errorf("network: drop-next: %w", err)
+	}
+	if l == AllLinks {
+		m.dropAny++
+	} else {
+		m.link(m.node(l.From), m.node(l.To)).dropNext++
+	}
+	m.dropArmed++
+	m.fault("drop-next on %s", l)
+	return nil
+}
+
+func (m *Model) disarmDrops() {
+	for i := range m.links {
+		m.links[i].dropNext = 0
+	}
+	m.dropAny, m.dropArmed = 0, 0
 }
 
 // setField applies a link setting to one link, or to every link (dropping
@@ -684,6 +740,16 @@ func (m *Model) String() string {
 		for _, to := range order {
 			if m.link(m.index[from], m.index[to]).cut {
 				fmt.Fprintf(&b, "cut %s -> %s\n", from, to)
+			}
+		}
+	}
+	if m.dropAny > 0 {
+		fmt.Fprintf(&b, "drop-next on all links: %d to drop\n", m.dropAny)
+	}
+	for _, from := range order {
+		for _, to := range order {
+			if k := m.link(m.index[from], m.index[to]).dropNext; k > 0 {
+				fmt.Fprintf(&b, "drop-next on %s->%s: %d to drop\n", from, to, k)
 			}
 		}
 	}

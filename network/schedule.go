@@ -30,7 +30,7 @@ type Event struct {
 }
 
 // Action is one fault change. The actions are the types below, from
-// Partition to Restart; each prints as the text after the time in a
+// Partition to DropNext; each prints as the text after the time in a
 // schedule line.
 type Action interface {
 	String() string
@@ -120,6 +120,10 @@ type Crash struct{ Node sim.NodeID }
 // Restart restarts Node (sim.World.Restart). Text: restart n2
 type Restart struct{ Node sim.NodeID }
 
+// DropNext loses the next message sent on Link (or on any link) after it
+// happens (see Model.DropNext). Text: drop-next, or drop-next n1 -> n2
+type DropNext struct{ Link Link }
+
 func (a Partition) String() string {
 	groups := make([]string, len(a.Groups))
 	for i, g := range a.Groups {
@@ -150,6 +154,9 @@ func (a Skew) String() string    { return "skew " + string(a.Node) + " " + signe
 func (a Drift) String() string   { return fmt.Sprintf("drift %s %+dppm", a.Node, a.PPM) }
 func (a Crash) String() string   { return "crash " + string(a.Node) }
 func (a Restart) String() string { return "restart " + string(a.Node) }
+func (a DropNext) String() string {
+	return strings.TrimSpace("drop-next " + linkPrefix(a.Link))
+}
 
 func linkPrefix(l Link) string {
 	if l == AllLinks {
@@ -216,8 +223,9 @@ func (a Drift) check() error {
 	}
 	return checkName(a.Node)
 }
-func (a Crash) check() error   { return checkName(a.Node) }
-func (a Restart) check() error { return checkName(a.Node) }
+func (a Crash) check() error    { return checkName(a.Node) }
+func (a Restart) check() error  { return checkName(a.Node) }
+func (a DropNext) check() error { return checkLink(a.Link) }
 
 // checkName rejects names that would not survive the text form.
 func checkName(id sim.NodeID) error {
@@ -268,6 +276,7 @@ func (a Skew) nodes() []sim.NodeID      { return []sim.NodeID{a.Node} }
 func (a Drift) nodes() []sim.NodeID     { return []sim.NodeID{a.Node} }
 func (a Crash) nodes() []sim.NodeID     { return []sim.NodeID{a.Node} }
 func (a Restart) nodes() []sim.NodeID   { return []sim.NodeID{a.Node} }
+func (a DropNext) nodes() []sim.NodeID  { return linkNodes(a.Link) }
 
 func linkNodes(l Link) []sim.NodeID {
 	if l == AllLinks {
@@ -296,6 +305,7 @@ func (a Restart) apply(w *sim.World, _ *Model) error {
 	w.Restart(a.Node)
 	return nil
 }
+func (a DropNext) apply(_ *sim.World, m *Model) error { return m.DropNext(a.Link) }
 
 // String prints the schedule in the text form ParseSchedule reads.
 func (s Schedule) String() string {
@@ -336,7 +346,7 @@ func (e Event) check(prev time.Duration) error {
 // actionKeywords lists the actions ParseSchedule knows, for its error
 // messages.
 var actionKeywords = []string{
-	"bandwidth", "crash", "cut", "delay", "drift", "duplicate", "heal", "isolate",
+	"bandwidth", "crash", "cut", "delay", "drift", "drop-next", "duplicate", "heal", "isolate",
 	"loss", "partition", "reorder", "reset", "restart", "skew", "slow",
 }
 
@@ -361,6 +371,7 @@ var actionKeywords = []string{
 //	drift A ±Nppm
 //	crash A
 //	restart A
+//	drop-next [LINK]
 //
 // Errors name the line and what is wrong with it.
 func ParseSchedule(r io.Reader) (Schedule, error) {
@@ -510,6 +521,12 @@ func parseAction(verb string, args []string) (Action, error) {
 			return nil, fmt.Errorf("skew: offset %q: want a signed duration such as +50ms", args[1])
 		}
 		return Skew{Node: sim.NodeID(args[0]), Offset: d}, nil
+	case "drop-next":
+		l, rest := parseLink(args)
+		if len(rest) != 0 {
+			return nil, usage("drop-next [A -> B]")
+		}
+		return DropNext{Link: l}, nil
 	case "drift":
 		if len(args) != 2 || !strings.HasSuffix(args[1], "ppm") {
 			return nil, usage("drift A +200ppm")
