@@ -30,7 +30,8 @@ type Dependency struct {
 	CallerConfig
 	// Target is the node called, unless Route is set.
 	Target sim.NodeID
-	// Route picks the node for a request (a shard, a replica).
+	// Route picks the node for a request (a shard, a replica); "" means
+	// this request does not need the dependency.
 	Route func(req Request) sim.NodeID
 }
 
@@ -237,12 +238,24 @@ func (s *Server) onWorkDone(env sim.Env, m workDone) {
 		s.complete(env, m.Job, j)
 		return
 	}
-	j.waiting = len(s.callers)
-	for i, c := range s.callers {
-		d := s.cfg.Dependencies[i]
-		to := d.Target
+	targets := make([]sim.NodeID, len(s.callers))
+	for i, d := range s.cfg.Dependencies {
+		targets[i] = d.Target
 		if d.Route != nil {
-			to = d.Route(j.req)
+			targets[i] = d.Route(j.req)
+		}
+		if targets[i] != "" {
+			j.waiting++
+		}
+	}
+	if j.waiting == 0 {
+		s.complete(env, m.Job, j)
+		return
+	}
+	for i, c := range s.callers {
+		to := targets[i]
+		if to == "" {
+			continue
 		}
 		id := m.Job
 		c.Call(env, to, Request{ID: id, Key: j.req.Key, Priority: j.req.Priority}, func(env sim.Env, r Response) {

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/dsimlab/dsim/scenarios"
+	"github.com/dsimlab/dsim/sim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var fiveSeeds = []uint64{1, 2, 3, 4, 5}
+
+func run(t *testing.T, name string, seed uint64) scenarios.Result {
+	t.Helper()
+	s, err := scenarios.Lookup(name)
+	require.NoError(t, err)
+	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed})
+	require.NoError(t, err)
+	for _, l := range res.Summary {
+		t.Logf("seed %d: %s", seed, l)
+	}
+	return res
+}
+
+func metric(t *testing.T, res scenarios.Result, name string) float64 {
+	t.Helper()
+	v, ok := res.Metric(name)
+	require.True(t, ok, "metric %s", name)
+	return v
+}
+
+func traceHash(t *testing.T, name string, seed uint64) string {
+	t.Helper()
+	s, err := scenarios.Lookup(name)
+	require.NoError(t, err)
+	h := sim.NewHasher()
+	_, err = scenarios.Execute(s, scenarios.Options{Seed: seed, Tracer: h})
+	require.NoError(t, err)
+	require.Positive(t, h.Records())
+	return h.Sum()
+}
+
+var names = []string{"breaker-cascade"}
+
+func TestScenariosAreDeterministic(t *testing.T) {
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			a := traceHash(t, name, 7)
+			assert.Equal(t, a, traceHash(t, name, 7), "seed 7 twice gave two different traces")
+			assert.NotEqual(t, a, traceHash(t, name, 8), "seeds 7 and 8 gave the same trace")
+		})
+	}
+}
+
+// Without a breaker the slow dependency's latency spreads to every request
+// of its caller; with a breaker and a bulkhead it is contained.
+func TestBreakerCascade(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "breaker-cascade", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		assert.Less(t, metric(t, res, "guarded_p99"), 0.25, "seed %d", seed)
+		assert.Greater(t, metric(t, res, "plain_p99"), 1.0, "seed %d", seed)
+		assert.Less(t, metric(t, res, "guarded_checkout_error_rate"), 0.5, "checkout is untouched (seed %d)", seed)
+		assert.Equal(t, 32.0, metric(t, res, "plain_front_max_busy"), "every plain worker stuck (seed %d)", seed)
+		assert.Less(t, metric(t, res, "guarded_front_max_busy"), 32.0, "the bulkhead keeps workers free (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "guarded_fast_failures"), 100.0, "the breaker fails home fast (seed %d)", seed)
+	}
+}
