@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"time"
 
@@ -75,6 +76,7 @@ type LoadGen struct {
 	caller  *Caller
 	began   time.Time
 	sent    int
+	sentAt  []time.Time // when each request was first sent, in order
 	records []Record
 }
 
@@ -110,6 +112,14 @@ func (g *LoadGen) Records() []Record { return g.records }
 
 // Sent is how many requests were sent (finished or not).
 func (g *LoadGen) Sent() int { return g.sent }
+
+// SentBetween is how many requests were first sent in [from, to),
+// answered or not: the load offered in that span.
+func (g *LoadGen) SentBetween(from, to time.Time) int {
+	lo := sort.Search(len(g.sentAt), func(i int) bool { return !g.sentAt[i].Before(from) })
+	hi := sort.Search(len(g.sentAt), func(i int) bool { return !g.sentAt[i].Before(to) })
+	return max(0, hi-lo)
+}
 
 // Caller is the generator's caller (its breaker, budget and counters).
 func (g *LoadGen) Caller() *Caller { return g.caller }
@@ -171,6 +181,7 @@ func (g *LoadGen) send(env sim.Env) {
 		to = g.cfg.Pick(env)
 	}
 	sent := env.Now()
+	g.sentAt = append(g.sentAt, sent)
 	g.caller.Call(env, to, req, func(env sim.Env, r Response) {
 		g.records = append(g.records, Record{
 			ID: req.ID, Key: req.Key, Priority: req.Priority, Sent: sent,

@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade"}
+var names = []string{"breaker-cascade", "retry-storm"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -65,5 +65,19 @@ func TestBreakerCascade(t *testing.T) {
 		assert.Equal(t, 32.0, metric(t, res, "plain_front_max_busy"), "every plain worker stuck (seed %d)", seed)
 		assert.Less(t, metric(t, res, "guarded_front_max_busy"), 32.0, "the bulkhead keeps workers free (seed %d)", seed)
 		assert.Greater(t, metric(t, res, "guarded_fast_failures"), 100.0, "the breaker fails home fast (seed %d)", seed)
+	}
+}
+
+// Retries multiply the load on a recovering service and keep it down; a
+// retry budget caps them and it recovers at once.
+func TestRetryStorm(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "retry-storm", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		assert.Less(t, metric(t, res, "no_jitter_ok_last_second"), 50.0, "still down at the end (seed %d)", seed)
+		assert.Less(t, metric(t, res, "jitter_ok_last_second"), 50.0, "jitter alone does not cut the load (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "jitter_budget_ok_last_second"), 340.0, "serving the offered 400/s (seed %d)", seed)
+		assert.LessOrEqual(t, metric(t, res, "jitter_budget_recovery"), 1.0, "seed %d", seed)
+		assert.Less(t, metric(t, res, "jitter_budget_retries"), metric(t, res, "jitter_retries")/5, "the budget cuts the retries (seed %d)", seed)
 	}
 }
