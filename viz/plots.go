@@ -99,6 +99,30 @@ var (
 	seriesColor = []color.Color{colorBlue, colorOrange, colorGreen, colorRed, colorPurple, colorSky}
 )
 
+// newPlot starts a plot whose title sits a little below the top edge,
+// where gonum would put it flush against the border.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	p.Title.Padding = vg.Points(6)
+	return p
+}
+
+// countTicks marks an axis of counts (messages, runs) at whole numbers
+// only, labelled without decimals: gonum's default writes "250.00".
+var countTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+		}
+		out = append(out, t)
+	}
+	return out
+})
+
 // Bin is one bar of a histogram: the values in [Min, Max), or [Min, Max]
 // for the last bin.
 type Bin struct {
@@ -209,12 +233,13 @@ func durationHistogram(title, xName, yName string, ds []time.Duration, n int) (*
 		h.Bins = append(h.Bins, plotter.HistogramBin{Min: b.Min, Max: b.Max, Weight: float64(b.Count)})
 	}
 	h.LineStyle.Color = color.White
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = fmt.Sprintf("%s (n=%d, median %s, p99 %s)", title, len(ds),
 		formatIn(Percentile(ds, 50), unit, name), formatIn(Percentile(ds, 99), unit, name))
 	p.X.Label.Text = xName + " (" + name + ")"
 	p.Y.Label.Text = yName
 	p.Y.Min = 0
+	p.Y.Tick.Marker = countTicks
 	p.Add(plotter.NewGrid(), h)
 	return p, nil
 }
@@ -233,9 +258,13 @@ func NodeTrafficChart(traffic []NodeTraffic) (*plot.Plot, error) {
 		received = append(received, float64(t.Received))
 		dropped = append(dropped, float64(t.Dropped))
 	}
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "messages per node"
 	p.Y.Label.Text = "messages"
+	p.Y.Tick.Marker = countTicks
+	// Headroom above the tallest bar keeps the legend off the bars.
+	most := slices.Max(slices.Concat(sent, received, dropped))
+	p.Y.Min, p.Y.Max = 0, max(float64(most*1.3), 1)
 	w := vg.Points(float64(min(60, 240/len(traffic))) / 3)
 	for i, s := range []struct {
 		name   string
@@ -273,11 +302,23 @@ func MessageTypeChart(counts []Count) (*plot.Plot, error) {
 	}
 	bars.Color = colorBlue
 	bars.LineStyle.Width = 0
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "messages sent per type"
 	p.Y.Label.Text = "messages"
+	p.Y.Tick.Marker = countTicks
 	p.Add(plotter.NewGrid(), bars)
 	p.NominalX(names...)
+	// Slant the type names when side by side they would run into each
+	// other (AppendEntries next to AppendEntriesReply).
+	widest := vg.Length(0)
+	for _, n := range names {
+		widest = max(widest, p.X.Tick.Label.Width(n))
+	}
+	if float64(widest)*float64(len(names)) > float64(PlotWidth)*0.75 {
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YTop
+	}
 	return p, nil
 }
 
@@ -347,7 +388,7 @@ func TimeSeriesChart(title, yLabel string, series []Series, faults []FaultWindow
 	ymax += float64(float64(ymax-ymin) * 0.15) // headroom for the fault labels
 	unit, name := timeUnit(last)
 
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = title
 	p.X.Label.Text = "virtual time (" + name + ")"
 	p.Y.Label.Text = yLabel
@@ -424,7 +465,7 @@ func HitRatioChart(points []CachePoint) (*plot.Plot, error) {
 		}
 		xys[i] = plotter.XY{X: float64(pt.Capacity), Y: pt.HitRatio}
 	}
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "cache hit ratio against capacity"
 	p.X.Label.Text = "capacity (entries)"
 	p.Y.Label.Text = "hit ratio"
@@ -499,7 +540,7 @@ func BreakerChart(changes []StateChange, end time.Duration) (*plot.Plot, error) 
 		return nil, fmt.Errorf("viz: breaker chart: %w", err)
 	}
 	line.Color, line.Width = colorRed, vg.Points(2)
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "circuit breaker state"
 	p.X.Label.Text = "virtual time (" + name + ")"
 	p.Y.Min, p.Y.Max = -0.5, float64(len(states))-0.5
@@ -545,7 +586,7 @@ func ScalingChart(points []ScalingPoint) (*plot.Plot, error) {
 		xys[i] = plotter.XY{X: float64(pt.Servers), Y: pt.Throughput}
 		ideal[i] = plotter.XY{X: float64(pt.Servers), Y: float64(s[0].Throughput/float64(s[0].Servers)) * float64(pt.Servers)}
 	}
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "throughput against cluster size"
 	p.X.Label.Text = "servers"
 	p.Y.Label.Text = "throughput (requests/s)"

@@ -231,3 +231,41 @@ func TestPlotsRefuseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// What makes a plot read badly, checked on every plot: a title flush
+// against the top edge, counts labelled "250.00", a legend drawn over the
+// bars, message type names running into each other.
+func TestPlotsReadWell(t *testing.T) {
+	for name, build := range plots(t) {
+		p, err := build()
+		require.NoError(t, err, name)
+		assert.Positive(t, p.Title.Padding, "%s: the title needs room above it", name)
+	}
+	records := smallTrace()
+	counted := map[string]func() (*plot.Plot, error){
+		"latency": func() (*plot.Plot, error) { return viz.LatencyHistogram(viz.Latencies(viz.Deliveries(records)), 6) },
+		"traffic": func() (*plot.Plot, error) { return viz.NodeTrafficChart(viz.TrafficByNode(records)) },
+		"types":   func() (*plot.Plot, error) { return viz.MessageTypeChart(viz.SendsByType(records)) },
+	}
+	for name, build := range counted {
+		p, err := build()
+		require.NoError(t, err)
+		ticks := p.Y.Tick.Marker.Ticks(0, 250)
+		require.NotEmpty(t, ticks)
+		for _, tick := range ticks {
+			assert.NotContains(t, tick.Label, ".", "%s: counts are whole numbers", name)
+		}
+	}
+
+	traffic := []viz.NodeTraffic{{Node: "n1", Sent: 200, Received: 50}, {Node: "n2", Sent: 40, Received: 180, Dropped: 10}}
+	p, err := viz.NodeTrafficChart(traffic)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, p.Y.Max, 1.25*200, "room above the tallest bar for the legend")
+
+	p, err = viz.MessageTypeChart([]viz.Count{{"Ping", 3}, {"Pong", 3}})
+	require.NoError(t, err)
+	assert.Zero(t, p.X.Tick.Label.Rotation, "two short names fit side by side")
+	p, err = viz.MessageTypeChart([]viz.Count{{"AppendEntries", 40}, {"AppendEntriesReply", 38}, {"PreVote", 4}, {"PreVoteReply", 4}, {"RequestVote", 4}, {"RequestVoteReply", 4}})
+	require.NoError(t, err)
+	assert.NotZero(t, p.X.Tick.Label.Rotation, "six long names are slanted so they do not overlap")
+}
