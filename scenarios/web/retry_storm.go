@@ -59,9 +59,9 @@ const (
 )
 
 type stormVariant struct {
-	name    string
-	jitter  resilience.Jitter
-	budget  bool
+	name     string
+	jitter   resilience.Jitter
+	budget   bool
 	server   *service.Server
 	clients  []*service.LoadGen
 	arrivals map[time.Duration]int // requests the service received per 10ms, by bucket start
