@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dsimlab/dsim/network/tcp"
+	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/storage/kv"
+)
+
+// The live commands: the same nodes as the simulator's, one process each,
+// over real TCP. The logic is in package network/tcp; these only parse
+// flags and print.
+
+func init() {
+	register(&command{
+		name:    "node",
+		args:    "--cluster FILE --id ID --data DIR [--protocol NAME] [--secret-file FILE]",
+		summary: "run one cluster member over real TCP",
+		help: `
+Run member ID of the cluster described in FILE, as one process: the same
+node the simulator runs, on real sockets, timers and files. Its durable
+state lives in DIR; start it again with the same DIR after a crash (even
+kill -9) and it recovers. Logs go to stderr (log/slog). SIGINT or SIGTERM
+stops it cleanly.
+
+The cluster file: {"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.11:7001"},...]}
+
+Exit status: 0 after a clean stop, 2 for a usage error or a bad cluster file,
+1 if the node could not start (address in use, unreadable data).`,
+		flags: nodeFlags,
+	})
+	register(&command{
+		name:    "cluster",
+		args:    "local [--n N] [--protocol NAME] [--dir DIR]",
+		summary: "start N nodes on loopback, one process each",
+		help: `
+Start N 'dsim node' processes on 127.0.0.1, write their cluster.json into
+DIR (a fresh temporary directory by default) with their data and logs, print
+how to talk to them, and stop them all on Ctrl-C. Run it again with the same
+--dir to restart the cluster on its data.`,
+		flags: clusterFlags,
+	})
+	register(&command{
+		name:    "kv",
+		args:    "--cluster FILE (put KEY VALUE | append KEY VALUE | get KEY)",
+		summary: "talk to a live Raft KV cluster",
+		help: `
+Send one operation to a live raft-kv cluster. The client finds the leader by
+following the servers' hints and retries (with the same sequence number, so
+a retried put applies once). A put or append prints OK; a get prints the
+value (empty for a missing key).
+
+Exit status: 0 when the cluster answered, 1 when it did not within
+--timeout (the operation may or may not have been applied), 2 for a usage
+error.`,
+		flags: kvFlags,
+	})
+	register(&command{
+		name:    "status",
+		args:    "--cluster FILE [--json]",
+		summary: "show each live node's state (its Inspect())",
+		help: `
+Ask every member for its state: the node's Inspect() (role, term, leader,
+commit index, ...), the transport's counters (tcp.*) and the faults in force.
+
+Exit status: 0 when every member answered, 1 when some did not (they are
+listed), 2 for a usage error.`,
+		flags: statusFlags,
+	})
+	register(&command{
+		name:    "fault",
+		args:    "--cluster FILE (block A B | unblock A B | delay A B DURATION | drop SHARE | heal | show)",
+		summary: "inject faults into a live cluster's transport",
+		help: `
+Change what every member's transport does to messages between members,
+while the cluster runs:
+
+    block n1 n2        cut the link between n1 and n2, both ways
+    unblock n1 n2      restore it
+    delay n1 n2 50ms   add 50ms to every message between them
+    drop 0.1           lose 10% of all messages between members
+    heal               remove every fault
+    show               print the faults in force
+
+Clients and these admin requests always get through.
+
+Exit status: 0 when every member applied it, 1 when some did not answer,
+2 for a usage error.`,
+		flags: faultFlags,
+	})
+}
+
+func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	clusterPath := fs.String("cluster", "", "the cluster `FILE` (JSON)")
+	id := fs.String("id", "", "this node's `ID` in the cluster file")
+	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	data := fs.String("data", "", "the `DIR` for this node's durable state")
+	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret; peers without it are refused")
+	listen := fs.String("listen", "", "listen on `ADDR` instead of the cluster file's address (such as :7001)")
+	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	debug := fs.Bool("debug", false, "log connection details too")
+	return func(ctx *cli, args []string) int {
+		if len(args) > 0 || *clusterPath == "" || *id == "" || *data == "" {
+			fmt.Fprintln(ctx.stderr, "dsim node needs --cluster FILE, --id ID and --data DIR, and no arguments")
+			return exitUsage
+		}
+		level := slog.LevelInfo
+		if *debug {
+			level = slog.LevelDebug
+		}
+		opts := &slog.HandlerOptions{Level: level}
+		var h slog.Handler = slog.NewTextHandler(ctx.stderr, opts)
+		if *logFormat == "json" {
+			h = slog.NewJSONHandler(ctx.stderr, opts)
+		} else if *logFormat != "text" {
+			fmt.Fprintf(ctx.stderr, "dsim node: --log-format %q: want text or json\n", *logFormat)
+			return exitUsage
+		}
+		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := tcp.RunNode(sctx, tcp.NodeOptions{
+			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: *protocol, DataDir: *data,
+			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h),
+		})
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
+			if errors.Is(err, tcp.ErrClusterFile) || errors.Is(err, os.ErrNotExist) {
+				return exitUsage
+			}
+			return exitFailed
+		}
+		return exitOK
+	}
+}
+
+func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	n := fs.Int("n", 3, "how many nodes")
+	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	dir := fs.String("dir", "", "keep cluster.json, data and logs in `DIR` (default: a fresh temporary directory)")
+	basePort := fs.Int("base-port", 0, "listen on ports PORT, PORT+1, ... (default: free ports)")
+	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node")
+	return func(ctx *cli, args []string) int {
+		if len(args) != 1 || args[0] != "local" {
+			fmt.Fprintln(ctx.stderr, "usage: dsim cluster local [--n N] [--protocol NAME] [--dir DIR]")
+			return exitUsage
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			exe = os.Args[0]
+		}
+		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: *protocol, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile})
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprint(ctx.stdout, lc.Usage("dsim"))
+		<-sctx.Done()
+		fmt.Fprintln(ctx.stdout, "\nstopping every node...")
+		lc.Stop()
+		fmt.Fprintf(ctx.stdout, "stopped; data kept in %s\n", lc.Dir)
+		return exitOK
+	}
+}
+
+// liveFlags are the flags every client command shares.
+type liveFlags struct {
+	cluster, secretFile *string
+	timeout             *time.Duration
+}
+
+func addLiveFlags(fs *flag.FlagSet) liveFlags {
+	return liveFlags{
+		cluster:    fs.String("cluster", "", "the cluster `FILE` (JSON)"),
+		secretFile: fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret"),
+		timeout:    fs.Duration("timeout", 5*time.Second, "give up after this long"),
+	}
+}
+
+// load reads the cluster file and secret, reporting problems as usage errors.
+func (f liveFlags) load(ctx *cli, cmd string) (tcp.Cluster, []byte, bool) {
+	if *f.cluster == "" {
+		fmt.Fprintf(ctx.stderr, "dsim %s needs --cluster FILE\n", cmd)
+		return tcp.Cluster{}, nil, false
+	}
+	cluster, err := tcp.LoadCluster(*f.cluster)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
+		return tcp.Cluster{}, nil, false
+	}
+	var secret []byte
+	if *f.secretFile != "" {
+		if secret, err = tcp.ReadSecretFile(*f.secretFile); err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
+			return tcp.Cluster{}, nil, false
+		}
+	}
+	return cluster, secret, true
+}
+
+func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	return func(ctx *cli, args []string) int {
+		var op kv.Op
+		switch {
+		case len(args) == 3 && args[0] == "put":
+			op = kv.Put(args[1], args[2])
+		case len(args) == 3 && args[0] == "append":
+			op = kv.Append(args[1], args[2])
+		case len(args) == 2 && args[0] == "get":
+			op = kv.Get(args[1])
+		default:
+			fmt.Fprintln(ctx.stderr, "usage: dsim kv --cluster FILE (put KEY VALUE | append KEY VALUE | get KEY)")
+			return exitUsage
+		}
+		cluster, secret, ok := lf.load(ctx, "kv")
+		if !ok {
+			return exitUsage
+		}
+		proto, err := tcp.LookupProtocol("raft-kv")
+		if err != nil {
+			panic(err)
+		}
+		reg, err := proto.NewRegistry()
+		if err != nil {
+			panic(err)
+		}
+		c := tcp.NewClient(cluster, reg, secret)
+		defer c.Close()
+		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+		defer cancel()
+		res, err := c.Do(dctx, op.Encode())
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v (the operation may or may not have been applied)\n", op, err)
+			return exitFailed
+		}
+		r, err := kv.DecodeResult(res)
+		switch {
+		case err != nil:
+			fmt.Fprintf(ctx.stderr, "dsim kv: %v\n", err)
+			return exitFailed
+		case r.Err != "":
+			fmt.Fprintf(ctx.stderr, "dsim kv: the store refused %s: %s\n", op, r.Err)
+			return exitFailed
+		case op.Kind == kv.KindGet:
+			fmt.Fprintln(ctx.stdout, r.Value)
+		default:
+			fmt.Fprintln(ctx.stdout, "OK")
+		}
+		return exitOK
+	}
+}
+
+func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON: {\"n1\":{\"role\":\"Leader\",...},...}; an unreachable node has \"error\"")
+	all := fs.Bool("all", false, "print every key of each node, not just the summary")
+	return func(ctx *cli, args []string) int {
+		if len(args) > 0 {
+			fmt.Fprintln(ctx.stderr, "dsim status takes no arguments")
+			return exitUsage
+		}
+		cluster, secret, ok := lf.load(ctx, "status")
+		if !ok {
+			return exitUsage
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+		defer cancel()
+		replies, errs := tcp.StatusAll(dctx, cluster, secret)
+		if *asJSON {
+			out := map[sim.NodeID]map[string]string{}
+			for id, rep := range replies {
+				rep.Inspect["faults"] = rep.Faults
+				out[id] = rep.Inspect
+			}
+			for id, err := range errs {
+				out[id] = map[string]string{"error": err.Error()}
+			}
+			b, _ := json.MarshalIndent(out, "", "  ")
+			fmt.Fprintln(ctx.stdout, string(b))
+		} else {
+			printStatus(ctx, cluster, replies, errs, *all)
+		}
+		if len(errs) > 0 {
+			return exitFailed
+		}
+		return exitOK
+	}
+}
+
+func printStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error, all bool) {
+	tw := tabwriter.NewWriter(ctx.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSENT\tRECV\tDROPPED\tREFUSED\tFAULTS")
+	for _, id := range cluster.IDs() {
+		if err, bad := errs[id]; bad {
+			fmt.Fprintf(tw, "%s\tunreachable: %v\n", id, err)
+			continue
+		}
+		in := replies[id].Inspect
+		dropped := atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
+		refused := atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", id, in["role"], in["term"], in["leader"], in["commit"],
+			in["rsm.applied"], in["tcp.sent"], in["tcp.received"], dropped, refused, replies[id].Faults)
+	}
+	tw.Flush()
+	if !all {
+		return
+	}
+	for _, id := range cluster.IDs() {
+		rep, ok := replies[id]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(ctx.stdout, "\n%s:\n", id)
+		keys := make([]string, 0, len(rep.Inspect))
+		for k := range rep.Inspect {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(ctx.stdout, "  %-22s %s\n", k, rep.Inspect[k])
+		}
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func faultFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	return func(ctx *cli, args []string) int {
+		req, err := parseFault(args)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim fault: %v\nusage: dsim fault --cluster FILE (block A B | unblock A B | delay A B DURATION | drop SHARE | heal | show)\n", err)
+			return exitUsage
+		}
+		cluster, secret, ok := lf.load(ctx, "fault")
+		if !ok {
+			return exitUsage
+		}
+		for _, id := range []sim.NodeID{req.A, req.B} {
+			if _, member := cluster.Member(id); id != "" && !member {
+				fmt.Fprintf(ctx.stderr, "dsim fault: %q is not a member (members: %v)\n", id, cluster.IDs())
+				return exitUsage
+			}
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+		defer cancel()
+		replies, errs := tcp.FaultAll(dctx, cluster, secret, req)
+		for _, id := range cluster.IDs() {
+			if err, bad := errs[id]; bad {
+				fmt.Fprintf(ctx.stdout, "%-4s NOT APPLIED: %v\n", id, err)
+				continue
+			}
+			fmt.Fprintf(ctx.stdout, "%-4s faults now: %s\n", id, replies[id].Faults)
+		}
+		if len(errs) > 0 {
+			return exitFailed
+		}
+		return exitOK
+	}
+}
+
+func parseFault(args []string) (tcp.FaultRequest, error) {
+	if len(args) == 0 {
+		return tcp.FaultRequest{}, errors.New("which fault?")
+	}
+	switch verb := args[0]; {
+	case (verb == "block" || verb == "unblock") && len(args) == 3:
+		return tcp.FaultRequest{Action: verb, A: sim.NodeID(args[1]), B: sim.NodeID(args[2])}, nil
+	case verb == "delay" && len(args) == 4:
+		d, err := time.ParseDuration(args[3])
+		if err != nil {
+			return tcp.FaultRequest{}, fmt.Errorf("delay %q: %v", args[3], err)
+		}
+		return tcp.FaultRequest{Action: "delay", A: sim.NodeID(args[1]), B: sim.NodeID(args[2]), Delay: d}, nil
+	case verb == "drop" && len(args) == 2:
+		p, err := strconv.ParseFloat(args[1], 64)
+		if err != nil || p < 0 || p > 1 {
+			return tcp.FaultRequest{}, fmt.Errorf("drop %q: want a share between 0 and 1", args[1])
+		}
+		return tcp.FaultRequest{Action: "drop", Drop: p}, nil
+	case verb == "heal" && len(args) == 1:
+		return tcp.FaultRequest{Action: "heal"}, nil
+	case verb == "show" && len(args) == 1:
+		return tcp.FaultRequest{}, nil
+	}
+	return tcp.FaultRequest{}, fmt.Errorf("cannot read %q", strings.Join(args, " "))
+}

@@ -1,0 +1,142 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/sim"
+)
+
+// ErrUnavailable is wrapped by Client.Do when no server answered in time.
+// The operation's outcome is then unknown: it may still be applied.
+var ErrUnavailable = errors.New("no answer from the cluster")
+
+// Client sends operations to a replicated state machine (rsm.Server) over
+// TCP: the live counterpart of rsm.Client. It follows the servers' leader
+// hints, tries the next server on a timeout or when nobody knows the
+// leader, and resends an operation with the same sequence number, so the
+// servers' sessions apply it at most once. Not safe for concurrent use: one
+// operation at a time, like rsm.Client.
+type Client struct {
+	cluster Cluster
+	reg     *Registry
+	secret  []byte
+	id      sim.NodeID
+	seq     uint64
+	members []sim.NodeID
+	leader  int // index in members of where to send next
+	conns   map[sim.NodeID]*Conn
+	// TryTimeout is how long to wait for one server's answer before
+	// trying the next. Default 1s.
+	TryTimeout time.Duration
+}
+
+// NewClient returns a client with a fresh random id. reg must hold the
+// rsm messages (a Protocol's registry does).
+func NewClient(cluster Cluster, reg *Registry, secret []byte) *Client {
+	return &Client{cluster: cluster, reg: reg, secret: secret, id: NewClientID("cli"),
+		members: cluster.IDs(), conns: map[sim.NodeID]*Conn{}, TryTimeout: time.Second}
+}
+
+// ID is the client's name, and its session id at the servers.
+func (c *Client) ID() sim.NodeID { return c.id }
+
+// Leader is the server the client will try first.
+func (c *Client) Leader() sim.NodeID { return c.members[c.leader] }
+
+// Do has the cluster apply op and returns the state machine's result. On
+// ctx's deadline it returns an error wrapping ErrUnavailable and the last
+// thing that went wrong.
+func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
+	c.seq++
+	req := rsm.ClientRequest{ClientID: string(c.id), Seq: c.seq, Op: op}
+	var last error
+	for {
+		if err := ctx.Err(); err != nil {
+			if last == nil {
+				last = err
+			}
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
+		}
+		target := c.members[c.leader]
+		reply, err := c.try(ctx, target, req)
+		if err != nil {
+			last = fmt.Errorf("%s: %w", target, err)
+			c.next()
+			pause(ctx, 20*time.Millisecond)
+			continue
+		}
+		switch reply.Err {
+		case rsm.OK:
+			return reply.Result, nil
+		case rsm.ErrWrongLeader:
+			last = fmt.Errorf("%s: not the leader (hint %q)", target, reply.Leader)
+			if i := slices.Index(c.members, reply.Leader); i >= 0 && reply.Leader != target {
+				c.leader = i
+				continue
+			}
+			c.next() // an election is on: nobody knows yet
+			pause(ctx, 25*time.Millisecond)
+		default:
+			last = fmt.Errorf("%s: %s", target, reply.Err)
+			c.next()
+			pause(ctx, 25*time.Millisecond)
+		}
+	}
+}
+
+func (c *Client) next() { c.leader = (c.leader + 1) % len(c.members) }
+
+func (c *Client) try(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
+	conn, ok := c.conns[target]
+	if !ok {
+		dctx, cancel := context.WithTimeout(ctx, c.TryTimeout)
+		var err error
+		conn, err = DialNode(dctx, c.cluster, target, KindClient, c.id, c.reg, c.secret)
+		cancel()
+		if err != nil {
+			return rsm.ClientReply{}, err
+		}
+		c.conns[target] = conn
+	}
+	fail := func(err error) (rsm.ClientReply, error) {
+		conn.Close()
+		delete(c.conns, target)
+		return rsm.ClientReply{}, err
+	}
+	if err := conn.Send(req); err != nil {
+		return fail(err)
+	}
+	deadline := deadlineOf(ctx, c.TryTimeout)
+	for {
+		msg, err := conn.Receive(deadline)
+		if err != nil {
+			return fail(err)
+		}
+		if rep, ok := msg.(rsm.ClientReply); ok && rep.ClientID == req.ClientID && rep.Seq == req.Seq {
+			return rep, nil
+		}
+		// An answer to an earlier attempt: skip it.
+	}
+}
+
+// Close closes every connection.
+func (c *Client) Close() {
+	for id, conn := range c.conns {
+		conn.Close()
+		delete(c.conns, id)
+	}
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

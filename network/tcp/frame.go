@@ -1,0 +1,202 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/dsimlab/dsim/sim"
+)
+
+// MaxFrameSize bounds one frame's body. A reader checks the announced
+// length against it before allocating anything, so a peer that announces a
+// gigabyte costs four bytes of reading, not a gigabyte of memory.
+const MaxFrameSize = 16 << 20
+
+// headerSize is the length prefix: a 4-byte big-endian body length.
+const headerSize = 4
+
+// Errors a reader reports for bad input. The runtime counts each kind,
+// logs a line and closes the connection it came from.
+var (
+	ErrFrameTooLarge = errors.New("tcp: frame too large")
+	ErrBadFrame      = errors.New("tcp: undecodable frame")
+	ErrUnknownType   = errors.New("tcp: unknown message type")
+)
+
+// Registry maps message types to the names that tag them on the wire:
+// "raft.AppendEntries" for raft.AppendEntries. A frame whose tag is not
+// registered is refused: the runtime decodes only the types its protocol
+// declared, never whatever a peer names.
+//
+// Register everything before the runtime starts; a Registry is not safe for
+// concurrent Register, but is safe for concurrent Encode and Decode.
+type Registry struct {
+	byName map[string]reflect.Type
+	byType map[reflect.Type]string
+}
+
+// NewRegistry returns a registry holding the runtime's own messages (the
+// handshake, keep-alives and admin requests, tagged "tcp.*").
+func NewRegistry() *Registry {
+	r := &Registry{byName: map[string]reflect.Type{}, byType: map[reflect.Type]string{}}
+	for _, m := range controlMessages {
+		if err := r.Register(m.name, m.zero); err != nil {
+			panic(err) // our own table: a broken invariant
+		}
+	}
+	return r
+}
+
+// Register declares a message type under name. zero is any value of the
+// type, usually its zero value: Register("raft.AppendEntries",
+// raft.AppendEntries{}). Messages are plain values, not pointers (see
+// sim.Message), so a pointer type is refused, as are a name or a type
+// registered twice.
+func (r *Registry) Register(name string, zero sim.Message) error {
+	if name == "" || strings.ContainsAny(name, " \t\n\"") {
+		return fmt.Errorf("tcp: register: bad type name %q", name)
+	}
+	if zero == nil {
+		return fmt.Errorf("tcp: register %q: nil value", name)
+	}
+	t := reflect.TypeOf(zero)
+	if t.Kind() == reflect.Pointer {
+		return fmt.Errorf("tcp: register %q: %v is a pointer; messages are plain values", name, t)
+	}
+	if old, ok := r.byName[name]; ok {
+		return fmt.Errorf("tcp: register %q: name already taken by %v", name, old)
+	}
+	if old, ok := r.byType[t]; ok {
+		return fmt.Errorf("tcp: register %q: %v already registered as %q", name, t, old)
+	}
+	r.byName[name] = t
+	r.byType[t] = name
+	return nil
+}
+
+// MustRegister is Register for tables written in code: it panics on error.
+func (r *Registry) MustRegister(name string, zero sim.Message) {
+	if err := r.Register(name, zero); err != nil {
+		panic(err)
+	}
+}
+
+// Names lists the registered names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// NameOf is the tag msg travels under, if its type is registered.
+func (r *Registry) NameOf(msg sim.Message) (string, bool) {
+	name, ok := r.byType[reflect.TypeOf(msg)]
+	return name, ok
+}
+
+// envelope is a frame's body: JSON anyone can read with standard tools,
+//
+//	{"type":"raft.RequestVote","body":{"Term":3,"LastLogIndex":7,...}}
+type envelope struct {
+	Type string          `json:"type"`
+	Body json.RawMessage `json:"body"`
+}
+
+// Encode returns msg as one whole frame: the 4-byte big-endian length, then
+// the JSON envelope.
+func (r *Registry) Encode(msg sim.Message) ([]byte, error) {
+	name, ok := r.NameOf(msg)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T is not registered", ErrUnknownType, msg)
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
+	}
+	env, err := json.Marshal(envelope{Type: name, Body: body})
+	if err != nil {
+		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
+	}
+	if len(env) > MaxFrameSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrFrameTooLarge, name, len(env), MaxFrameSize)
+	}
+	frame := make([]byte, headerSize+len(env))
+	binary.BigEndian.PutUint32(frame, uint32(len(env)))
+	copy(frame[headerSize:], env)
+	return frame, nil
+}
+
+// Decode turns a frame body (what ReadFrame returns) back into the message
+// it carries. The result has the registered type itself, not a pointer.
+func (r *Registry) Decode(body []byte) (sim.Message, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadFrame, err)
+	}
+	if env.Type == "" {
+		return nil, fmt.Errorf("%w: no \"type\"", ErrBadFrame)
+	}
+	t, ok := r.byName[env.Type]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, truncate(env.Type, 64))
+	}
+	v := reflect.New(t)
+	if len(env.Body) > 0 {
+		if err := json.Unmarshal(env.Body, v.Interface()); err != nil {
+			return nil, fmt.Errorf("%w: body of %s: %v", ErrBadFrame, env.Type, err)
+		}
+	}
+	return v.Elem().Interface(), nil
+}
+
+// ReadFrame reads one frame and returns its body. It reads the length
+// first and refuses one over max (MaxFrameSize if max <= 0) before
+// allocating: the announced length is the peer's claim, not a fact.
+func ReadFrame(rd io.Reader, max int) ([]byte, error) {
+	if max <= 0 {
+		max = MaxFrameSize
+	}
+	var hdr [headerSize]byte
+	if _, err := io.ReadFull(rd, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if uint64(n) > uint64(max) {
+		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrFrameTooLarge, n, max)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return body, nil
+}
+
+// DecodeFrame reads one frame from rd and decodes it: ReadFrame then
+// Decode. It is what every connection's reader does, and what the fuzz test
+// exercises.
+func (r *Registry) DecodeFrame(rd io.Reader, max int) (sim.Message, error) {
+	body, err := ReadFrame(rd, max)
+	if err != nil {
+		return nil, err
+	}
+	return r.Decode(body)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
