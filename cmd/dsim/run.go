@@ -13,6 +13,7 @@ import (
 	"github.com/dsimlab/dsim/scenarios"
 	_ "github.com/dsimlab/dsim/scenarios/catalog" // every scenario
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/viz"
 )
 
 func init() {
@@ -35,7 +36,7 @@ func init() {
 	})
 	register(&command{
 		name:    "run",
-		args:    "NAME [--seed N] [--for DURATION] [--trace FILE] [--schedule FILE]",
+		args:    "NAME [--seed N] [--for DURATION] [--trace FILE] [--svg FILE] [--schedule FILE]",
 		summary: "run a scenario and narrate it, one line per event",
 		help: `
 Run the scenario NAME on virtual time and print what happens, one line per
@@ -47,7 +48,9 @@ event, in the style of etcd's raft traces:
     20.000ms FAULT partition {n1} | {n2,n3}
 
 then a summary of what the run showed. The same seed always gives the same
-run; --trace writes it as JSON Lines, byte-identical from run to run.
+run; --trace writes it as JSON Lines, byte-identical from run to run, and
+--svg draws it as a space-time diagram (a line per node, an arrow per
+message, lost ones in red; open the file in a browser).
 
 A fault schedule (one event per line, such as "2s crash n1" or
 "3s partition n1 n2 | n3") adds faults on top of the scenario's own; a
@@ -63,6 +66,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
+	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (its first 200 messages)")
 	schedPath := fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario")
 	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
@@ -114,6 +118,18 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			jsonl = sim.NewJSONL(f)
 			tracers = append(tracers, jsonl)
 		}
+		var rec *sim.Recorder
+		var svg *os.File
+		if *svgPath != "" {
+			f, err := os.Create(*svgPath)
+			if err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim run: cannot write the diagram: %v\n", err)
+				return exitUsage
+			}
+			defer f.Close()
+			svg, rec = f, &sim.Recorder{}
+			tracers = append(tracers, rec)
+		}
 		hasher := sim.NewHasher()
 		tracers = append(tracers, hasher)
 		opts.Tracer = sim.Tee(tracers...)
@@ -132,6 +148,16 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if jsonl != nil {
 			if err := jsonl.Flush(); err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim run: writing the trace: %v\n", err)
+				return exitUsage
+			}
+		}
+		if svg != nil {
+			err := viz.WriteSpaceTime(svg, rec.Records, viz.SpaceTimeOptions{Title: fmt.Sprintf("%s, seed %d", s.Name, *seed)})
+			if err == nil {
+				err = svg.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim run: writing the diagram: %v\n", err)
 				return exitUsage
 			}
 		}

@@ -195,7 +195,9 @@ func (b *progressBar) update(p sweep.Progress) {
 		b.drawn = now
 		const width = 30
 		full := p.Done * width / p.Total
-		fmt.Fprintf(b.w, "\r%s [%s%s] %s", b.name, strings.Repeat("#", full), strings.Repeat(".", width-full), b.status(p, now))
+		// \r returns to the start of the line; \x1b[K clears what a longer
+		// previous line left behind.
+		fmt.Fprintf(b.w, "\r%s [%s%s] %s\x1b[K", b.name, strings.Repeat("#", full), strings.Repeat(".", width-full), b.status(p, now))
 		return
 	}
 	if step := p.Done * 20 / p.Total; step > b.step {
