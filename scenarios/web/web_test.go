@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade", "retry-storm"}
+var names = []string{"breaker-cascade", "retry-storm", "thundering-herd"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -79,5 +79,20 @@ func TestRetryStorm(t *testing.T) {
 		assert.Greater(t, metric(t, res, "jitter_budget_ok_last_second"), 340.0, "serving the offered 400/s (seed %d)", seed)
 		assert.LessOrEqual(t, metric(t, res, "jitter_budget_recovery"), 1.0, "seed %d", seed)
 		assert.Less(t, metric(t, res, "jitter_budget_retries"), metric(t, res, "jitter_retries")/5, "the budget cuts the retries (seed %d)", seed)
+	}
+}
+
+// A hot key expires: every miss becomes a database query without
+// coalescing; with it the database sees one.
+func TestThunderingHerd(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "thundering-herd", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		plain := metric(t, res, "plain_db_queries_hot")
+		assert.Equal(t, 1.0, metric(t, res, "coalescing_db_queries_hot"), "seed %d", seed)
+		assert.Greater(t, plain, 20.0, "seed %d", seed)
+		assert.Equal(t, plain, metric(t, res, "plain_misses_hot"), "each miss is a query (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "coalescing_misses_hot"), 20.0, "coalescing does not prevent the misses (seed %d)", seed)
+		assert.Less(t, metric(t, res, "coalescing_p99_around_expiry"), metric(t, res, "plain_p99_around_expiry"), "seed %d", seed)
 	}
 }
