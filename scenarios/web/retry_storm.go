@@ -20,7 +20,7 @@ func init() {
 sending 400 requests a second in all. The service has 5 workers and answers
 in about 10ms: 500 requests a second at most, so it runs at 80%. Clients
 give up on a try after 100ms and retry up to 4 times with exponential
-backoff (50ms, doubling). At 1s every copy crashes; at 3s it is back.
+backoff (50ms, doubling). At 1s every copy crashes; at 2s it is back.
 
 The copies differ only in how their clients retry:
   no-jitter       waits exactly 50ms, 100ms, 200ms, 400ms
@@ -46,15 +46,15 @@ service: the load must come down, and that is the budget's work.
 Look for: goodput per second after the restart, the time to recover (the
 service answers 90% of the requests sent in every quarter second from then
 on), the tries sent, the peak arrivals in 10ms and the longest queue.`,
-		For:   8 * time.Second,
+		For:   5500 * time.Millisecond,
 		Setup: setupRetryStorm,
 	})
 }
 
 const (
-	stormCrash, stormRestart = time.Second, 3 * time.Second
+	stormCrash, stormRestart = time.Second, 2 * time.Second
 	stormClients             = 10
-	stormEnd                 = 7 * time.Second // requests sent before this are compared
+	stormEnd                 = 5 * time.Second // requests sent before this are compared
 	stormBucket              = 250 * time.Millisecond
 )
 
@@ -124,7 +124,7 @@ func addStormVariant(w *sim.World, v *stormVariant) error {
 		cc.Budget = &resilience.RetryBudgetConfig{Percent: 10, MinPerSecond: 1, MaxSaved: 5}
 	}
 	cfg := service.LoadConfig{Target: api, Interarrival: network.Exponential{Mean: stormClients * 2500 * time.Microsecond},
-		Stop: stormEnd + 500*time.Millisecond, Caller: cc}
+		Stop: stormEnd, Caller: cc}
 	if _, err := service.NewLoadGen(cfg); err != nil {
 		return fmt.Errorf("retry-storm: %w", err)
 	}
@@ -202,7 +202,7 @@ func finishRetryStorm(variants []*stormVariant) scenarios.Result {
 			scenarios.Metric{Name: metricName(v.name) + "_retries", Value: float64(retries), Unit: "requests"},
 		)
 	}
-	r.Summary = append(r.Summary, "the service crashed at 1s and restarted at 3s; clients offer about 400 requests a second:")
+	r.Summary = append(r.Summary, "the service crashed at 1s and restarted at 2s; clients offer about 400 requests a second:")
 	r.Summary = append(r.Summary, table(header, rows)...)
 	switch {
 	case recovery["no-jitter"] >= 0:

@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade", "retry-storm", "thundering-herd"}
+var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -94,5 +94,21 @@ func TestThunderingHerd(t *testing.T) {
 		assert.Equal(t, plain, metric(t, res, "plain_misses_hot"), "each miss is a query (seed %d)", seed)
 		assert.Greater(t, metric(t, res, "coalescing_misses_hot"), 20.0, "coalescing does not prevent the misses (seed %d)", seed)
 		assert.Less(t, metric(t, res, "coalescing_p99_around_expiry"), metric(t, res, "plain_p99_around_expiry"), "seed %d", seed)
+	}
+}
+
+// Bigger edges hit more often and spare the origin; under Zipf each tenfold
+// size adds a similar share.
+func TestCDNHitRatioRisesWithCacheSize(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "cdn", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		h10, h100, h1000 := metric(t, res, "size10_hit_ratio"), metric(t, res, "size100_hit_ratio"), metric(t, res, "size1000_hit_ratio")
+		assert.Less(t, h10, h100, "seed %d", seed)
+		assert.Less(t, h100, h1000, "seed %d", seed)
+		assert.Greater(t, h1000-h10, 0.3, "a hundredfold cache hits far more (seed %d)", seed)
+		assert.Less(t, metric(t, res, "size1000_origin_load"), metric(t, res, "size10_origin_load")*0.6, "seed %d", seed)
+		assert.Less(t, metric(t, res, "size1000_p50"), 0.01, "the median request is a hit at the edge (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "size10_p50"), 0.03, "the median request goes to the origin (seed %d)", seed)
 	}
 }

@@ -1,0 +1,153 @@
+package web
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/dsimlab/dsim/network"
+	"github.com/dsimlab/dsim/scenarios"
+	"github.com/dsimlab/dsim/service"
+	"github.com/dsimlab/dsim/sim"
+)
+
+func init() {
+	scenarios.Register(scenarios.Scenario{
+		Name:    "cdn",
+		Summary: "five LRU edge caches in front of an origin: hit ratio and origin load as the cache grows",
+		Doc: `A content delivery network: users in five regions ask their nearby edge
+for objects from a catalogue of 10 000; the edge answers from its LRU cache
+(storage/cache) or fetches the object from the origin, far away (30 to 50ms
+a fetch), and keeps it. Popularity follows Zipf's law, as on the real web:
+the most popular object is asked for twice as often as the second, ten
+times as often as the tenth.
+
+Three CDNs run side by side with the same traffic (2000 requests a second
+in all) and edges of 10, 100 and 1000 entries.
+
+Look for: the hit ratio rising with the cache size, though far slower than
+the size (Zipf: each tenfold size adds about the same share), and the
+origin's load and the users' median latency falling with it. The "best"
+column is the share of requests for the N most popular objects: what a
+cache of N entries that knew the future could hit. LRU gets close; the
+gap is the cold start and the unpopular objects that push popular ones out.`,
+		For:   4 * time.Second,
+		Setup: setupCDN,
+	})
+}
+
+const (
+	cdnObjects = 10000
+	cdnRegions = 5
+	cdnWarmUp  = time.Second // hit ratios are measured after this
+	cdnStop    = 3500 * time.Millisecond
+)
+
+var cdnSizes = []int{10, 100, 1000}
+
+type cdnVariant struct {
+	size   int
+	edges  []*cacheNode
+	origin *service.Server
+	users  []*service.LoadGen
+	// at warm-up, each edge's hits and misses so far
+	warmHits, warmMisses, warmFetches int
+}
+
+func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
+	net := network.MustNew(network.Config{Link: network.LinkConfig{Latency: network.Uniform{Min: 500 * time.Microsecond, Max: 1500 * time.Microsecond}}})
+	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
+	zipf, err := service.NewZipf(cdnObjects)
+	if err != nil {
+		return nil, fmt.Errorf("cdn: %w", err)
+	}
+	var variants []*cdnVariant
+	for _, size := range cdnSizes {
+		v := &cdnVariant{size: size, edges: make([]*cacheNode, cdnRegions), users: make([]*service.LoadGen, cdnRegions)}
+		variants = append(variants, v)
+		p := fmt.Sprintf("cdn%d-", size)
+		origin := sim.NodeID(p + "origin")
+		w.AddNode(origin, func() sim.Node {
+			v.origin = service.MustServer(service.ServerConfig{Workers: 256, ServiceTime: network.Uniform{Min: 30 * time.Millisecond, Max: 50 * time.Millisecond}, Value: originValue})
+			return v.origin
+		})
+		for r := range cdnRegions {
+			edge := sim.NodeID(fmt.Sprintf("%sedge%d", p, r+1))
+			cfg := cacheNodeConfig{Capacity: size, TTL: time.Hour, Origin: origin, OriginTimeout: time.Second}
+			if _, err := newCacheNode(cfg); err != nil {
+				return nil, fmt.Errorf("cdn: %w", err)
+			}
+			w.AddNode(edge, func() sim.Node {
+				v.edges[r], _ = newCacheNode(cfg)
+				return v.edges[r]
+			})
+			w.AddClient(sim.NodeID(fmt.Sprintf("%susers%d", p, r+1)), func() sim.Node {
+				v.users[r] = service.MustLoadGen(service.LoadConfig{
+					Target:       edge,
+					Interarrival: network.Exponential{Mean: 2500 * time.Microsecond},
+					Stop:         cdnStop,
+					Key:          func(rng *rand.Rand) string { return "obj" + strconv.Itoa(zipf.Rank(rng)) },
+					Caller:       service.CallerConfig{Name: "edge", Timeout: time.Second},
+				})
+				return v.users[r]
+			})
+		}
+	}
+	w.At(cdnWarmUp, func() {
+		w.Logf("warm-up over: hit ratios are counted from now on")
+		for _, v := range variants {
+			for _, e := range v.edges {
+				v.warmHits += e.stats.Hits
+				v.warmMisses += e.stats.Misses
+				v.warmFetches += e.stats.Fetches
+			}
+		}
+	})
+	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result { return finishCDN(variants, zipf) }}, nil
+}
+
+func finishCDN(variants []*cdnVariant, zipf *service.Zipf) scenarios.Result {
+	var r scenarios.Result
+	var check firstErr
+	var rows [][]string
+	span := (cdnStop - cdnWarmUp).Seconds()
+	prevRatio, prevLoad := -1.0, 0.0
+	for _, v := range variants {
+		hits, misses, fetches := -v.warmHits, -v.warmMisses, -v.warmFetches
+		for _, e := range v.edges {
+			hits += e.stats.Hits
+			misses += e.stats.Misses
+			fetches += e.stats.Fetches
+		}
+		var recs []service.Record
+		for _, u := range v.users {
+			recs = append(recs, service.Between(u.Records(), at(cdnWarmUp), at(cdnStop))...)
+		}
+		s := service.Summarize(recs)
+		ratio := float64(hits) / float64(max(1, hits+misses))
+		load := float64(fetches) / span
+		rows = append(rows, []string{strconv.Itoa(v.size), fmt.Sprintf("%.1f%%", ratio*100), fmt.Sprintf("%.1f%%", float64(zipf.Share(v.size))/1e4),
+			fmt.Sprintf("%.0f/s", load), dur(s.P50), dur(s.P99All)})
+		name := fmt.Sprintf("size%d", v.size)
+		r.Metrics = append(r.Metrics,
+			scenarios.Metric{Name: name + "_hit_ratio", Value: ratio, Unit: "ratio"},
+			scenarios.Metric{Name: name + "_origin_load", Value: load, Unit: "requests/s"},
+			scenarios.Metric{Name: name + "_p50", Value: s.P50.Seconds(), Unit: "s"},
+		)
+		if ratio <= prevRatio {
+			check.failf("the hit ratio fell from %.1f%% to %.1f%% when the edges grew to %d entries", prevRatio*100, ratio*100, v.size)
+		}
+		if prevRatio >= 0 && load >= prevLoad {
+			check.failf("the origin load did not fall when the edges grew to %d entries", v.size)
+		}
+		prevRatio, prevLoad = ratio, load
+	}
+	r.Summary = append(r.Summary, fmt.Sprintf("five edges per CDN, Zipf requests over %d objects, measured from %s to %s:", cdnObjects, dur(cdnWarmUp), dur(cdnStop)))
+	r.Summary = append(r.Summary, table([]string{"edge size", "hit ratio", "best (top N)", "origin load", "p50", "p99"}, rows)...)
+	if check.err == nil {
+		r.Summary = append(r.Summary, "the hit ratio rises with the cache size and the origin's load falls with it")
+	}
+	r.Err = check.err
+	return r
+}
