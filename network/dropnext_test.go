@@ -13,7 +13,7 @@ import (
 func TestDropNextLosesExactlyTheNextMessageOnItsLink(t *testing.T) {
 	l := newLab(t, network.Config{}, "n1", "n2", "n3")
 	require.NoError(t, l.m.DropNext(network.Link{From: "n1", To: "n2"}))
-	assert.Equal(t, "drop-next on n1->n2: 1 to drop", strings.Split(l.m.String(), "\n")[1])
+	assert.Equal(t, "drop-next on n1->n2 (1)", strings.Split(l.m.String(), "\n")[1])
 	l.send("n2", "n1", 1) // the other direction is another link
 	l.send("n1", "n3", 2)
 	l.send("n1", "n2", 3) // this one is lost

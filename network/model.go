@@ -744,12 +744,12 @@ func (m *Model) String() string {
 		}
 	}
 	if m.dropAny > 0 {
-		fmt.Fprintf(&b, "drop-next on all links: %d to drop\n", m.dropAny)
+		fmt.Fprintf(&b, "drop-next on all links (%d)\n", m.dropAny)
 	}
 	for _, from := range order {
 		for _, to := range order {
 			if k := m.link(m.index[from], m.index[to]).dropNext; k > 0 {
-				fmt.Fprintf(&b, "drop-next on %s->%s: %d to drop\n", from, to, k)
+				fmt.Fprintf(&b, "drop-next on %s->%s (%d)\n", from, to, k)
 			}
 		}
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/dsimlab/dsim/tui"
+)
+
+func init() {
+	register(&command{
+		name:    "tui",
+		args:    "[NAME] [--seed N] [--save-dir DIR]",
+		summary: "step through a scenario in the terminal, forwards and back",
+		help: `
+Open scenario NAME (default raft-election) in a terminal UI: a card per
+node (role, term, vote, log, commit index, election timer), the messages
+in flight, the partitions, the virtual clock and the latest events.
+
+Step with space, back with b, run with r; crash (c), restart (x), isolate
+(i) and heal (h) the selected node, drop the next message (d); w saves the
+faults you injected as a schedule that 'dsim run NAME --seed N --schedule
+FILE' replays exactly. Press ? for every key. NO_COLOR turns colour off.`,
+		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
+			seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
+			dir := fs.String("save-dir", ".", "where w writes the session's schedule (`DIR`)")
+			return func(ctx *cli, args []string) int {
+				if len(args) > 1 {
+					fmt.Fprintln(ctx.stderr, "dsim tui takes at most one scenario name; 'dsim list' shows them")
+					return exitUsage
+				}
+				opts := tui.Options{Seed: *seed, SaveDir: *dir, NoColor: os.Getenv("NO_COLOR") != ""}
+				if len(args) == 1 {
+					opts.Scenario = args[0]
+				}
+				if _, err := tui.New(opts); err != nil {
+					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
+					return exitUsage
+				}
+				if err := tui.Run(opts); err != nil {
+					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
+					return exitFailed
+				}
+				return exitOK
+			}
+		},
+	})
+}

@@ -1,0 +1,380 @@
+package tui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dsimlab/dsim/sim"
+)
+
+// styles colour the screen; with NO_COLOR they are all plain, and the
+// screen still says everything in words (roles are spelled out, the
+// selected node has a double border).
+type styles struct {
+	role   map[string]lipgloss.Style
+	title  lipgloss.Style
+	dim    lipgloss.Style
+	bar    lipgloss.Style
+	msg    lipgloss.Style
+	header lipgloss.Style
+}
+
+func newStyles(color bool) styles {
+	plain := lipgloss.NewStyle()
+	if !color {
+		return styles{role: map[string]lipgloss.Style{}, title: plain, dim: plain, bar: plain, msg: plain, header: plain}
+	}
+	fg := func(c string) lipgloss.Style { return plain.Foreground(lipgloss.Color(c)) }
+	return styles{
+		role: map[string]lipgloss.Style{
+			"leader":        fg("10").Bold(true),
+			"candidate":     fg("11").Bold(true),
+			"pre-candidate": fg("3"),
+			"follower":      fg("12"),
+			"crashed":       fg("9").Bold(true),
+		},
+		title:  plain.Bold(true),
+		dim:    plain.Faint(true),
+		bar:    fg("6"),
+		msg:    fg("11"),
+		header: plain.Bold(true),
+	}
+}
+
+func (st styles) roleStyle(role string) lipgloss.Style {
+	if s, ok := st.role[role]; ok {
+		return s
+	}
+	return lipgloss.NewStyle()
+}
+
+// cardWidth bounds, and the inner lines of a card: role, three lines,
+// timer.
+const (
+	minCard   = 16
+	maxCard   = 26
+	cardLines = 5
+)
+
+// render draws the whole screen, at most width×height cells.
+func (m *Model) render() string {
+	w, h := max(m.width, 1), max(m.height, 1)
+	cards := cardsOf(m.s)
+	var top []string
+	top = append(top, m.header(w))
+	switch {
+	case m.help:
+	case len(cards)*minCard <= w && h >= 16:
+		top = append(top, m.boxes(cards, w)...)
+	default:
+		top = append(top, m.table(cards, w)...)
+	}
+	footer := m.footer(w)
+	rest := h - len(top) - 1
+	var body []string
+	switch {
+	case m.help:
+		body = m.helpLines(w)
+	case rest >= 8:
+		mid := max(3, rest*2/5)
+		body = append(m.middle(w, mid), m.logLines(w, rest-mid)...)
+	case rest >= 2:
+		body = m.logLines(w, rest)
+	}
+	lines := append(top, body...)
+	if len(lines) > h-1 {
+		lines = lines[:max(h-1, 0)]
+	}
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, footer)
+	if len(lines) > h {
+		lines = lines[len(lines)-h:]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) header(w int) string {
+	s := m.s
+	state := "paused"
+	if m.running {
+		state = fmt.Sprintf("running %d/s", speeds[m.speed])
+	}
+	if s.Done() {
+		state = "end of run"
+	}
+	text := fmt.Sprintf("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
+		sim.FormatTime(s.World().Now()), shortDur(s.End()), state)
+	if ansi.StringWidth(text)+9 <= w {
+		text = "dsim tui " + text
+	}
+	return m.st.header.Render(text)
+}
+
+func (m *Model) footer(w int) string {
+	if m.msg != "" {
+		return m.st.msg.Render(m.msg)
+	}
+	return m.st.dim.Render("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q")
+}
+
+// boxes draws a row of cards, as wide as the screen allows.
+func (m *Model) boxes(cards []card, w int) []string {
+	cw := min(maxCard, w/len(cards))
+	rows := make([]string, cardLines+2)
+	for i, c := range cards {
+		box := m.box(c, cw, i == m.selected)
+		for j := range rows {
+			rows[j] += box[j]
+		}
+	}
+	return rows
+}
+
+// box draws one card: a border with the node's name, the role in colour,
+// its lines, and the timer bar.
+func (m *Model) box(c card, cw int, selected bool) []string {
+	iw := cw - 2
+	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
+	if selected {
+		tl, tr, bl, br, hz, vt = "╔", "╗", "╚", "╝", "═", "║"
+	}
+	name := " " + string(c.id) + " "
+	if ansi.StringWidth(name) > iw-1 {
+		name = ansi.Truncate(name, iw-1, "")
+	}
+	out := []string{tl + hz + name + strings.Repeat(hz, max(0, iw-1-ansi.StringWidth(name))) + tr}
+	inner := m.cardBody(c, iw)
+	for _, l := range inner {
+		out = append(out, vt+pad(l, iw)+vt)
+	}
+	out = append(out, bl+strings.Repeat(hz, iw)+br)
+	return out
+}
+
+// cardBody is a card's inner lines, each at most iw wide: exactly
+// cardLines of them.
+func (m *Model) cardBody(c card, iw int) []string {
+	role := c.role
+	if role == "crashed" {
+		role = "CRASHED"
+	}
+	lines := []string{m.st.roleStyle(c.role).Render(ansi.Truncate(role, iw, "…"))}
+	for i, l := range c.lines {
+		if len(lines) == cardLines-1 {
+			break
+		}
+		if i == c.logLine {
+			l = logFit(c.logTail, iw)
+		}
+		lines = append(lines, ansi.Truncate(l, iw, "…"))
+	}
+	for len(lines) < cardLines-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.timerBar(c.timer, iw))
+	return lines
+}
+
+// logFit shows the newest log entries that fit in width, after "log ".
+func logFit(tail []string, width int) string {
+	if len(tail) == 0 {
+		return "log -"
+	}
+	shown := ""
+	for i := len(tail) - 1; i >= 0; i-- {
+		next := tail[i]
+		if shown != "" {
+			next += " " + shown
+		}
+		prefix := "log "
+		if i > 0 {
+			prefix = "log …"
+		}
+		if ansi.StringWidth(prefix+next) > width {
+			if shown == "" {
+				return ansi.Truncate("log …"+tail[len(tail)-1], width, "")
+			}
+			return "log …" + shown
+		}
+		shown = next
+	}
+	return "log " + shown
+}
+
+// timerBar draws how much of a timer is left: full when just set, empty
+// when about to fire.
+func (m *Model) timerBar(t *countdown, width int) string {
+	if t == nil {
+		return m.st.dim.Render(ansi.Truncate("no timer", width, ""))
+	}
+	label := " " + shortDur(t.left)
+	bw := width - ansi.StringWidth(label)
+	if bw < 3 {
+		return ansi.Truncate(strings.TrimSpace(label), width, "")
+	}
+	filled := bw
+	if t.total > 0 {
+		filled = int(int64(t.left) * int64(bw) / int64(t.total))
+	}
+	filled = min(max(filled, 0), bw)
+	return m.st.bar.Render(strings.Repeat("█", filled)) + m.st.dim.Render(strings.Repeat("░", bw-filled)) + label
+}
+
+// table draws one line per node, for screens too narrow or short for boxes.
+func (m *Model) table(cards []card, w int) []string {
+	var out []string
+	for i, c := range cards {
+		mark := "  "
+		if i == m.selected {
+			mark = "▶ "
+		}
+		role := c.role
+		if role == "crashed" {
+			role = "CRASHED"
+		}
+		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(role, 13)) + " " + m.timerBar(c.timer, 12)
+		parts := slicesClone(c.lines)
+		if c.logLine >= 0 && c.logLine < len(parts) {
+			parts[c.logLine] = logFit(c.logTail, 24)
+		}
+		for _, p := range parts {
+			if p != "" {
+				line += "  " + p
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// middle draws the messages in flight beside the network and the clock.
+func (m *Model) middle(w, rows int) []string {
+	rw := min(30, w*2/5)
+	lw := w - rw - 1
+	left := m.inFlight(lw, rows)
+	right := m.network(rw, rows)
+	out := make([]string, rows)
+	for i := range out {
+		out[i] = pad(get(left, i), lw) + " " + get(right, i)
+	}
+	return out
+}
+
+func (m *Model) inFlight(w, rows int) []string {
+	now := m.s.World().Now()
+	var msgs []sim.Pending
+	for _, p := range m.s.World().Pending() {
+		if p.Kind == sim.KindDeliver {
+			msgs = append(msgs, p)
+		}
+	}
+	out := []string{m.rule(fmt.Sprintf("in flight (%d)", len(msgs)), w)}
+	for i, p := range msgs {
+		if len(out) == rows-1 && len(msgs)-i > 1 {
+			out = append(out, m.st.dim.Render(fmt.Sprintf("  … %d more", len(msgs)-i)))
+			break
+		}
+		if len(out) == rows {
+			break
+		}
+		line := fmt.Sprintf("%7s %s→%s %s", shortDur(p.At-now), p.From, p.To, sim.MessageString(p.Msg))
+		out = append(out, ansi.Truncate(line, w, "…"))
+	}
+	return out
+}
+
+func (m *Model) network(w, rows int) []string {
+	s := m.s
+	out := []string{m.rule("network", w)}
+	var faults []string
+	if net := s.Net(); net != nil {
+		lines := strings.Split(strings.TrimSpace(net.String()), "\n")
+		for _, l := range lines[1:] { // the first line is the links' configuration
+			faults = append(faults, l)
+		}
+	}
+	if len(faults) == 0 {
+		faults = []string{"all links up"}
+	}
+	for _, f := range faults {
+		out = append(out, ansi.Truncate(f, w, "…"))
+	}
+	st := s.World().Stats()
+	out = append(out,
+		ansi.Truncate(fmt.Sprintf("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
+		ansi.Truncate(fmt.Sprintf("faults by key: %d", len(s.schedule)), w, "…"))
+	if len(out) > rows {
+		out = out[:rows]
+	}
+	return out
+}
+
+// logLines draws the latest trace lines, newest last.
+func (m *Model) logLines(w, rows int) []string {
+	out := []string{m.rule("log", w)}
+	for _, l := range m.s.Log(rows - 1) {
+		out = append(out, ansi.Truncate(l, w, "…"))
+	}
+	return out
+}
+
+func (m *Model) rule(title string, w int) string {
+	t := "─ " + title + " "
+	return m.st.title.Render(t) + m.st.dim.Render(strings.Repeat("─", max(0, w-ansi.StringWidth(t))))
+}
+
+func (m *Model) helpLines(w int) []string {
+	out := []string{m.rule("keys", w)}
+	for _, k := range keyHelp {
+		out = append(out, fmt.Sprintf("  %-12s %s", k[0], k[1]))
+	}
+	file := m.s.ScheduleFile(m.opts.SaveDir)
+	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with",
+		"  "+m.s.ReplayCommand(file))
+	return out
+}
+
+// shortDur prints a duration in at most 7 characters, in integer
+// arithmetic: 850µs, 4.2ms, 153ms, 1.5s.
+func shortDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + shortDur(-d)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d/time.Microsecond)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%d.%dms", d/time.Millisecond, d%time.Millisecond/(100*time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d/time.Millisecond)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%d.%ds", d/time.Second, d%time.Second/(100*time.Millisecond))
+}
+
+// pad fills s with spaces to width cells (s is not longer).
+func pad(s string, width int) string {
+	if n := ansi.StringWidth(s); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+func get(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
