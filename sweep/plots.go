@@ -150,6 +150,9 @@ var valueTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
 	}
 	var out []plot.Tick
 	for v := first; v <= last; v += step {
+		if v == 0 {
+			v = 0 // math.Ceil(-0.5) is -0, which would print as "-0"
+		}
 		out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
 	}
 	return out

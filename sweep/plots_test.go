@@ -61,6 +61,12 @@ func TestWholeNumberMetricsGetOneBarPerValue(t *testing.T) {
 		assert.NotContains(t, tick.Label, ".", "runs are counted in whole numbers")
 	}
 
+	p, err = sweep.MetricHistogram(sweep.Stat("duplicates", "messages", []float64{0, 0, 0}))
+	require.NoError(t, err)
+	ticks := p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max)
+	require.Len(t, ticks, 1)
+	assert.Equal(t, "0", ticks[0].Label, "not -0")
+
 	_, err = sweep.MetricHistogram(sweep.Stat("nothing", "s", nil))
 	assert.ErrorIs(t, err, viz.ErrNoData)
 }
