@@ -82,10 +82,13 @@ func setupRaftElection(o Options) (*Run, error) {
 	for _, id := range ids {
 		cfg := raft.DefaultConfig()
 		cfg.CheckQuorum = false
+		// Timers are drawn from [ET, 2ET). n1's, from [75ms, 150ms), all end
+		// at least 50ms before anyone else's, from [200ms, 400ms), begin:
+		// time enough for n1's pre-vote and vote rounds, so n1 always wins
+		// term 3 (seed 686 showed a gap of 0 was not enough).
+		cfg.ElectionTimeout = 200 * time.Millisecond
 		if id == "n1" {
-			// Timers are drawn from [ET, 2ET): n1's all end before anyone
-			// else's begin, so n1 always times out first and wins term 3.
-			cfg.ElectionTimeout /= 2
+			cfg.ElectionTimeout = 75 * time.Millisecond
 		}
 		if err := cfg.Validate(); err != nil {
 			return nil, err

@@ -21,7 +21,7 @@ func TestRaftElectionTellsTheExerciseStory(t *testing.T) {
 		assert.Regexp(t, `n\d wins term 4 with its own vote and n\d's and n\d's`, summary, "a majority of three elects the new leader")
 		assert.Contains(t, summary, "heard term 4 and stepped down to follower")
 		elect, _ := res.Metric("election_time")
-		assert.Less(t, elect, 0.6, "a new leader within a few election timeouts of losing n1 (seed %d)", seed)
+		assert.Less(t, elect, 1.0, "a new leader within five election timeouts of losing n1 (seed %d)", seed)
 		stepdown, _ := res.Metric("stepdown_delay")
 		assert.Less(t, stepdown, 0.1, "n1 steps down as soon as it hears the new term (seed %d)", seed)
 	}
