@@ -45,6 +45,7 @@ type waiter struct {
 // cacheStats counts what a cache node did.
 type cacheStats struct {
 	Hits, Misses, Expired int // Expired: misses on an entry that had been cached
+	Cold                  int // misses on a key never fetched before (compulsory misses)
 	Fetches               int // requests sent to the origin
 	Coalesced             int // misses that joined a fetch in flight
 }
@@ -58,6 +59,7 @@ type cacheNode struct {
 	stats  cacheStats
 	// fetchesOf and missesOf count per key, for the thundering-herd table.
 	fetchesOf, missesOf map[string]int
+	seen                map[string]bool // keys ever fetched
 }
 
 func newCacheNode(cfg cacheNodeConfig) (*cacheNode, error) {
@@ -69,7 +71,7 @@ func newCacheNode(cfg cacheNodeConfig) (*cacheNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache node: %w", err)
 	}
-	return &cacheNode{cfg: cfg, lru: lru, herd: cache.NewCoalescer[string, waiter](), origin: origin, fetchesOf: map[string]int{}, missesOf: map[string]int{}}, nil
+	return &cacheNode{cfg: cfg, lru: lru, herd: cache.NewCoalescer[string, waiter](), origin: origin, fetchesOf: map[string]int{}, missesOf: map[string]int{}, seen: map[string]bool{}}, nil
 }
 
 func (c *cacheNode) Inspect() map[string]string {
@@ -109,6 +111,10 @@ func (c *cacheNode) onRequest(env sim.Env, from sim.NodeID, req service.Request)
 	}
 	c.stats.Misses++
 	c.missesOf[req.Key]++
+	if !c.seen[req.Key] {
+		c.seen[req.Key] = true
+		c.stats.Cold++
+	}
 	w := waiter{from: from, req: req}
 	if !c.cfg.Coalesce {
 		c.fetch(env, req.Key, func(env sim.Env, r service.Response) { c.answer(env, w, r) })

@@ -17,8 +17,8 @@ func init() {
 		Name:    "retry-storm",
 		Summary: "retries keep a recovering service down; a retry budget (with jitter) lets it come back",
 		Doc: `Four copies of one service run side by side, each with 10 clients
-sending 400 requests a second in all. The service has 5 workers and answers
-in about 10ms: 500 requests a second at most, so it runs at 80%. Clients
+sending 200 requests a second in all. The service has 5 workers and answers
+in about 20ms: 250 requests a second at most, so it runs at 80%. Clients
 give up on a try after 100ms and retry up to 4 times with exponential
 backoff (50ms, doubling). At 1s every copy crashes; at 2s it is back.
 
@@ -30,7 +30,7 @@ The copies differ only in how their clients retry:
   jitter+budget   both
 
 During the outage every request fails and is retried. When the service
-returns it meets the new load plus every retry: far more than 500 a second.
+returns it meets the new load plus every retry: far more than 250 a second.
 Its queue grows past 100ms, so every answer comes too late: the client has
 given up and retried, and the service works on requests nobody waits for.
 Each request now costs five tries, the load stays at five times normal, and
@@ -112,7 +112,7 @@ func setupRetryStorm(o scenarios.Options) (*scenarios.Run, error) {
 
 func addStormVariant(w *sim.World, v *stormVariant) error {
 	api := sim.NodeID(v.name + "-api")
-	srvCfg := service.ServerConfig{Workers: 5, ServiceTime: network.Uniform{Min: 8 * time.Millisecond, Max: 12 * time.Millisecond}}
+	srvCfg := service.ServerConfig{Workers: 5, ServiceTime: network.Uniform{Min: 16 * time.Millisecond, Max: 24 * time.Millisecond}}
 	v.arrivals = map[time.Duration]int{}
 	w.AddNode(api, func() sim.Node {
 		v.server = service.MustServer(srvCfg)
@@ -123,7 +123,7 @@ func addStormVariant(w *sim.World, v *stormVariant) error {
 	if v.budget {
 		cc.Budget = &resilience.RetryBudgetConfig{Percent: 10, MinPerSecond: 1, MaxSaved: 5}
 	}
-	cfg := service.LoadConfig{Target: api, Interarrival: network.Exponential{Mean: stormClients * 2500 * time.Microsecond},
+	cfg := service.LoadConfig{Target: api, Interarrival: network.Exponential{Mean: stormClients * 5 * time.Millisecond},
 		Stop: stormEnd, Caller: cc}
 	if _, err := service.NewLoadGen(cfg); err != nil {
 		return fmt.Errorf("retry-storm: %w", err)
@@ -202,12 +202,12 @@ func finishRetryStorm(variants []*stormVariant) scenarios.Result {
 			scenarios.Metric{Name: metricName(v.name) + "_retries", Value: float64(retries), Unit: "requests"},
 		)
 	}
-	r.Summary = append(r.Summary, "the service crashed at 1s and restarted at 2s; clients offer about 400 requests a second:")
+	r.Summary = append(r.Summary, "the service crashed at 1s and restarted at 2s; clients offer about 200 requests a second:")
 	r.Summary = append(r.Summary, table(header, rows)...)
 	switch {
 	case recovery["no-jitter"] >= 0:
 		check.failf("without jitter or a budget the service recovered after %s: the retry storm did not keep it down", dur(recovery["no-jitter"]))
-	case lastOK["no-jitter"] > 100:
+	case lastOK["no-jitter"] > 50:
 		check.failf("without jitter or a budget %d requests a second succeeded at the end: want the service still down", lastOK["no-jitter"])
 	case recovery["jitter"] >= 0:
 		check.failf("jitter alone let the service recover after %s: the storm was synchronisation, not load", dur(recovery["jitter"]))

@@ -46,6 +46,7 @@ var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn"}
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			a := traceHash(t, name, 7)
 			assert.Equal(t, a, traceHash(t, name, 7), "seed 7 twice gave two different traces")
 			assert.NotEqual(t, a, traceHash(t, name, 8), "seeds 7 and 8 gave the same trace")
@@ -74,9 +75,9 @@ func TestRetryStorm(t *testing.T) {
 	for _, seed := range fiveSeeds {
 		res := run(t, "retry-storm", seed)
 		require.NoError(t, res.Err, "seed %d", seed)
-		assert.Less(t, metric(t, res, "no_jitter_ok_last_second"), 50.0, "still down at the end (seed %d)", seed)
-		assert.Less(t, metric(t, res, "jitter_ok_last_second"), 50.0, "jitter alone does not cut the load (seed %d)", seed)
-		assert.Greater(t, metric(t, res, "jitter_budget_ok_last_second"), 340.0, "serving the offered 400/s (seed %d)", seed)
+		assert.Less(t, metric(t, res, "no_jitter_ok_last_second"), 25.0, "still down at the end (seed %d)", seed)
+		assert.Less(t, metric(t, res, "jitter_ok_last_second"), 25.0, "jitter alone does not cut the load (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "jitter_budget_ok_last_second"), 170.0, "serving the offered 200/s (seed %d)", seed)
 		assert.LessOrEqual(t, metric(t, res, "jitter_budget_recovery"), 1.0, "seed %d", seed)
 		assert.Less(t, metric(t, res, "jitter_budget_retries"), metric(t, res, "jitter_retries")/5, "the budget cuts the retries (seed %d)", seed)
 	}
