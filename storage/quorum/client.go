@@ -55,6 +55,12 @@ type ClientConfig struct {
 	// runs. Otherwise a request goes to the first node of the key's
 	// preference list, and each retry to the next node along the ring.
 	Coordinator sim.NodeID
+	// AnyReplica sends each request first to a node of the key's
+	// preference list drawn at random, as a load balancer in front of the
+	// store would, instead of always the first. Reads and writes of one key
+	// are then coordinated by different nodes, which is where replication
+	// lag shows.
+	AnyReplica bool
 	// RetryTimeout is how long to wait for an answer before asking the
 	// next coordinator. Zero means 100ms.
 	RetryTimeout time.Duration
@@ -118,6 +124,7 @@ type Client struct {
 	call     time.Duration
 	histID   check.OpID
 	attempt  int
+	first    int // where along the ring this operation's attempts start
 	coord    sim.NodeID
 	timer    sim.TimerID
 
@@ -217,7 +224,10 @@ func (c *Client) next(env sim.Env) {
 
 func (c *Client) issue(env sim.Env, op Op) {
 	c.reqID++
-	c.op, c.inFlight, c.attempt = op, true, 0
+	c.op, c.inFlight, c.attempt, c.first = op, true, 0, 0
+	if c.cfg.AnyReplica {
+		c.first = env.Rand().IntN(c.cfg.N)
+	}
 	c.call = c.cfg.Clock()
 	if op.Kind == check.KVPut {
 		c.clk = NextClock(c.context[op.Key], string(c.id), c.counter)
@@ -235,7 +245,7 @@ func (c *Client) send(env sim.Env) {
 	c.coord = c.cfg.Coordinator
 	if c.coord == "" {
 		walk := c.ring.Successors(c.op.Key)
-		c.coord = walk[c.attempt%len(walk)]
+		c.coord = walk[(c.first+c.attempt)%len(walk)]
 	}
 	if c.op.Kind == check.KVGet {
 		env.Send(c.coord, GetRequest{ReqID: c.reqID, Key: c.op.Key})
