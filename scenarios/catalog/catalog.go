@@ -8,5 +8,6 @@
 package catalog
 
 import (
-	_ "github.com/dsimlab/dsim/scenarios" // broadcast, lamport, raft-*
+	_ "github.com/dsimlab/dsim/scenarios"       // broadcast, lamport, raft-*
+	_ "github.com/dsimlab/dsim/scenarios/paxos" // paxos-*, multipaxos-kv
 )
