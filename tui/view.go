@@ -299,12 +299,12 @@ func (m *Model) network(w, rows int) []string {
 	var faults []string
 	if net := s.Net(); net != nil {
 		lines := strings.Split(strings.TrimSpace(net.String()), "\n")
-		for _, l := range lines[1:] { // the first line is the links' configuration
-			faults = append(faults, l)
+		faults = lines[1:] // the first line is the links' configuration
+		if len(faults) == 0 {
+			faults = []string{"all links up"}
 		}
-	}
-	if len(faults) == 0 {
-		faults = []string{"all links up"}
+	} else {
+		faults = []string{"no simulated network"}
 	}
 	for _, f := range faults {
 		out = append(out, ansi.Truncate(f, w, "…"))
