@@ -34,6 +34,9 @@ type LoadConfig struct {
 	Start    time.Duration
 	Requests int
 	Stop     time.Duration
+	// Batch is how many requests each arrival sends at once (default 1):
+	// a burst, as when a page loads its forty images or a cron job fires.
+	Batch int
 	// Key and Priority describe each request (defaults: key "", Default).
 	Key      func(rng *rand.Rand) string
 	Priority func(rng *rand.Rand) resilience.Priority
@@ -49,8 +52,8 @@ func (c LoadConfig) Validate() error {
 		return fmt.Errorf("%w: load has neither Target nor Pick", ErrInvalidConfig)
 	case (c.Interarrival == nil) == (c.Users == 0):
 		return fmt.Errorf("%w: load needs exactly one of Interarrival (open loop) and Users (closed loop)", ErrInvalidConfig)
-	case c.Users < 0 || c.Requests < 0 || c.Start < 0 || c.Stop < 0:
-		return fmt.Errorf("%w: negative Users, Requests, Start or Stop", ErrInvalidConfig)
+	case c.Users < 0 || c.Requests < 0 || c.Start < 0 || c.Stop < 0 || c.Batch < 0:
+		return fmt.Errorf("%w: negative Users, Requests, Start, Stop or Batch", ErrInvalidConfig)
 	}
 	cc := c.Caller
 	if cc.Name == "" {
@@ -149,10 +152,12 @@ func (g *LoadGen) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	if _, ok := msg.(loadTick); !ok {
 		return
 	}
-	if !g.more(env) {
-		return
+	for range max(1, g.cfg.Batch) {
+		if !g.more(env) {
+			return
+		}
+		g.send(env)
 	}
-	g.send(env)
 	if g.cfg.Interarrival != nil {
 		env.SetTimer(max(0, g.cfg.Interarrival.Sample(env.Rand())), loadTick{})
 	}

@@ -279,3 +279,15 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	_, err = NewCaller(CallerConfig{Name: "x", Retry: &bad})
 	assert.Error(t, err)
 }
+
+func TestLoadGenSendsBatches(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 3})
+	srv := MustServer(ServerConfig{Workers: 10, ServiceTime: network.Constant(ms)})
+	w.AddNode("srv", func() sim.Node { return srv })
+	g := MustLoadGen(LoadConfig{Target: "srv", Interarrival: network.Constant(100 * ms), Batch: 5, Requests: 12})
+	w.AddClient("load", func() sim.Node { return g })
+	w.RunFor(time.Second)
+	assert.Equal(t, 12, g.Sent(), "bursts of 5, 5 and 2: Requests caps the total")
+	assert.Equal(t, 5, srv.Stats().MaxBusy, "a burst arrives all at once")
+	assert.Equal(t, 5, g.SentBetween(sim.Epoch, sim.Epoch.Add(ms)))
+}

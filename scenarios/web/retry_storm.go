@@ -67,20 +67,6 @@ type stormVariant struct {
 	arrivals map[time.Duration]int // requests the service received per 10ms, by bucket start
 }
 
-// arrivalCounter is the service, counting the requests it receives per 10ms
-// so the waves of synchronised retries show.
-type arrivalCounter struct {
-	*service.Server
-	buckets map[time.Duration]int
-}
-
-func (a *arrivalCounter) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	if _, ok := msg.(service.Request); ok {
-		a.buckets[env.Now().Sub(sim.Epoch).Truncate(10*time.Millisecond)]++
-	}
-	a.Server.Receive(env, from, msg)
-}
-
 func setupRetryStorm(o scenarios.Options) (*scenarios.Run, error) {
 	net := network.MustNew(network.Config{Link: network.LinkConfig{Latency: network.Uniform{Min: 500 * time.Microsecond, Max: 1500 * time.Microsecond}}})
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
@@ -224,13 +210,7 @@ func finishRetryStorm(variants []*stormVariant) scenarios.Result {
 
 // peakPer10ms is the most requests the server received in any 10ms bucket
 // after the restart: synchronised retries arrive in spikes.
-func peakPer10ms(v *stormVariant) int {
-	peak := 0
-	for t := stormRestart; t < stormEnd; t += 10 * time.Millisecond {
-		peak = max(peak, v.arrivals[t])
-	}
-	return peak
-}
+func peakPer10ms(v *stormVariant) int { return peak(v.arrivals, stormRestart, stormEnd) }
 
 func metricName(s string) string {
 	return strings.NewReplacer("-", "_", "+", "_").Replace(s)

@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn"}
+var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -111,5 +111,23 @@ func TestCDNHitRatioRisesWithCacheSize(t *testing.T) {
 		assert.Less(t, metric(t, res, "size1000_origin_load"), metric(t, res, "size10_origin_load")*0.6, "seed %d", seed)
 		assert.Less(t, metric(t, res, "size1000_p50"), 0.01, "the median request is a hit at the edge (seed %d)", seed)
 		assert.Greater(t, metric(t, res, "size10_p50"), 0.03, "the median request goes to the origin (seed %d)", seed)
+	}
+}
+
+// A token bucket passes bursts, a leaky bucket smooths them at the price
+// of delay; a shedder keeps critical work and drops sheddable work first.
+func TestRateLimitAndShedding(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "rate-limit", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		assert.Equal(t, 20.0, metric(t, res, "token_peak_per_10ms"), "a full bucket's 20 tokens pass at once (seed %d)", seed)
+		assert.LessOrEqual(t, metric(t, res, "leaky_peak_per_10ms"), 2.0, "seed %d", seed)
+		assert.Zero(t, metric(t, res, "token_max_delay"), "a token bucket never delays")
+		assert.InDelta(t, 0.19, metric(t, res, "leaky_max_delay"), 0.011, "a full bucket of 20 at 10ms each (seed %d)", seed)
+		assert.InDelta(t, metric(t, res, "token_admitted"), metric(t, res, "leaky_admitted"), 25, "the same rate over time (seed %d)", seed)
+		assert.GreaterOrEqual(t, metric(t, res, "shedding_ok_critical"), 0.99, "seed %d", seed)
+		assert.Less(t, metric(t, res, "shedding_ok_sheddable"), 0.05, "seed %d", seed)
+		fifo := metric(t, res, "fifo_ok_critical")
+		assert.InDelta(t, fifo, metric(t, res, "fifo_ok_sheddable"), 0.1, "FIFO does not care about priority (seed %d)", seed)
 	}
 }
