@@ -21,7 +21,6 @@ func (a *arrivalCounter) Receive(env sim.Env, from sim.NodeID, msg sim.Message) 
 	a.Server.Receive(env, from, msg)
 }
 
-
 // peak is the most arrivals in one 10ms bucket in [from, to).
 func peak(buckets map[time.Duration]int, from, to time.Duration) int {
 	p := 0
