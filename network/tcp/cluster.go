@@ -79,9 +79,10 @@ func ParseCluster(data []byte) (Cluster, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return Cluster{}, positionError(data, syn.Offset, "%w: %v", ErrClusterFile, syn)
+			// Offset counts the offending byte itself: point at it.
+			return Cluster{}, positionError(data, syn.Offset-1, "%w: %v", ErrClusterFile, syn)
 		case errors.As(err, &typ):
-			return Cluster{}, positionError(data, typ.Offset, "%w: field %q holds a JSON %s, want %v", ErrClusterFile, typ.Field, typ.Value, typ.Type)
+			return Cluster{}, positionError(data, valueStart(data, typ.Offset), "%w: field %q holds a JSON %s, want %v", ErrClusterFile, typ.Field, typ.Value, typ.Type)
 		case errors.Is(err, io.EOF):
 			return Cluster{}, positionError(data, 0, "%w: empty file", ErrClusterFile)
 		default: // an unknown field, or the input ended early
@@ -95,6 +96,20 @@ func ParseCluster(data []byte) (Cluster, error) {
 		return Cluster{}, err
 	}
 	return c, nil
+}
+
+// valueStart walks back from the end of a scalar JSON value (where a type
+// error's Offset points) to where it starts, so the column points at it.
+func valueStart(data []byte, end int64) int64 {
+	end = min(max(end, 0), int64(len(data)))
+	i := end
+	for i > 0 && !bytes.ContainsRune([]byte(":,["), rune(data[i-1])) {
+		i--
+	}
+	for i < end && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // position turns a byte offset into a 1-based line and column.
