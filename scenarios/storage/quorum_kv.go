@@ -53,11 +53,10 @@ func quorumKVStage(o scenarios.Options, w, r int, tracer sim.Tracer) (*quorumSta
 
 // quorumKVStats is one configuration's outcome.
 type quorumKVStats struct {
-	ops, ok            int
-	downOps, downOK    int // operations invoked while n3 was down
-	stale              []staleRead
-	reads              int
-	firstStaleNarrated bool
+	ops, ok         int
+	downOps, downOK int // operations invoked while n3 was down
+	stale           []staleRead
+	reads           int
 }
 
 func measureQuorumKV(st *quorumStage, downFrom, downTo time.Duration) quorumKVStats {

@@ -128,6 +128,11 @@ type Client struct {
 	coord    sim.NodeID
 	timer    sim.TimerID
 
+	// silent holds coordinators that let an attempt time out, until when
+	// (on this client's clock): later operations skip them while another
+	// candidate is left.
+	silent map[sim.NodeID]time.Time
+
 	records []Record
 	done    bool
 }
@@ -152,7 +157,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Attempts == 0 {
 		cfg.Attempts = 3
 	}
-	return &Client{cfg: cfg, context: map[string]clock.Vector{}}, nil
+	return &Client{cfg: cfg, context: map[string]clock.Vector{}, silent: map[sim.NodeID]time.Time{}}, nil
 }
 
 // Start builds the ring from the servers and issues the first operation.
@@ -167,6 +172,7 @@ func (c *Client) Start(env sim.Env) {
 
 // Receive handles replies and timers.
 func (c *Client) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	delete(c.silent, from) // it answers
 	switch m := msg.(type) {
 	case GetReply:
 		if c.current(m.ReqID) {
@@ -188,6 +194,7 @@ func (c *Client) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		}
 	case retryTimer:
 		if c.current(m.ReqID) && m.Attempt == c.attempt {
+			c.silent[c.coord] = env.Now().Add(time.Second)
 			c.retry(env)
 		}
 	case nextOp:
@@ -246,6 +253,14 @@ func (c *Client) send(env sim.Env) {
 	if c.coord == "" {
 		walk := c.ring.Successors(c.op.Key)
 		c.coord = walk[(c.first+c.attempt)%len(walk)]
+		// Skip coordinators that recently kept silent, if any other is left.
+		for i := range walk {
+			n := walk[(c.first+c.attempt+i)%len(walk)]
+			if until, ok := c.silent[n]; !ok || !env.Now().Before(until) {
+				c.coord = n
+				break
+			}
+		}
 	}
 	if c.op.Kind == check.KVGet {
 		env.Send(c.coord, GetRequest{ReqID: c.reqID, Key: c.op.Key})
