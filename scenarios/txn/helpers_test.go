@@ -44,7 +44,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 
 // Same seed, same trace; another seed, another trace.
 func TestScenariosAreDeterministic(t *testing.T) {
-	for _, name := range []string{"2pc", "2pc-coordinator-crash", "2pc-participant-crash", "2pc-timeout", "replication", "saga"} {
+	for _, name := range []string{"2pc", "2pc-coordinator-crash", "2pc-participant-crash", "2pc-timeout", "replication", "saga", "sharding"} {
 		t.Run(name, func(t *testing.T) {
 			a := traceHash(t, name, 7)
 			assert.Equal(t, a, traceHash(t, name, 7))

@@ -24,7 +24,10 @@ type Sharder interface {
 // ErrConfig is wrapped by the constructors' errors.
 var ErrConfig = errors.New("shard: bad configuration")
 
-// ByHash places a key on hash(key) mod n (64-bit FNV-1a).
+// ByHash places a key on hash(key) mod n: 64-bit FNV-1a, finished with
+// splitmix64's mixer. FNV alone mixes its low bits poorly (mod 4 they
+// depend only on the low two bits of each byte), so sequential decimal
+// keys would split into a suspiciously perfect round robin.
 type ByHash struct{ n int }
 
 // NewByHash returns hash sharding over n shards.
@@ -41,7 +44,15 @@ func (h *ByHash) Name() string { return "hash" }
 func (h *ByHash) Shard(key string) int {
 	f := fnv.New64a()
 	f.Write([]byte(key))
-	return int(f.Sum64() % uint64(h.n))
+	return int(mix(f.Sum64()) % uint64(h.n))
+}
+
+// mix is splitmix64's finaliser: every output bit depends on every input
+// bit.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // ShardsFor is every shard: hashing scatters neighbouring keys.
