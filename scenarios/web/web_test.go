@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit"}
+var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit", "auth"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -129,5 +129,22 @@ func TestRateLimitAndShedding(t *testing.T) {
 		assert.Less(t, metric(t, res, "shedding_ok_sheddable"), 0.05, "seed %d", seed)
 		fifo := metric(t, res, "fifo_ok_critical")
 		assert.InDelta(t, fifo, metric(t, res, "fifo_ok_sheddable"), 0.1, "FIFO does not care about priority (seed %d)", seed)
+	}
+}
+
+// Sessions: a lookup per request, revoked at once. Tokens: no lookup,
+// revoked at the next deny list or at expiry. Forged tokens are refused;
+// an expired one passes only where the clock is behind.
+func TestAuthSessionsAgainstTokens(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "auth", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		assert.Equal(t, 1.0, metric(t, res, "session_lookups_per_request"))
+		assert.Zero(t, metric(t, res, "token_denylist_lookups_per_request"))
+		assert.Less(t, metric(t, res, "session_revocation_delay"), 0.01, "seed %d", seed)
+		deny := metric(t, res, "token_denylist_revocation_delay")
+		assert.InDelta(t, 0.3, deny, 0.03, "the next push is at 1.5s (seed %d)", seed)
+		assert.InDelta(t, 0.8, metric(t, res, "token_revocation_delay"), 0.03, "the token expires at 2s (seed %d)", seed)
+		assert.Equal(t, 2.0, metric(t, res, "forged_accepted"), "only her own valid token and the expired one at the slow clock (seed %d)", seed)
 	}
 }
