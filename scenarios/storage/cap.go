@@ -134,7 +134,7 @@ func setupCAP(o scenarios.Options) (*scenarios.Run, error) {
 			fmt.Sprintf("%-26s %14s %14s", "CP (Raft) stale reads", cpStats[0].staleness(), cpStats[1].staleness()),
 			fmt.Sprintf("%-26s %14s %14s", "AP (quorum) availability", apStats[0].availability(), apStats[1].availability()),
 			fmt.Sprintf("%-26s %14s %14s", "AP (quorum) stale reads", apStats[0].staleness(), apStats[1].staleness()),
-			fmt.Sprintf("after the heal, %d reads of the quorum store returned siblings written on both sides, which the clients merged by writing over them", siblingReads),
+			fmt.Sprintf("after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them", siblingReads),
 			"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts",
 		)
 		for i, side := range []string{"minority", "majority"} {

@@ -72,7 +72,7 @@ func TestCAPUnderPartition(t *testing.T) {
 		assert.Greater(t, metric(t, res, "ap_availability_minority"), 0.9, "seed %d", seed)
 		assert.Greater(t, metric(t, res, "ap_availability_majority"), 0.9, "seed %d", seed)
 		assert.Greater(t, metric(t, res, "ap_staleness_minority"), 0.5, "the minority cannot see the majority's writes (seed %d)", seed)
-		assert.Positive(t, metric(t, res, "ap_sibling_reads_after_heal"), "writes from both sides meet as siblings (seed %d)", seed)
+		assert.Positive(t, metric(t, res, "ap_sibling_reads_after_heal"), "concurrent writes come back as siblings after the heal (seed %d)", seed)
 	}
 }
 
