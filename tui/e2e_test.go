@@ -109,12 +109,22 @@ func TestDsimTUIInTmux(t *testing.T) {
 	build := exec.Command("go", "build", "-o", bin, "github.com/dsimlab/dsim/cmd/dsim")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building dsim: %s", out)
+	t.Run("election", func(t *testing.T) { electionInTmux(t, bin, dir) })
+	t.Run("NO_COLOR", func(t *testing.T) { noColorInTmux(t, bin, dir) })
+}
 
-	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("dsim-tui-test-%d", os.Getpid())}
-	cmd := fmt.Sprintf("%s tui raft-election --seed 1 --save-dir %s; echo dsim exited with status $?; read x", bin, dir)
-	out2, err := tm.tmux("new-session", "-d", "-s", "dsim", "-x", "100", "-y", "30", cmd)
-	require.NoError(t, err, out2)
+// startTmux runs dsim with args in a fresh tmux server of its own, 100x30.
+func startTmux(t *testing.T, name, env, bin string, args string) *tmuxTerm {
+	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("dsim-tui-test-%d-%s", os.Getpid(), name)}
+	cmd := fmt.Sprintf("%s %s %s; echo dsim exited with status $?; read x", env, bin, args)
+	out, err := tm.tmux("new-session", "-d", "-s", "dsim", "-x", "100", "-y", "30", cmd)
+	require.NoError(t, err, out)
 	t.Cleanup(func() { _, _ = tm.tmux("kill-server") })
+	return tm
+}
+
+func electionInTmux(t *testing.T, bin, dir string) {
+	tm := startTmux(t, "election", "", bin, "tui raft-election --seed 1 --save-dir "+dir)
 
 	s := tm.waitFor("the opening screen", func(s string) bool { return eventOf(s) == 0 })
 	assert.Contains(t, s, "dsim tui raft-election seed 1")
@@ -164,4 +174,28 @@ func TestDsimTUIInTmux(t *testing.T) {
 	tm.send("q")
 	s = tm.waitFor("the exit", func(s string) bool { return strings.Contains(s, "dsim exited with status") })
 	assert.Contains(t, s, "dsim exited with status 0")
+}
+
+func noColorInTmux(t *testing.T, bin, dir string) {
+	colourSGR := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m`)
+	for _, tc := range []struct {
+		env    string
+		colour bool
+	}{{"", true}, {"NO_COLOR=1", false}} {
+		tm := startTmux(t, "colour"+strconv.FormatBool(tc.colour), tc.env, bin, "tui raft-election --seed 1 --save-dir "+dir)
+		tm.waitFor("the opening screen", func(s string) bool { return eventOf(s) == 0 })
+		tm.send("l")
+		tm.waitFor("a leader", func(s string) bool { return len(leaderTerms(s)) > 0 })
+		out, err := tm.tmux("capture-pane", "-e", "-p", "-t", "dsim")
+		require.NoError(t, err)
+		assert.Equal(t, tc.colour, colourSGR.MatchString(out), "%q: colour escapes on screen", tc.env)
+
+		// r runs on the wall clock; r again pauses.
+		tm.send("r")
+		tm.waitFor("running", func(s string) bool { return strings.Contains(s, "running 10/s") && eventOf(s) > 21 })
+		tm.send("r")
+		tm.waitFor("paused", func(s string) bool { return strings.Contains(s, "paused") })
+		tm.send("q")
+		tm.waitFor("the exit", func(s string) bool { return strings.Contains(s, "dsim exited with status 0") })
+	}
 }

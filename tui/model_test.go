@@ -102,7 +102,8 @@ func TestGoldenScreens(t *testing.T) {
 		{"first-leader", raftTest, 80, 24, []string{"l"}},
 		{"leader-crashed", raftTest, 80, 24, []string{"l", "2", "c"}}, // seed 1 elects n2
 		{"new-leader", raftTest, 80, 24, []string{"l", "2", "c", "l"}},
-		{"isolated-then-healed", raftTest, 80, 24, []string{"l", "3", "i", "l", "h", "space", "space"}},
+		{"isolated", raftTest, 80, 24, append([]string{"l", "3", "i"}, repeat("space", 60)...)},
+		{"healed", raftTest, 80, 24, append([]string{"l", "3", "i"}, append(repeat("space", 60), "h", "space")...)},
 		{"dropped-message", raftTest, 80, 24, []string{"l", "d", "space", "space", "space"}},
 		{"help", raftTest, 80, 24, []string{"?"}},
 		{"narrow-60x20", raftTest, 60, 20, []string{"l", "right"}},
@@ -406,6 +407,12 @@ func TestShortDur(t *testing.T) {
 	} {
 		assert.Equal(t, want, shortDur(d), "%v", d)
 	}
+}
+
+func TestWrapBreaksAtSpaces(t *testing.T) {
+	assert.Equal(t, []string{"partition {n1,n2}", "  | {n3,n4,n5}"}, wrap("partition {n1,n2} | {n3,n4,n5}", 18))
+	assert.Equal(t, []string{"all links up"}, wrap("all links up", 18))
+	assert.Equal(t, []string{"abcd…"}, wrap("abcdefgh", 5))
 }
 
 func TestLogFitKeepsTheNewestEntries(t *testing.T) {

@@ -243,14 +243,13 @@ func (m *Model) table(cards []card, w int) []string {
 			role = "CRASHED"
 		}
 		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(role, 13)) + " " + m.timerBar(c.timer, 12)
-		parts := slicesClone(c.lines)
-		if c.logLine >= 0 && c.logLine < len(parts) {
-			parts[c.logLine] = logFit(c.logTail, 24)
-		}
-		for _, p := range parts {
-			if p != "" {
+		for i, p := range c.lines {
+			if p != "" && i != c.logLine {
 				line += "  " + p
 			}
+		}
+		if c.logLine >= 0 { // last: the part most worth cutting short
+			line += "  " + logFit(c.logTail, max(12, w-ansi.StringWidth(line)-2))
 		}
 		out = append(out, line)
 	}
@@ -259,7 +258,7 @@ func (m *Model) table(cards []card, w int) []string {
 
 // middle draws the messages in flight beside the network and the clock.
 func (m *Model) middle(w, rows int) []string {
-	rw := min(30, w*2/5)
+	rw := min(40, w*9/20)
 	lw := w - rw - 1
 	left := m.inFlight(lw, rows)
 	right := m.network(rw, rows)
@@ -307,7 +306,7 @@ func (m *Model) network(w, rows int) []string {
 		faults = []string{"no simulated network"}
 	}
 	for _, f := range faults {
-		out = append(out, ansi.Truncate(f, w, "…"))
+		out = append(out, wrap(f, w)...)
 	}
 	st := s.World().Stats()
 	out = append(out,
@@ -377,4 +376,21 @@ func get(lines []string, i int) string {
 	return ""
 }
 
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
+// wrap breaks s at spaces into lines of at most width cells, indenting the
+// continuation lines; a word longer than a line is cut.
+func wrap(s string, width int) []string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width:
+			line += " " + word
+		default:
+			out = append(out, ansi.Truncate(line, width, "…"))
+			line = "  " + word
+		}
+	}
+	return append(out, ansi.Truncate(line, width, "…"))
+}
