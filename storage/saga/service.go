@@ -103,7 +103,7 @@ func (s *Service) onEvent(env sim.Env, from sim.NodeID, m Event) {
 		s.forward(env, m.Saga)
 	case s.cfg.Next:
 		s.undo(env, m.Saga)
-		s.publishBack(env, m.Saga, s.cfg.Step.Undone, "compensated")
+		s.publishBack(env, m.Saga, s.cfg.Step.Undone, fmt.Sprintf("%s from %s", m.Name, from))
 	}
 }
 
