@@ -215,14 +215,18 @@ func (lc *LocalCluster) Exited(id sim.NodeID) <-chan struct{} {
 
 // Kill sends member id's process SIGKILL and waits for it to die: a crash,
 // with no chance to flush anything.
-func (lc *LocalCluster) Kill(id sim.NodeID) {
+func (lc *LocalCluster) Kill(id sim.NodeID) error {
 	lc.mu.Lock()
 	p := lc.procs[id]
 	lc.mu.Unlock()
-	if p != nil {
-		p.cmd.Process.Kill()
-		<-p.done
+	if p == nil {
+		return fmt.Errorf("no process for %s", id)
 	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-p.done
+	return nil
 }
 
 // Pid is member id's process id (0 if none).
