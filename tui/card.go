@@ -95,16 +95,20 @@ func describe(c *card, n sim.Node) {
 		return
 	}
 	if st, ok := paxosNode(n); ok {
+		// The role line is the proposer's phase and ballot; then what the
+		// learner knows, then the acceptor's promise and vote.
 		c.role = st.Phase.String()
+		if !st.Ballot.IsZero() {
+			c.role += " " + st.Ballot.String()
+		}
+		chosen := "chosen -"
+		if st.Chosen {
+			chosen = "chosen " + st.ChosenValue
+		}
 		c.lines = []string{
-			"ballot " + st.Ballot.String(),
+			chosen,
 			"promised " + st.Promised.String(),
 			"accepted " + st.AcceptedBallot.String() + " " + orDash(st.AcceptedValue),
-		}
-		if st.Chosen {
-			c.lines = append(c.lines, "chosen "+st.ChosenValue)
-		} else {
-			c.lines = append(c.lines, "chosen -")
 		}
 		return
 	}

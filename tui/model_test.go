@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/consensus/rsm"
 	"github.com/dsimlab/dsim/network"
@@ -462,4 +463,32 @@ func TestAnyNodeShowsWhatInspectSays(t *testing.T) {
 	assert.Equal(t, "", leaders(m.s.World()))
 	drive(m, "l")
 	assert.Equal(t, "no leader change before the end of the run", m.msg)
+}
+
+func init() {
+	scenarios.Register(scenarios.Scenario{
+		Name: "tui-test-paxos", Summary: "three Paxos nodes; n1 proposes \"x\"", For: time.Second,
+		Setup: func(o scenarios.Options) (*scenarios.Run, error) {
+			net := network.MustNew(network.Config{})
+			w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
+			for _, id := range []sim.NodeID{"n1", "n2", "n3"} {
+				w.AddNode(id, func() sim.Node { return paxos.New(paxos.Config{}) })
+			}
+			w.At(time.Millisecond, func() {
+				_ = w.Exec("n1", func(n sim.Node, env sim.Env) { n.(*paxos.Node).Propose(env, "x") })
+			})
+			return &scenarios.Run{World: w, Net: net}, nil
+		},
+	})
+}
+
+func TestPaxosNodesShowTheirBallotsAndTheChosenValue(t *testing.T) {
+	m := newModel(t, Options{Scenario: "tui-test-paxos", Seed: 1})
+	for m.s.Step() {
+	}
+	s := screen(m)
+	assert.Contains(t, s, "chosen x", "every learner learns x")
+	assert.Contains(t, s, "idle 1.n1", "n1's proposer is done with ballot 1.n1")
+	assert.Contains(t, s, `accepted 1.n1 x`)
+	assert.Equal(t, 3, strings.Count(s, "chosen x"))
 }

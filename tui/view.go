@@ -37,6 +37,8 @@ func newStyles(color bool) styles {
 			"pre-candidate": fg("3"),
 			"follower":      fg("12"),
 			"crashed":       fg("9").Bold(true),
+			"preparing":     fg("11"), // Paxos proposers at work
+			"accepting":     fg("11").Bold(true),
 		},
 		title:  plain.Bold(true),
 		dim:    plain.Faint(true),
@@ -47,6 +49,7 @@ func newStyles(color bool) styles {
 }
 
 func (st styles) roleStyle(role string) lipgloss.Style {
+	role, _, _ = strings.Cut(role, " ") // "accepting 3.n1": the phase decides
 	if s, ok := st.role[role]; ok {
 		return s
 	}
