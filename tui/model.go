@@ -157,6 +157,9 @@ func (m *Model) nextTick() tea.Cmd {
 
 func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	nodes := m.s.World().Nodes()
+	if len(nodes) == 0 {
+		nodes = []sim.NodeID{""} // a world without nodes: node keys find nothing to act on
+	}
 	m.selected = min(m.selected, len(nodes)-1)
 	sel := nodes[m.selected]
 	if r := k.String(); len(r) == 1 && r[0] >= '1' && r[0] <= '9' {

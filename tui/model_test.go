@@ -492,3 +492,20 @@ func TestPaxosNodesShowTheirBallotsAndTheChosenValue(t *testing.T) {
 	assert.Contains(t, s, `accepted 1.n1 x`)
 	assert.Equal(t, 3, strings.Count(s, "chosen x"))
 }
+
+func init() {
+	scenarios.Register(scenarios.Scenario{
+		Name: "tui-test-empty", Summary: "no nodes at all", For: time.Second,
+		Setup: func(o scenarios.Options) (*scenarios.Run, error) {
+			net := network.MustNew(network.Config{})
+			return &scenarios.Run{World: sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer}), Net: net}, nil
+		},
+	})
+}
+
+func TestAnEmptyWorldDoesNotBreakTheScreen(t *testing.T) {
+	m := newModel(t, Options{Scenario: "tui-test-empty", Seed: 1})
+	drive(m, "space", "c", "l", "right", "b")
+	assert.Contains(t, screen(m), "tui-test-empty seed 1 │ event 0")
+	assert.Empty(t, m.s.Schedule())
+}

@@ -71,7 +71,7 @@ func (m *Model) render() string {
 	var top []string
 	top = append(top, m.header(w))
 	switch {
-	case m.help:
+	case m.help, len(cards) == 0:
 	case len(cards)*minCard <= w && h >= 16:
 		top = append(top, m.boxes(cards, w)...)
 	default:
