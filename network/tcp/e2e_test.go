@@ -86,7 +86,9 @@ func (d dsimTool) run(timeout time.Duration, args ...string) (stdout string, exi
 // status is `dsim status --json`: each node's Inspect(), or its "error".
 func (d dsimTool) status(t *testing.T) map[sim.NodeID]map[string]string {
 	t.Helper()
-	out, exit := d.run(2*time.Second, "status", "--json")
+	// A short timeout: an unreachable node (killed, or unplugged) must not
+	// slow every poll down.
+	out, exit := d.run(700*time.Millisecond, "status", "--json")
 	if exit != 0 && exit != 1 {
 		t.Fatalf("dsim status: exit %d: %s", exit, out)
 	}
