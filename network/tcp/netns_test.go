@@ -25,11 +25,11 @@ import (
 // bridge end down unplugs that host's cable.
 type netnsLab struct {
 	t      *testing.T
-	prefix string            // unique per test run, so parallel runs do not collide
-	nodes  []sim.NodeID      // n1, n2, n3
+	prefix string       // unique per test run, so parallel runs do not collide
+	nodes  []sim.NodeID // n1, n2, n3
 	ns     map[sim.NodeID]string
 	port   map[sim.NodeID]string // the bridge end of each node's veth
-	bridge string            // the bridge's namespace
+	bridge string                // the bridge's namespace
 }
 
 func ipCmd(t *testing.T, args ...string) {
@@ -72,8 +72,10 @@ func newNetnsLab(t *testing.T, n int) *netnsLab {
 }
 
 // unplug and plug take a node's link down and up.
-func (l *netnsLab) unplug(id sim.NodeID) { ipCmd(l.t, "-n", l.bridge, "link", "set", l.port[id], "down") }
-func (l *netnsLab) plug(id sim.NodeID)   { ipCmd(l.t, "-n", l.bridge, "link", "set", l.port[id], "up") }
+func (l *netnsLab) unplug(id sim.NodeID) {
+	ipCmd(l.t, "-n", l.bridge, "link", "set", l.port[id], "down")
+}
+func (l *netnsLab) plug(id sim.NodeID) { ipCmd(l.t, "-n", l.bridge, "link", "set", l.port[id], "up") }
 
 // The same cluster across separate hosts: each node in its own network
 // namespace with its own IP. Unplugging the leader's link partitions it
