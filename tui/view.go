@@ -245,7 +245,7 @@ func (m *Model) table(cards []card, w int) []string {
 		if role == "crashed" {
 			role = "CRASHED"
 		}
-		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(role, 13)) + " " + m.timerBar(c.timer, 12)
+		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(ansi.Truncate(role, 14, "…"), 14)) + " " + m.timerBar(c.timer, 12)
 		for i, p := range c.lines {
 			if p != "" && i != c.logLine {
 				line += "  " + p
