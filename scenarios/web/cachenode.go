@@ -17,8 +17,10 @@ type cacheNodeConfig struct {
 	Capacity int
 	// TTL is how long an entry may be served after it was fetched.
 	TTL time.Duration
-	// Origin is where misses are fetched (cache-aside).
+	// Origin is where misses are fetched (cache-aside), unless Route picks
+	// the node for each key (a shard, a replica).
 	Origin sim.NodeID
+	Route  func(key string) sim.NodeID
 	// OriginTimeout bounds a fetch.
 	OriginTimeout time.Duration
 	// Coalesce merges concurrent misses of one key into one fetch
@@ -135,7 +137,11 @@ func (c *cacheNode) onRequest(env sim.Env, from sim.NodeID, req service.Request)
 func (c *cacheNode) fetch(env sim.Env, key string, done service.Done) {
 	c.stats.Fetches++
 	c.fetchesOf[key]++
-	c.origin.Call(env, c.cfg.Origin, service.Request{ID: uint64(c.stats.Fetches), Key: key}, func(env sim.Env, r service.Response) {
+	to := c.cfg.Origin
+	if c.cfg.Route != nil {
+		to = c.cfg.Route(key)
+	}
+	c.origin.Call(env, to, service.Request{ID: uint64(c.stats.Fetches), Key: key}, func(env sim.Env, r service.Response) {
 		if r.Outcome == service.OK {
 			_ = c.lru.Put(key, entry{value: r.Value, expires: env.Now().Add(c.cfg.TTL)})
 		}

@@ -41,7 +41,7 @@ func traceHash(t *testing.T, name string, seed uint64) string {
 	return h.Sum()
 }
 
-var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit", "auth"}
+var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit", "auth", "web-scale"}
 
 func TestScenariosAreDeterministic(t *testing.T) {
 	for _, name := range names {
@@ -146,5 +146,27 @@ func TestAuthSessionsAgainstTokens(t *testing.T) {
 		assert.InDelta(t, 0.3, deny, 0.03, "the next push is at 1.5s (seed %d)", seed)
 		assert.InDelta(t, 0.8, metric(t, res, "token_revocation_delay"), 0.03, "the token expires at 2s (seed %d)", seed)
 		assert.Equal(t, 2.0, metric(t, res, "forged_accepted"), "only her own valid token and the expired one at the slow clock (seed %d)", seed)
+	}
+}
+
+// Throughput doubles with app servers while they are the bottleneck and
+// flattens once the database saturates; health checks route around a dead
+// app server.
+func TestWebScale(t *testing.T) {
+	for _, seed := range fiveSeeds {
+		res := run(t, "web-scale", seed)
+		require.NoError(t, res.Err, "seed %d", seed)
+		t1, t2, t4, t8 := metric(t, res, "apps1_throughput"), metric(t, res, "apps2_throughput"), metric(t, res, "apps4_throughput"), metric(t, res, "apps8_throughput")
+		assert.Greater(t, t2, 1.8*t1, "seed %d", seed)
+		assert.Greater(t, t4, 1.6*t2, "seed %d", seed)
+		assert.Greater(t, t8, t4, "more servers still help a little (seed %d)", seed)
+		assert.Less(t, (t8-t4)/4, 0.7*(t2-t1), "diminishing returns at the database (seed %d)", seed)
+		assert.Zero(t, metric(t, res, "apps2_db_rejected"), "seed %d", seed)
+		assert.Greater(t, metric(t, res, "apps8_db_rejected"), 10.0, "the database is saturated (seed %d)", seed)
+		for _, lb := range []string{"rr", "lc"} {
+			assert.Zero(t, metric(t, res, lb+"_errors_after_detection"), "%s (seed %d)", lb, seed)
+			assert.Equal(t, metric(t, res, lb+"_sent_to_dead"), metric(t, res, lb+"_errors_before_detection"), "%s: every request sent to the dead server is lost, and only those (seed %d)", lb, seed)
+		}
+		assert.LessOrEqual(t, metric(t, res, "rr_sent_to_dead"), 8.0, "about a quarter of 150/s for 100-150ms (seed %d)", seed)
 	}
 }
