@@ -176,3 +176,30 @@ func TestWorkloadCASExpectsWhatItSaw(t *testing.T) {
 	}
 	assert.Greater(t, swapped, 10, "alone on its key, a client's CAS expects the current value and succeeds")
 }
+
+// With ReadBack every write is followed by a read of the same key, so no
+// key sees two writes from one client without a read between them.
+func TestWorkloadReadBackFollowsEveryWriteWithARead(t *testing.T) {
+	wl, err := kv.NewWorkload(rand.New(rand.NewPCG(3, 4)), kv.WorkloadConfig{Client: "c1", Ops: 200, Keys: 4, Get: 1, Append: 2, Put: 1, CAS: 1, ReadBack: true})
+	require.NoError(t, err)
+	var ops []kv.Op
+	for {
+		op, ok := wl.Next()
+		if !ok {
+			break
+		}
+		decoded, err := kv.DecodeOp(op.Cmd)
+		require.NoError(t, err)
+		ops = append(ops, decoded)
+		op.Output(kv.Result{OK: true}.Encode())
+	}
+	require.Len(t, ops, 200)
+	writes := 0
+	for i, op := range ops[:len(ops)-1] {
+		if op.Kind != kv.KindGet {
+			writes++
+			assert.Equal(t, kv.Get(op.Key), ops[i+1], "op %d (%s) is not followed by a read of its key", i, op)
+		}
+	}
+	assert.Greater(t, writes, 50, "the workload still writes")
+}

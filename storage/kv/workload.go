@@ -19,6 +19,13 @@ type WorkloadConfig struct {
 	Keys int
 	// Weights of each kind of operation; all zero means equal weights.
 	Get, Put, Append, CAS int
+	// ReadBack makes the client read a key right after every write to it.
+	// Linearizability checking has to try every order of the writes between
+	// two reads of a key; reading back bounds how many there can be, so
+	// porcupine's search stays small however long the run (without it, a
+	// rare long run of appends to one key made the checker time out on
+	// about one seed in a hundred).
+	ReadBack bool
 }
 
 // Workload generates random operations for an rsm.Client. Each written
@@ -30,6 +37,8 @@ type Workload struct {
 	rand  *rand.Rand
 	n     int
 	total int
+	// readBack is the key to read next, after a write to it (ReadBack).
+	readBack string
 	// seen is the last value this client read or wrote per key.
 	seen map[string]string
 }
@@ -59,7 +68,15 @@ func (w *Workload) Next() (rsm.Op, bool) {
 		return rsm.Op{}, false
 	}
 	w.n++
-	op := w.draw()
+	var op Op
+	if w.readBack != "" {
+		op, w.readBack = Get(w.readBack), ""
+	} else {
+		op = w.draw()
+		if w.cfg.ReadBack && op.Kind != KindGet {
+			w.readBack = op.Key
+		}
+	}
 	return rsm.Op{
 		Cmd:   op.Encode(),
 		Input: op.Input(),
