@@ -84,11 +84,13 @@ func newLinStage(o scenarios.Options, writeBack bool, tracer sim.Tracer) (*linSt
 		})
 	}
 	do(1*time.Millisecond, "cw", quorum.Op{Kind: check.KVPut, Key: "x", Value: "0"})
-	w.At(9*time.Millisecond, func() {
+	// The first put is answered by 13ms at the latest (four hops of at
+	// most 3ms after it starts at 1ms); cw has one operation at a time.
+	w.At(14*time.Millisecond, func() {
 		_ = st.net.Cut("n1", "n2")
 		_ = st.net.Cut("n1", "n3")
 	})
-	do(10*time.Millisecond, "cw", quorum.Op{Kind: check.KVPut, Key: "x", Value: "1"})
+	do(15*time.Millisecond, "cw", quorum.Op{Kind: check.KVPut, Key: "x", Value: "1"})
 	w.At(20*time.Millisecond, func() {
 		st.net.Heal()
 		_ = st.net.Cut("n1", "n3") // cb's read through n3 must not hear n1
@@ -139,7 +141,7 @@ func setupQuorumLinearizability(o scenarios.Options) (*scenarios.Run, error) {
 	w.At(0, func() {
 		w.Logf("N=3, W=2, R=2: every read quorum overlaps every write quorum. Watch whether that makes reads linearizable.")
 	})
-	w.At(9*time.Millisecond, func() {
+	w.At(14*time.Millisecond, func() {
 		w.Logf("cutting n1->n2 and n1->n3: the write of x=1 through n1 will reach only n1 for now")
 	})
 	w.At(20*time.Millisecond, func() {
@@ -175,7 +177,7 @@ func setupQuorumLinearizability(o scenarios.Options) (*scenarios.Run, error) {
 			return r
 		}
 		r.Summary = append(r.Summary,
-			"cw writes x=1 through n1 from 10ms (acknowledged only later); ca reads at 30ms, cb at 45ms, after ca returned:",
+			"cw writes x=1 through n1 from 15ms (acknowledged only later); ca reads at 30ms, cb at 45ms, after ca returned:",
 			fmt.Sprintf("%-24s %10s %10s  %s", "", "ca read", "cb read", "porcupine"),
 			fmt.Sprintf("%-24s %10q %10q  %s", "W+R>N quorum reads", pa, pb, resPlain.Verdict),
 			fmt.Sprintf("%-24s %10q %10q  %s", "ABD reads (write back)", aa, ab, resABD.Verdict),
