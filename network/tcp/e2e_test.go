@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -253,4 +254,48 @@ func TestProcessClusterSurvivesKillingTheLeader(t *testing.T) {
 	res.WriteVisualizationFile(filepath.Join(t.ArtifactDir(), "live-kill-leader.html"))
 	assert.Equal(t, check.Linearizable, res.Verdict, "%d operations, %d without an answer", res.Operations, res.Pending)
 	t.Logf("%d operations (%d unanswered), linearizable, in %v", res.Operations, res.Pending, time.Since(start).Round(time.Millisecond))
+}
+
+// `dsim cluster local` starts its nodes, serves clients, and on Ctrl-C
+// (SIGINT) stops every one of them and keeps their data.
+func TestClusterLocalCommandStopsItsNodesOnInterrupt(t *testing.T) {
+	exe := buildDsim(t)
+	dir := t.TempDir()
+	cmd := exec.Command(exe, "cluster", "local", "--n", "3", "--dir", dir)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+
+	waitFor(t, 5*time.Second, "the cluster's instructions", func() bool { return strings.Contains(out.String(), "Ctrl-C stops every node") })
+	tool := dsimTool{exe: exe, cluster: filepath.Join(dir, "cluster.json")}
+	var res string
+	waitFor(t, 5*time.Second, "a write through dsim kv", func() bool {
+		var exit int
+		res, exit = tool.run(2*time.Second, "kv", "put", "a", "1")
+		return exit == 0
+	})
+	assert.Equal(t, "OK\n", res)
+	cluster, err := LoadCluster(tool.cluster)
+	require.NoError(t, err)
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, out.String())
+	case <-time.After(8 * time.Second):
+		t.Fatalf("dsim cluster local still running 8s after SIGINT:\n%s", out.String())
+	}
+	assert.Contains(t, out.String(), "stopped; data kept in "+dir)
+	for _, m := range cluster.Members {
+		c, err := net.DialTimeout("tcp", m.Addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		assert.Error(t, err, "%s still listening on %s", m.ID, m.Addr)
+		_, err = os.Stat(filepath.Join(dir, string(m.ID), walName))
+		assert.NoError(t, err, "%s's data is kept", m.ID)
+	}
 }
