@@ -102,6 +102,9 @@ func leaderTerms(screen string) []int {
 
 func TestDsimTUIInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed: .ci/run installs it before the tests, so on CI this test must run")
+		}
 		t.Skip("tmux is not installed, so the end-to-end test cannot run a terminal (apt-get install tmux; .ci/tui does)")
 	}
 	dir := t.TempDir()
