@@ -92,6 +92,18 @@ func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
 func (c *Client) next() { c.leader = (c.leader + 1) % len(c.members) }
 
 func (c *Client) try(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
+	if _, cached := c.conns[target]; cached {
+		reply, err := c.tryOnce(ctx, target, req)
+		if err == nil || ctx.Err() != nil {
+			return reply, err
+		}
+		// The server closes a connection idle for a while; that says
+		// nothing about the server. Dial it afresh before moving on.
+	}
+	return c.tryOnce(ctx, target, req)
+}
+
+func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
 	conn, ok := c.conns[target]
 	if !ok {
 		dctx, cancel := context.WithTimeout(ctx, c.TryTimeout)
