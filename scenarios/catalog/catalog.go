@@ -12,4 +12,5 @@ import (
 	_ "github.com/dsimlab/dsim/scenarios/paxos"   // paxos-*, multipaxos-kv
 	_ "github.com/dsimlab/dsim/scenarios/storage" // consistent-hashing, quorum-*, cap
 	_ "github.com/dsimlab/dsim/scenarios/txn"     // 2pc*, saga, replication, sharding
+	_ "github.com/dsimlab/dsim/scenarios/web"     // cdn, web-scale, auth, breaker-cascade, ...
 )
