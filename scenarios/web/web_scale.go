@@ -149,10 +149,10 @@ type balancer struct {
 	// sentToDeadAfter counts those sent after the balancer took it out:
 	// routing around a dead server means this stays 0.
 	sentToDeadAfter int
-	detected   map[int]time.Time
-	routes     map[string]int // key -> app, for the keys-moved count
-	moved      int
-	dead       int // index of the crashed app, -1 if none (the scenario sets it)
+	detected        map[int]time.Time
+	routes          map[string]int // key -> app, for the keys-moved count
+	moved           int
+	dead            int // index of the crashed app, -1 if none (the scenario sets it)
 }
 
 func newBalancer(strategy balancing, apps []sim.NodeID) *balancer {
