@@ -30,6 +30,9 @@ type Client struct {
 	members []sim.NodeID
 	leader  int // index in members of where to send next
 	conns   map[sim.NodeID]*Conn
+	// switches counts turns to another server: after a failure, or to
+	// follow a hint.
+	switches int
 	// TryTimeout is how long to wait for one server's answer before
 	// trying the next. Default 1s.
 	TryTimeout time.Duration
@@ -77,6 +80,7 @@ func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
 			last = fmt.Errorf("%s: not the leader (hint %q)", target, reply.Leader)
 			if i := slices.Index(c.members, reply.Leader); i >= 0 && reply.Leader != target {
 				c.leader = i
+				c.switches++
 				continue
 			}
 			c.next() // an election is on: nobody knows yet
@@ -89,7 +93,14 @@ func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
 	}
 }
 
-func (c *Client) next() { c.leader = (c.leader + 1) % len(c.members) }
+func (c *Client) next() {
+	c.leader = (c.leader + 1) % len(c.members)
+	c.switches++
+}
+
+// Switches is how many times the client turned to another server: after
+// a timeout or a failed connection, or to follow a leader hint.
+func (c *Client) Switches() int { return c.switches }
 
 func (c *Client) try(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
 	if _, cached := c.conns[target]; cached {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"strings"
@@ -53,7 +55,7 @@ type liveCluster struct {
 	logs    *syncBuffer
 }
 
-func startLiveCluster(t testing.TB, n int, secret []byte, disk func(id sim.NodeID) sim.Disk) *liveCluster {
+func startLiveCluster(t testing.TB, n int, secret []byte, disk func(id sim.NodeID) sim.Disk, tweaks ...func(*Config)) *liveCluster {
 	t.Helper()
 	proto, err := LookupProtocol("raft-kv")
 	require.NoError(t, err)
@@ -74,8 +76,12 @@ func startLiveCluster(t testing.TB, n int, secret []byte, disk func(id sim.NodeI
 		if disk != nil {
 			d = disk(m.ID)
 		}
-		rt, err := Start(Config{Cluster: lc.cluster, ID: m.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
-			Disk: d, Secret: secret, Listener: lns[m.ID], Logger: logger, Seed: uint64(len(lc.rts) + 1)})
+		cfg := Config{Cluster: lc.cluster, ID: m.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
+			Disk: d, Secret: secret, Listener: lns[m.ID], Logger: logger, Seed: uint64(len(lc.rts) + 1)}
+		for _, tweak := range tweaks {
+			tweak(&cfg)
+		}
+		rt, err := Start(cfg)
 		require.NoError(t, err)
 		lc.rts[m.ID] = rt
 	}
@@ -359,5 +365,65 @@ func BenchmarkLiveRaftKVWrites(b *testing.B) {
 			wg.Wait()
 			b.ReportMetric(float64(per*clients)/time.Since(start).Seconds(), "writes/s")
 		})
+	}
+}
+
+// A server closes a client connection that stays silent for four
+// keep-alives. The client's next operation redials the same server instead
+// of blaming it and wandering off to another.
+func TestIdleClientRedialsTheSameServer(t *testing.T) {
+	lc := startLiveCluster(t, 3, nil, nil, func(c *Config) { c.KeepAlive = 20 * time.Millisecond })
+	leader := lc.waitLeader(t)
+	c := NewClient(lc.cluster, lc.reg, nil)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.Do(ctx, kv.Put("a", "1").Encode())
+	require.NoError(t, err)
+	require.Equal(t, leader, c.Leader(), "the client found the leader")
+	switches := c.Switches()
+	time.Sleep(200 * time.Millisecond) // > 4 keep-alives: the server hangs up
+	res, err := c.Do(ctx, kv.Get("a").Encode())
+	require.NoError(t, err)
+	assert.Equal(t, `ok "1"`, string(res))
+	assert.Equal(t, switches, c.Switches(), "the client redialled the leader rather than try another server")
+}
+
+func TestFaultsTable(t *testing.T) {
+	f := newFaults(rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, f.Apply(FaultRequest{Action: "block", A: "n2", B: "n1"}))
+	require.NoError(t, f.Apply(FaultRequest{Action: "delay", A: "n1", B: "n3", Delay: 50 * time.Millisecond}))
+	assert.Equal(t, "block n1-n2; delay n1-n3 50ms", f.String())
+	for _, c := range []struct {
+		from, to sim.NodeID
+		drop     bool
+		delay    time.Duration
+	}{
+		{"n1", "n2", true, 0}, {"n2", "n1", true, 0}, // a block cuts both ways
+		{"n1", "n3", false, 50 * time.Millisecond}, {"n3", "n1", false, 50 * time.Millisecond},
+		{"n2", "n3", false, 0},
+	} {
+		drop, delay := f.outgoing(c.from, c.to)
+		assert.Equal(t, c.drop, drop, "%s->%s dropped", c.from, c.to)
+		assert.Equal(t, c.delay, delay, "%s->%s delay", c.from, c.to)
+	}
+
+	require.NoError(t, f.Apply(FaultRequest{Action: "drop", Drop: 0.25}))
+	dropped := 0
+	for range 4000 {
+		if d, _ := f.outgoing("n2", "n3"); d {
+			dropped++
+		}
+	}
+	assert.InDelta(t, 1000, dropped, 150, "a quarter of the messages is lost")
+
+	require.NoError(t, f.Apply(FaultRequest{Action: "heal"}))
+	assert.Equal(t, "none", f.String())
+
+	for _, bad := range []FaultRequest{
+		{Action: "block", A: "n1"}, {Action: "block", A: "n1", B: "n1"}, {Action: "delay", A: "n1", B: "n2", Delay: -1},
+		{Action: "drop", Drop: 1.5}, {Action: "drop", Drop: math.NaN()}, {Action: "explode"},
+	} {
+		assert.Error(t, f.Apply(bad), "%+v", bad)
 	}
 }
