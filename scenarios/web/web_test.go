@@ -4,54 +4,21 @@ import (
 	"testing"
 
 	"github.com/dsimlab/dsim/scenarios"
-	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/scenarios/scenariotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var fiveSeeds = []uint64{1, 2, 3, 4, 5}
+// The catalog checks every scenario for determinism; these run the stories.
+
+var (
+	fiveSeeds = scenariotest.Seeds
+	metric    = scenariotest.Metric
+)
 
 func run(t *testing.T, name string, seed uint64) scenarios.Result {
 	t.Helper()
-	s, err := scenarios.Lookup(name)
-	require.NoError(t, err)
-	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed})
-	require.NoError(t, err)
-	for _, l := range res.Summary {
-		t.Logf("seed %d: %s", seed, l)
-	}
-	return res
-}
-
-func metric(t *testing.T, res scenarios.Result, name string) float64 {
-	t.Helper()
-	v, ok := res.Metric(name)
-	require.True(t, ok, "metric %s", name)
-	return v
-}
-
-func traceHash(t *testing.T, name string, seed uint64) string {
-	t.Helper()
-	s, err := scenarios.Lookup(name)
-	require.NoError(t, err)
-	h := sim.NewHasher()
-	_, err = scenarios.Execute(s, scenarios.Options{Seed: seed, Tracer: h})
-	require.NoError(t, err)
-	require.Positive(t, h.Records())
-	return h.Sum()
-}
-
-var names = []string{"breaker-cascade", "retry-storm", "thundering-herd", "cdn", "rate-limit", "auth", "web-scale"}
-
-func TestScenariosAreDeterministic(t *testing.T) {
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			a := traceHash(t, name, 7)
-			assert.Equal(t, a, traceHash(t, name, 7), "seed 7 twice gave two different traces")
-			assert.NotEqual(t, a, traceHash(t, name, 8), "seeds 7 and 8 gave the same trace")
-		})
-	}
+	return scenariotest.Run(t, name, scenarios.Options{Seed: seed})
 }
 
 // Without a breaker the slow dependency's latency spreads to every request
