@@ -83,7 +83,7 @@ func setupRaftFailover(o Options) (*Run, error) {
 		if c.violation != nil {
 			fail(c.violation)
 		}
-		n, gap, gapAt := c.completed()
+		n, gap, gapAt := c.history.Completed()
 		r.Metrics = append(r.Metrics,
 			Metric{"ops_completed", float64(n), "ops"},
 			Metric{"longest_pause", gap.Seconds(), "s"},
@@ -104,7 +104,7 @@ func setupRaftFailover(o Options) (*Run, error) {
 
 		if l := c.leader(); l != "" {
 			if store, ok := c.store(l); ok {
-				if err := c.lostAppends(store); err != nil {
+				if err := check.AppendsApplied(c.history, store.Get); err != nil {
 					fail(err)
 				} else {
 					r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")

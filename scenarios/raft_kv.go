@@ -44,13 +44,13 @@ func setupRaftKV(o Options, base raftKVConfig) (*Run, error) {
 	}
 	return &Run{World: c.w, Net: c.net, Finish: func() Result {
 		var r Result
-		n, gap, gapAt := c.completed()
+		n, gap, gapAt := c.history.Completed()
 		r.Summary = append(r.Summary, fmt.Sprintf("clients completed %d operations; longest pause %s (from %s)", n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
 		c.verdict(&r)
 		r.Metrics = []Metric{
 			{"ops_completed", float64(n), "ops"},
 			{"longest_pause", gap.Seconds(), "s"},
-			{"ops_last_second", float64(c.completedSince(c.w.Now() - time.Second)), "ops"},
+			{"ops_last_second", float64(c.history.CompletedSince(c.w.Now() - time.Second)), "ops"},
 		}
 		return r
 	}}, nil

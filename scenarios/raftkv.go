@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/dsimlab/dsim/check"
@@ -224,24 +222,6 @@ func (c *raftKV) linearizability(r *Result) (check.Result, error) {
 	return res, err
 }
 
-// completed counts the operations that returned, and the longest stretch of
-// virtual time in which none did (the clients' view of unavailability).
-func (c *raftKV) completed() (n int, longestGap time.Duration, gapAt time.Duration) {
-	var times []time.Duration
-	for _, op := range c.history.Operations() {
-		if op.Returned {
-			times = append(times, op.Return)
-		}
-	}
-	slices.Sort(times)
-	for i := 1; i < len(times); i++ {
-		if g := times[i] - times[i-1]; g > longestGap {
-			longestGap, gapAt = g, times[i-1]
-		}
-	}
-	return len(times), longestGap, gapAt
-}
-
 // clientOps is how many operations the clients completed.
 func (c *raftKV) clientOps() int {
 	n := 0
@@ -249,37 +229,6 @@ func (c *raftKV) clientOps() int {
 		n += cl.Completed()
 	}
 	return n
-}
-
-// completedSince counts the operations that returned at or after t.
-func (c *raftKV) completedSince(t time.Duration) int {
-	n := 0
-	for _, op := range c.history.Operations() {
-		if op.Returned && op.Return >= t {
-			n++
-		}
-	}
-	return n
-}
-
-// lostAppends checks that every acknowledged Append is in the final value
-// of its key exactly once. Appended values are unique, so this catches a
-// lost acknowledged write and a retried write applied twice.
-func (c *raftKV) lostAppends(store *kv.Store) error {
-	for _, op := range c.history.Operations() {
-		in, ok := op.Input.(check.KVInput)
-		if !ok || in.Op != check.KVAppend || !op.Returned {
-			continue
-		}
-		final, _ := store.Get(in.Key)
-		switch n := strings.Count(final, in.Value); {
-		case n == 0:
-			return fmt.Errorf("acknowledged append %q to %s by %s is missing from its final value", in.Value, in.Key, op.Client)
-		case n > 1:
-			return fmt.Errorf("append %q to %s by %s was applied %d times", in.Value, in.Key, op.Client, n)
-		}
-	}
-	return nil
 }
 
 // store is a server's KV state machine.
@@ -323,7 +272,7 @@ func (c *raftKV) verdict(r *Result) {
 		}
 	}
 	if store != nil {
-		if err := c.lostAppends(store); err != nil {
+		if err := check.AppendsApplied(c.history, store.Get); err != nil {
 			fail(err)
 		} else {
 			r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/dsimlab/dsim/check"
@@ -177,11 +175,11 @@ func setupMultiPaxosKV(o scenarios.Options) (*scenarios.Run, error) {
 		if c.violation != nil {
 			fail(c.violation)
 		}
-		n, gap, gapAt := completed(c.history)
+		n, gap, gapAt := c.history.Completed()
 		r.Metrics = append(r.Metrics,
 			scenarios.Metric{Name: "ops_completed", Value: float64(n), Unit: "ops"},
 			scenarios.Metric{Name: "longest_pause", Value: gap.Seconds(), Unit: "s"},
-			scenarios.Metric{Name: "ops_last_second", Value: float64(completedSince(c.history, w.Now()-time.Second)), Unit: "ops"},
+			scenarios.Metric{Name: "ops_last_second", Value: float64(c.history.CompletedSince(w.Now() - time.Second)), Unit: "ops"},
 		)
 		if scripted {
 			switch {
@@ -201,7 +199,7 @@ func setupMultiPaxosKV(o scenarios.Options) (*scenarios.Run, error) {
 			r.Metrics = append(r.Metrics, scenarios.Metric{Name: "slots_decided", Value: float64(st.Decided), Unit: "slots"})
 		}
 		if store := c.bestStore(); store != nil {
-			if err := lostAppends(c.history, store); err != nil {
+			if err := check.AppendsApplied(c.history, store.Get); err != nil {
 				fail(err)
 			} else {
 				r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")
@@ -245,51 +243,4 @@ func (c *mpKV) bestStore() *kv.Store {
 		}
 	}
 	return best
-}
-
-// completed counts the operations that returned, and the longest stretch
-// in which none did.
-func completed(h *check.History) (n int, longest, at time.Duration) {
-	var times []time.Duration
-	for _, op := range h.Operations() {
-		if op.Returned {
-			times = append(times, op.Return)
-		}
-	}
-	slices.Sort(times)
-	for i := 1; i < len(times); i++ {
-		if g := times[i] - times[i-1]; g > longest {
-			longest, at = g, times[i-1]
-		}
-	}
-	return len(times), longest, at
-}
-
-func completedSince(h *check.History, t time.Duration) int {
-	n := 0
-	for _, op := range h.Operations() {
-		if op.Returned && op.Return >= t {
-			n++
-		}
-	}
-	return n
-}
-
-// lostAppends checks every acknowledged append is in its key's final value
-// exactly once (appended values are unique).
-func lostAppends(h *check.History, store *kv.Store) error {
-	for _, op := range h.Operations() {
-		in, ok := op.Input.(check.KVInput)
-		if !ok || in.Op != check.KVAppend || !op.Returned {
-			continue
-		}
-		final, _ := store.Get(in.Key)
-		switch k := strings.Count(final, in.Value); {
-		case k == 0:
-			return fmt.Errorf("acknowledged append %q to %s by %s is missing from its final value", in.Value, in.Key, op.Client)
-		case k > 1:
-			return fmt.Errorf("append %q to %s by %s was applied %d times", in.Value, in.Key, op.Client, k)
-		}
-	}
-	return nil
 }
