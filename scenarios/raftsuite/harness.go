@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/dsimlab/dsim/scenarios/suite"
 	"hash/fnv"
 	"slices"
 	"time"
@@ -26,13 +27,7 @@ type Constructor func(cfg raft.Config, app rsm.Applier) raft.Implementation
 // T is what the suite needs of a test: *testing.T satisfies it. Fatalf must
 // not return (testing.T calls runtime.Goexit); Grade's recorder panics with a
 // private value it recovers.
-type T interface {
-	Helper()
-	Name() string
-	Logf(format string, args ...any)
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
+type T = suite.T
 
 // Errors the cluster's own checks wrap, besides check's ErrElectionSafety,
 // ErrStateMachineSafety, ErrLeaderCompleteness and ErrLogMatching.

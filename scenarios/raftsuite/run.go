@@ -2,11 +2,7 @@ package raftsuite
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
-	"sync"
+	"github.com/dsimlab/dsim/scenarios/suite"
 	"testing"
 
 	"github.com/dsimlab/dsim/consensus/raft"
@@ -82,22 +78,15 @@ type Result struct {
 // returned, not reported. Use it to score a submission test by test, or to
 // show that the suite fails a broken Raft and why.
 func Grade(test Test, s Setup, name string) Result {
-	r := &gradeRecorder{name: name}
 	var made []*Cluster
 	s.made = &made
-	func() {
-		defer func() {
-			if v := recover(); v != nil && v != errFatal {
-				r.failed = true
-				r.msgs = append(r.msgs, fmt.Sprintf("panic: %v", v))
-			}
-		}()
-		test.Run(r, s)
+	failed, msgs := suite.Record(name, func(t suite.T) {
+		test.Run(t, s)
 		for _, c := range made {
 			c.Finish()
 		}
-	}()
-	res := Result{Failed: r.failed, Messages: r.msgs}
+	})
+	res := Result{Failed: failed, Messages: msgs}
 	for _, c := range made {
 		if c.violation != nil {
 			res.Violation = c.violation
@@ -108,67 +97,6 @@ func Grade(test Test, s Setup, name string) Result {
 	return res
 }
 
-// errFatal is what the recorder's Fatalf panics with.
-var errFatal = &struct{ string }{"raftsuite: fatal"}
-
-// gradeRecorder is a T that keeps failures instead of reporting them.
-type gradeRecorder struct {
-	name   string
-	failed bool
-	msgs   []string
-}
-
-func (r *gradeRecorder) Helper()      {}
-func (r *gradeRecorder) Name() string { return r.name }
-func (r *gradeRecorder) Logf(format string, args ...any) {
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-func (r *gradeRecorder) Errorf(format string, args ...any) {
-	r.failed = true
-	r.Logf(format, args...)
-}
-func (r *gradeRecorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	panic(errFatal)
-}
-
 // ReplayCommand is the go test command that reruns the test named name (a
 // t.Name() such as TestRaft/Figure8/seed=3) in the current package.
-func ReplayCommand(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return fmt.Sprintf("go test %s -run '%s' -count=1", packageDir(), strings.Join(parts, "/"))
-}
-
-var (
-	pkgDirOnce sync.Once
-	pkgDir     string
-)
-
-// packageDir is the directory of the package under test relative to its
-// module root, as go test runs a test binary in its package's directory.
-func packageDir() string {
-	pkgDirOnce.Do(func() {
-		pkgDir = "."
-		wd, err := os.Getwd()
-		if err != nil {
-			return
-		}
-		for dir := wd; ; {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				if rel, err := filepath.Rel(dir, wd); err == nil && rel != "." {
-					pkgDir = "./" + filepath.ToSlash(rel)
-				}
-				return
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				return
-			}
-			dir = parent
-		}
-	})
-	return pkgDir
-}
+func ReplayCommand(name string) string { return suite.ReplayCommand(name) }

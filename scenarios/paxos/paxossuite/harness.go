@@ -3,6 +3,7 @@ package paxossuite
 import (
 	"errors"
 	"fmt"
+	"github.com/dsimlab/dsim/scenarios/suite"
 	"slices"
 	"time"
 
@@ -19,13 +20,7 @@ import (
 type Constructor func(cfg paxos.Config) paxos.Implementation
 
 // T is what the suite needs of a test: *testing.T satisfies it.
-type T interface {
-	Helper()
-	Name() string
-	Logf(format string, args ...any)
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
+type T = suite.T
 
 // Setup is what a test needs to build its clusters.
 type Setup struct {

@@ -2,8 +2,7 @@ package paxossuite
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
+	"github.com/dsimlab/dsim/scenarios/suite"
 	"testing"
 
 	"github.com/dsimlab/dsim/consensus/paxos"
@@ -74,19 +73,10 @@ type Result struct {
 // is returned, not reported. Use it to score a submission, or to show that
 // the suite fails a broken Paxos and why.
 func Grade(test Test, s Setup) Result {
-	r := &recorder{name: test.Name}
 	var made []*Cluster
 	s.made = &made
-	func() {
-		defer func() {
-			if v := recover(); v != nil && v != errFatal {
-				r.failed = true
-				r.msgs = append(r.msgs, fmt.Sprintf("panic: %v", v))
-			}
-		}()
-		test.Run(r, s)
-	}()
-	res := Result{Failed: r.failed, Messages: r.msgs}
+	failed, msgs := suite.Record(test.Name, func(t suite.T) { test.Run(t, s) })
+	res := Result{Failed: failed, Messages: msgs}
 	for _, c := range made {
 		res.Violations = append(res.Violations, c.violations...)
 	}
@@ -96,31 +86,6 @@ func Grade(test Test, s Setup) Result {
 	return res
 }
 
-var errFatal = &struct{ string }{"paxossuite: fatal"}
-
-type recorder struct {
-	name   string
-	failed bool
-	msgs   []string
-}
-
-func (r *recorder) Helper()      {}
-func (r *recorder) Name() string { return r.name }
-func (r *recorder) Logf(format string, args ...any) {
-	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
-}
-func (r *recorder) Errorf(format string, args ...any) { r.failed = true; r.Logf(format, args...) }
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	panic(errFatal)
-}
-
 // ReplayCommand is the go test command that reruns the test named name
-// (a t.Name() such as TestPaxos/Duel/seed=3).
-func ReplayCommand(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return fmt.Sprintf("go test -run '%s' -count=1", strings.Join(parts, "/"))
-}
+// (a t.Name() such as TestPaxos/Duel/seed=3) in the current package.
+func ReplayCommand(name string) string { return suite.ReplayCommand(name) }

@@ -1,0 +1,106 @@
+// Package suite holds what dsim's graded suites (scenarios/raftsuite,
+// scenarios/paxos/paxossuite) share: the small T interface their tests are
+// written against, which *testing.T satisfies; Record, which runs a test
+// under a recorder so a grader (or a test of the suite itself) gets the
+// failure back instead of failing; and the go test command that replays a
+// failure.
+package suite
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// T is the part of *testing.T a graded test uses.
+type T interface {
+	Helper()
+	Name() string
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Record runs f with a T that keeps failures instead of reporting them.
+// Fatalf stops f, as on a *testing.T; a panic in f is recorded as a
+// failure. It returns whether f failed and every message it wrote, in order.
+func Record(name string, f func(t T)) (failed bool, messages []string) {
+	r := &recorder{name: name}
+	func() {
+		defer func() {
+			if v := recover(); v != nil && v != errFatal {
+				r.failed = true
+				r.msgs = append(r.msgs, fmt.Sprintf("panic: %v", v))
+			}
+		}()
+		f(r)
+	}()
+	return r.failed, r.msgs
+}
+
+// errFatal is what the recorder's Fatalf panics with, and Record recovers.
+var errFatal = &struct{ string }{"suite: fatal"}
+
+type recorder struct {
+	name   string
+	failed bool
+	msgs   []string
+}
+
+func (r *recorder) Helper()      {}
+func (r *recorder) Name() string { return r.name }
+func (r *recorder) Logf(format string, args ...any) {
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failed = true
+	r.Logf(format, args...)
+}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	panic(errFatal)
+}
+
+// ReplayCommand is the go test command that reruns the test named name (a
+// t.Name() such as TestRaft/Figure8/seed=3) in the package under test.
+func ReplayCommand(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return fmt.Sprintf("go test %s -run '%s' -count=1", packageDir(), strings.Join(parts, "/"))
+}
+
+var (
+	pkgDirOnce sync.Once
+	pkgDir     string
+)
+
+// packageDir is the directory of the package under test relative to its
+// module root, as go test runs a test binary in its package's directory.
+func packageDir() string {
+	pkgDirOnce.Do(func() {
+		pkgDir = "."
+		wd, err := os.Getwd()
+		if err != nil {
+			return
+		}
+		for dir := wd; ; {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				if rel, err := filepath.Rel(dir, wd); err == nil && rel != "." {
+					pkgDir = "./" + filepath.ToSlash(rel)
+				}
+				return
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return
+			}
+			dir = parent
+		}
+	})
+	return pkgDir
+}
