@@ -121,25 +121,46 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// groups order the overview: what a learner does first comes first.
+var groups = []struct {
+	title string
+	names []string
+}{
+	{"Simulate", []string{"list", "run", "tui", "sweep", "plot"}},
+	{"Run nodes over real TCP", []string{"cluster", "node", "kv", "status", "fault"}},
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "dsim runs distributed protocols on a deterministic simulated network.")
+	fmt.Fprintln(w, "dsim runs distributed protocols on a deterministic simulated network,")
+	fmt.Fprintln(w, "and the same nodes over real TCP.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		c := commands[n]
-		synopsis := c.args
-		if i := strings.Index(synopsis, "["); i >= 0 {
-			synopsis = synopsis[:i] + "[flags]"
+	fmt.Fprintln(w, "Usage: dsim COMMAND [arguments]")
+	listed := map[string]bool{}
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, n := range g.names {
+			if c, ok := commands[n]; ok {
+				fmt.Fprintf(w, "  %-8s %s\n", n, c.summary)
+				listed[n] = true
+			}
 		}
-		fmt.Fprintf(w, "  dsim %-22s %s\n", strings.TrimSpace(c.name+" "+synopsis), c.summary)
+	}
+	var rest []string
+	for n := range commands {
+		if !listed[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	if len(rest) > 0 {
+		fmt.Fprintf(w, "\nMore:\n")
+		for _, n := range rest {
+			fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'dsim COMMAND --help' for a command's flags. Start with 'dsim list'.")
+	fmt.Fprintln(w, "Run 'dsim COMMAND --help' for a command's arguments and flags.")
+	fmt.Fprintln(w, "Start with 'dsim list', then 'dsim run raft-election'.")
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {

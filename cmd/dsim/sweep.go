@@ -24,13 +24,17 @@ its own world, single threaded), and print each number the runs report
 (their metrics) aggregated over the seeds, then every seed whose check
 failed with the command that replays it:
 
-    metric          runs        min     median        p99        max
-    election_time    999  123.718ms  181.047ms  438.142ms  474.262ms
-    new_term         999     4 term     4 term     5 term     5 term
+    $ dsim sweep raft-election --seeds 1-1000
+    metric          runs        min     median        p99       max
+    election_time   1000  174.044ms  238.589ms  549.509ms  893.19ms
+    new_term        1000     4 term     4 term     5 term    6 term
+    ...
+    all 1000 seeds passed
 
-    1 of 1000 seeds failed:
-      seed 686: n1 was not the leader of term 3 before 1s
-        dsim run raft-election --seed 686
+and, when some seed fails, for each one:
+
+      seed 17: <what its check said>
+        dsim run NAME --seed 17
 
 Seeds are listed like 1-1000, 7 or 1,5,9-12. The table is the same for any
 -p: results are kept in seed order, whatever order the runs finish in.
