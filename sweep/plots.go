@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/viz"
 	"gonum.org/v1/plot"
@@ -206,12 +208,94 @@ func RunPlots(records []sim.Record, title string) ([]Figure, error) {
 	if err := add("types", p, err); err != nil {
 		return nil, err
 	}
+	p, err = activityChart(records)
+	if err := add("activity", p, err); err != nil {
+		return nil, err
+	}
 	if len(records) > 0 {
 		figs = append(figs, Figure{Name: "spacetime", SVG: func(w io.Writer) error {
 			return viz.WriteSpaceTime(w, records, viz.SpaceTimeOptions{Title: title})
 		}})
 	}
 	return figs, nil
+}
+
+// activityChart draws messages delivered and lost per second over the run,
+// with the fault windows shaded: a partition shows as a dip in deliveries
+// and a burst of drops inside its window.
+func activityChart(records []sim.Record) (*plot.Plot, error) {
+	if len(records) == 0 {
+		return nil, viz.ErrNoData
+	}
+	end := records[len(records)-1].At
+	if end <= 0 {
+		return nil, viz.ErrNoData
+	}
+	// About fifty buckets, in whole milliseconds.
+	bucket := max(end/50/time.Millisecond*time.Millisecond, time.Millisecond)
+	var delivered, dropped []time.Duration
+	for i := range records {
+		switch records[i].Kind {
+		case sim.KindDeliver:
+			delivered = append(delivered, records[i].At)
+		case sim.KindDrop:
+			dropped = append(dropped, records[i].At)
+		}
+	}
+	var series []viz.Series
+	for _, s := range []struct {
+		name  string
+		times []time.Duration
+	}{{"delivered", delivered}, {"lost", dropped}} {
+		points, err := viz.Rate(s.times, bucket, 0, end+bucket)
+		if err != nil {
+			return nil, err
+		}
+		series = append(series, viz.Series{Name: s.name, Points: points})
+	}
+	return viz.TimeSeriesChart("messages over time", "messages per second", series, viz.FaultWindows(records, end))
+}
+
+// MetricPlots draws the curves a run's own metrics describe: throughput
+// against servers from appsN_throughput (web-scale's scaling curve), hit
+// ratio against capacity from sizeN_hit_ratio (cdn's). A run with neither
+// gives none.
+func MetricPlots(res scenarios.Result) ([]Figure, error) {
+	var scaling []viz.ScalingPoint
+	var hits []viz.CachePoint
+	for _, m := range res.Metrics {
+		if n, ok := numbered(m.Name, "apps", "_throughput"); ok {
+			scaling = append(scaling, viz.ScalingPoint{Servers: n, Throughput: m.Value})
+		}
+		if n, ok := numbered(m.Name, "size", "_hit_ratio"); ok {
+			hits = append(hits, viz.CachePoint{Capacity: n, HitRatio: m.Value})
+		}
+	}
+	var figs []Figure
+	if len(scaling) > 1 {
+		p, err := viz.ScalingChart(scaling)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: plotting scaling: %w", err)
+		}
+		figs = append(figs, Figure{Name: "scaling", Plot: p})
+	}
+	if len(hits) > 1 {
+		p, err := viz.HitRatioChart(hits)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: plotting hit ratio: %w", err)
+		}
+		figs = append(figs, Figure{Name: "hit-ratio", Plot: p})
+	}
+	return figs, nil
+}
+
+// numbered reads N from a metric name prefix+N+suffix.
+func numbered(name, prefix, suffix string) (int, bool) {
+	if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, suffix) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(name[len(prefix) : len(name)-len(suffix)])
+	return n, err == nil && n > 0
 }
 
 // SaveFigures writes each figure into dir as prefix-NAME.png or .svg (by

@@ -81,7 +81,7 @@ func TestRunPlotsDrawOneRun(t *testing.T) {
 	for _, f := range figs {
 		names = append(names, f.Name)
 	}
-	require.Equal(t, []string{"latency", "nodes", "types", "spacetime"}, names)
+	require.Equal(t, []string{"latency", "nodes", "types", "activity", "spacetime"}, names)
 	assert.Equal(t, "latency (ms)", figs[0].Plot.X.Label.Text)
 	assert.Equal(t, "messages per node", figs[1].Plot.Title.Text)
 	var nodes []string
@@ -93,7 +93,7 @@ func TestRunPlotsDrawOneRun(t *testing.T) {
 	dir := t.TempDir()
 	paths, err := sweep.SaveFigures(dir, "run-", viz.FormatPNG, figs)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"run-latency.png", "run-nodes.png", "run-types.png", "run-spacetime.svg"}, bases(paths),
+	assert.Equal(t, []string{"run-latency.png", "run-nodes.png", "run-types.png", "run-activity.png", "run-spacetime.svg"}, bases(paths),
 		"the space-time diagram is SVG whatever the plots' format")
 	assert.Contains(t, string(read(t, paths[3])), "raft-election, seed 3")
 
@@ -118,4 +118,38 @@ func bases(paths []string) []string {
 		out[i] = filepath.Base(p)
 	}
 	return out
+}
+
+func TestMetricPlotsDrawTheCurvesARunReports(t *testing.T) {
+	res := scenarios.Result{Metrics: []scenarios.Metric{
+		{Name: "apps1_throughput", Value: 70}, {Name: "apps2_throughput", Value: 140}, {Name: "apps4_throughput", Value: 250},
+		{Name: "size10_hit_ratio", Value: 0.2}, {Name: "size100_hit_ratio", Value: 0.6},
+		{Name: "apps1_p99", Value: 0.1}, // not a curve
+	}}
+	figs, err := sweep.MetricPlots(res)
+	require.NoError(t, err)
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.Name)
+	}
+	assert.Equal(t, []string{"scaling", "hit-ratio"}, names)
+
+	none, err := sweep.MetricPlots(scenarios.Result{Metrics: []scenarios.Metric{{Name: "election_time", Value: 0.2}}})
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
+
+func TestRunPlotsIncludeActivityOverTime(t *testing.T) {
+	s, err := scenarios.Lookup("broadcast")
+	require.NoError(t, err)
+	var rec sim.Recorder
+	_, err = scenarios.Execute(s, scenarios.Options{Seed: 1, Tracer: &rec})
+	require.NoError(t, err)
+	figs, err := sweep.RunPlots(rec.Records, "broadcast")
+	require.NoError(t, err)
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.Name)
+	}
+	assert.Contains(t, names, "activity")
 }

@@ -88,6 +88,12 @@ func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, form
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitFailed
 	}
+	curves, err := sweep.MetricPlots(res)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
+		return exitFailed
+	}
+	figs = append(figs, curves...)
 	if !writeFigures(ctx, dir, fmt.Sprintf("%s-seed%d-", s.Name, seed), format, figs) {
 		return exitUsage
 	}

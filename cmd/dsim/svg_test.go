@@ -133,7 +133,7 @@ func TestPlotWritesARunsPlotsAndASweepsDistributions(t *testing.T) {
 	dir := t.TempDir()
 	status, out, stderr := dsim("plot", "raft-election", "--seed", "3", "--out", dir, "--format", "svg")
 	require.Equal(t, exitOK, status, stderr)
-	want := []string{"latency.svg", "nodes.svg", "types.svg", "spacetime.svg"}
+	want := []string{"latency.svg", "nodes.svg", "types.svg", "activity.svg", "spacetime.svg"}
 	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		assert.Equal(t, filepath.ToSlash(filepath.Join(dir, "raft-election-seed3-"+want[i])), line)
 		assertWellFormedXML(t, readFile(t, line))
