@@ -62,6 +62,8 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{"missing schedule", []string{"run", "broadcast", "--schedule", filepath.Join(dir, "nope")}, "cannot read the fault schedule"},
 		{"malformed schedule", []string{"run", "broadcast", "--schedule", badSched}, "line 3"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"window without svg", []string{"run", "broadcast", "--svg-from", "1s"}, "give --svg too"},
+		{"backwards window", []string{"run", "broadcast", "--svg", filepath.Join(dir, "x.svg"), "--svg-from", "2s", "--svg-to", "1s"}, "is empty or backwards"},
 		{"no command", nil, "Usage:"},
 	}
 	for _, tc := range cases {

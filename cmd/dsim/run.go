@@ -50,7 +50,9 @@ event, in the style of etcd's raft traces:
 then a summary of what the run showed. The same seed always gives the same
 run; --trace writes it as JSON Lines, byte-identical from run to run, and
 --svg draws it as a space-time diagram (a line per node, an arrow per
-message, lost ones in red; open the file in a browser).
+message, lost ones in red; open the file in a browser). --svg-from and
+--svg-to choose the stretch of virtual time it shows, to zoom in on an
+election, say: --svg-from 1s --svg-to 1.3s.
 
 A fault schedule (one event per line, such as "2s crash n1" or
 "3s partition n1 n2 | n3") adds faults on top of the scenario's own; a
@@ -67,6 +69,8 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
 	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (its first 200 messages)")
+	svgFrom := fs.Duration("svg-from", 0, "start the --svg diagram at this virtual time")
+	svgTo := fs.Duration("svg-to", 0, "end the --svg diagram at this virtual time (default: the end of the run)")
 	schedPath := fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario")
 	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
@@ -118,6 +122,14 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			jsonl = sim.NewJSONL(f)
 			tracers = append(tracers, jsonl)
 		}
+		switch {
+		case (*svgFrom != 0 || *svgTo != 0) && *svgPath == "":
+			fmt.Fprintln(ctx.stderr, "dsim run: --svg-from and --svg-to choose what --svg FILE draws; give --svg too")
+			return exitUsage
+		case *svgFrom < 0 || *svgTo < 0 || (*svgTo != 0 && *svgTo <= *svgFrom):
+			fmt.Fprintf(ctx.stderr, "dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards\n", *svgFrom, *svgTo)
+			return exitUsage
+		}
 		var rec *sim.Recorder
 		var svg *os.File
 		if *svgPath != "" {
@@ -152,7 +164,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			}
 		}
 		if svg != nil {
-			err := viz.WriteSpaceTime(svg, rec.Records, viz.SpaceTimeOptions{Title: fmt.Sprintf("%s, seed %d", s.Name, *seed)})
+			err := viz.WriteSpaceTime(svg, rec.Records, viz.SpaceTimeOptions{
+				Title: fmt.Sprintf("%s, seed %d", s.Name, *seed),
+				From:  *svgFrom,
+				To:    *svgTo,
+			})
 			if err == nil {
 				err = svg.Close()
 			}

@@ -177,3 +177,20 @@ func assertWellFormedXML(t *testing.T, b []byte) {
 		}
 	}
 }
+
+// --svg-from and --svg-to zoom the diagram in on a stretch of the run: the
+// election after n1 is cut off, here.
+func TestSVGWindowZoomsIn(t *testing.T) {
+	dir := t.TempDir()
+	whole, window := filepath.Join(dir, "whole.svg"), filepath.Join(dir, "window.svg")
+	status, _, stderr := dsim("run", "raft-election", "--seed", "3", "--quiet", "--svg", whole)
+	require.Equal(t, exitOK, status, stderr)
+	status, _, stderr = dsim("run", "raft-election", "--seed", "3", "--quiet", "--svg", window, "--svg-from", "1s", "--svg-to", "1.4s")
+	require.Equal(t, exitOK, status, stderr)
+	w := readFile(t, window)
+	assertWellFormedXML(t, w)
+	assert.True(t, strings.Contains(string(w), "virtual time 1000.000ms to 1400.000ms"), "the window's header names its span")
+	assert.True(t, strings.Contains(string(w), "RequestVote{Term:4"), "the election after n1 is cut off is in the window")
+	assert.False(t, strings.Contains(string(w), "RequestVote{Term:3"), "the first election, at ~150ms, is not")
+	assert.True(t, strings.Contains(string(readFile(t, whole)), "virtual time 0.000ms to"), "without a window the diagram starts at 0")
+}
