@@ -117,26 +117,10 @@ func MetricHistogram(st Stats) (*plot.Plot, error) {
 	}
 	p.Y.Label.Text = "runs"
 	p.Y.Min = 0
-	p.Y.Tick.Marker = wholeTicks
+	p.Y.Tick.Marker = viz.CountTicks
 	p.Add(plotter.NewGrid(), h)
 	return p, nil
 }
-
-// wholeTicks marks an axis at whole numbers only, labelled without
-// decimals: counts of runs, term numbers.
-var wholeTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
-	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
-		if t.Value != math.Trunc(t.Value) {
-			continue
-		}
-		if t.Label != "" {
-			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
-		}
-		out = append(out, t)
-	}
-	return out
-})
 
 // valueTicks labels every whole number in the range (every second, fifth
 // or tenth one when there are many), for a histogram with one bar per

@@ -107,9 +107,9 @@ func newPlot() *plot.Plot {
 	return p
 }
 
-// countTicks marks an axis of counts (messages, runs) at whole numbers
+// CountTicks marks an axis of counts (messages, runs, terms) at whole numbers
 // only, labelled without decimals: gonum's default writes "250.00".
-var countTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+var CountTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
 	var out []plot.Tick
 	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
 		if t.Value != math.Trunc(t.Value) {
@@ -239,7 +239,7 @@ func durationHistogram(title, xName, yName string, ds []time.Duration, n int) (*
 	p.X.Label.Text = xName + " (" + name + ")"
 	p.Y.Label.Text = yName
 	p.Y.Min = 0
-	p.Y.Tick.Marker = countTicks
+	p.Y.Tick.Marker = CountTicks
 	p.Add(plotter.NewGrid(), h)
 	return p, nil
 }
@@ -261,7 +261,7 @@ func NodeTrafficChart(traffic []NodeTraffic) (*plot.Plot, error) {
 	p := newPlot()
 	p.Title.Text = "messages per node"
 	p.Y.Label.Text = "messages"
-	p.Y.Tick.Marker = countTicks
+	p.Y.Tick.Marker = CountTicks
 	// Headroom above the tallest bar keeps the legend off the bars.
 	most := slices.Max(slices.Concat(sent, received, dropped))
 	p.Y.Min, p.Y.Max = 0, max(float64(most*1.3), 1)
@@ -305,7 +305,7 @@ func MessageTypeChart(counts []Count) (*plot.Plot, error) {
 	p := newPlot()
 	p.Title.Text = "messages sent per type"
 	p.Y.Label.Text = "messages"
-	p.Y.Tick.Marker = countTicks
+	p.Y.Tick.Marker = CountTicks
 	p.Add(plotter.NewGrid(), bars)
 	p.NominalX(names...)
 	// Slant the type names when side by side they would run into each
