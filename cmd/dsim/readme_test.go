@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,4 +22,20 @@ func TestREADMEListsEveryScenario(t *testing.T) {
 		}
 		assert.Contains(t, string(readme), "| `"+s.Name+"` |", "README's scenario table lacks %s", s.Name)
 	}
+}
+
+// The README's example fault schedule parses and raft-kv passes under it.
+func TestREADMEFaultScheduleRuns(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "```\n# dsim fault schedule")
+	require.GreaterOrEqual(t, start, 0, "README has no fault schedule example")
+	start += len("```\n")
+	end := strings.Index(text[start:], "```")
+	path := filepath.Join(t.TempDir(), "faults.txt")
+	require.NoError(t, os.WriteFile(path, []byte(text[start:start+end]), 0o644))
+	status, out, stderr := dsim("run", "raft-kv", "--schedule", path, "--quiet")
+	require.Equal(t, exitOK, status, "%s%s", out, stderr)
+	assert.Contains(t, out, "the history of")
 }
