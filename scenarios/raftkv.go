@@ -195,16 +195,6 @@ func (c *raftKV) term(id sim.NodeID) uint64 {
 	return st.Term
 }
 
-// clientsDone reports whether every client finished its workload.
-func (c *raftKV) clientsDone() bool {
-	for _, cl := range c.clients {
-		if !cl.Done() {
-			return false
-		}
-	}
-	return true
-}
-
 // linearizability checks the clients' history, annotated with the faults.
 // With Options.ArtifactDir set it writes porcupine's timeline there as
 // NAME-seed-N.html and says so in the summary.

@@ -169,7 +169,7 @@ func electionInTmux(t *testing.T, bin, dir string) {
 
 	// Save the session; dsim run replays it, crash and all, at the same instant.
 	tm.send("w")
-	s = tm.waitFor("the save", func(s string) bool { return strings.Contains(s, "saved 1 fault") })
+	tm.waitFor("the save", func(s string) bool { return strings.Contains(s, "saved 1 fault") })
 	file := filepath.Join(dir, "raft-election-seed1.schedule")
 	replay, _ := exec.Command(bin, "run", "raft-election", "--seed", "1", "--schedule", file).CombinedOutput()
 	assert.Contains(t, string(replay), "\n"+crashLine+"\n", "dsim run --schedule crashes n1 when the TUI did")

@@ -41,10 +41,10 @@ so it narrows the window without closing it.`,
 	})
 }
 
-// linStage is one world of the scripted run and the two reads' answers.
+// linStage is one world of the scripted run; reads() gives the two reads'
+// answers from its history.
 type linStage struct {
 	*quorumStage
-	readA, readB string
 }
 
 func newLinStage(o scenarios.Options, writeBack bool, tracer sim.Tracer) (*linStage, error) {
