@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dsimlab/dsim/check"
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
@@ -80,9 +79,6 @@ func setupRaftFailover(o Options) (*Run, error) {
 				r.Err = err
 			}
 		}
-		if c.violation != nil {
-			fail(c.violation)
-		}
 		n, gap, gapAt := c.history.Completed()
 		r.Metrics = append(r.Metrics,
 			Metric{"ops_completed", float64(n), "ops"},
@@ -102,29 +98,10 @@ func setupRaftFailover(o Options) (*Run, error) {
 		r.Summary = append(r.Summary, fmt.Sprintf("clients completed %d operations; longest pause %s (from %s)",
 			n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
 
-		if l := c.leader(); l != "" {
-			if store, ok := c.store(l); ok {
-				if err := check.AppendsApplied(c.history, store.Get); err != nil {
-					fail(err)
-				} else {
-					r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")
-				}
-			}
-		} else {
+		if c.leader() == "" {
 			fail(errors.New("no leader at the end of the run"))
 		}
-		res, err := c.linearizability(&r)
-		switch {
-		case err != nil:
-			fail(err)
-		case res.Verdict != check.Linearizable:
-			fail(fmt.Errorf("the history is %s", res.Verdict))
-		default:
-			r.Summary = append(r.Summary, fmt.Sprintf("the history of %d operations is linearizable", res.Operations))
-		}
-		if c.violation == nil {
-			r.Summary = append(r.Summary, "safety held after every event: one leader per term, the same command committed at each index everywhere")
-		}
+		c.verdict(&r)
 		return r
 	}
 	return &Run{World: w, Net: c.net, Finish: finish}, nil

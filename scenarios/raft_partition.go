@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dsimlab/dsim/check"
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
@@ -117,9 +116,6 @@ func setupRaftPartition(o Options) (*Run, error) {
 				r.Err = err
 			}
 		}
-		if c.violation != nil {
-			fail(c.violation)
-		}
 		if old == "" {
 			fail(errors.New("no leader had been elected by 1s"))
 			return r
@@ -175,15 +171,7 @@ func setupRaftPartition(o Options) (*Run, error) {
 		}
 		c1Late := c.clients[0].Completed() - c1AtCut - opsDuringCut[0]
 		r.Summary = append(r.Summary, fmt.Sprintf("c1's requests went through again after the heal: %d more operations", c1Late))
-		res, err := c.linearizability(&r)
-		switch {
-		case err != nil:
-			fail(err)
-		case res.Verdict != check.Linearizable:
-			fail(fmt.Errorf("the history is %s", res.Verdict))
-		default:
-			r.Summary = append(r.Summary, fmt.Sprintf("the history of %d operations is linearizable", res.Operations))
-		}
+		c.verdict(&r)
 		r.Metrics = []Metric{
 			{"minority_ops_during_partition", float64(opsDuringCut[0]), "ops"},
 			{"majority_ops_during_partition", float64(opsDuringCut[1]), "ops"},
