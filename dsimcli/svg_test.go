@@ -1,4 +1,4 @@
-package main
+package dsimcli
 
 // Tests of the commands that draw and sweep: run --svg, sweep, plot.
 

@@ -1,4 +1,4 @@
-package main
+package dsimcli
 
 import (
 	"os"
@@ -14,7 +14,7 @@ import (
 // The README is the front door: its scenario table lists every scenario
 // dsim has, so a new one cannot land unannounced.
 func TestREADMEListsEveryScenario(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	for _, s := range scenarios.All() {
 		if strings.HasPrefix(s.Name, "test-") {
@@ -26,7 +26,7 @@ func TestREADMEListsEveryScenario(t *testing.T) {
 
 // The README's example fault schedule parses and raft-kv passes under it.
 func TestREADMEFaultScheduleRuns(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	text := string(readme)
 	start := strings.Index(text, "```\n# dsim fault schedule")
