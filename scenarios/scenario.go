@@ -19,6 +19,12 @@ type Scenario struct {
 	Summary string
 	// Doc tells the story: what happens and what to look for.
 	Doc string
+	// Chapter groups the scenario in `dsim list` by the course's chapters
+	// (see Chapters); empty puts it under "More".
+	Chapter string
+	// Knobs are what --set may change, with defaults and ranges. Setup
+	// reads them from Options.Knobs.
+	Knobs []Knob
 	// For is how much virtual time a run lasts unless told otherwise.
 	For time.Duration
 	// Setup builds the world for the given options.
@@ -37,6 +43,10 @@ type Options struct {
 	// ArtifactDir, if set, is where a scenario writes what a learner can
 	// open afterwards: the linearizability checker's HTML timeline, say.
 	ArtifactDir string
+	// Knobs are the --set values. Start checks them against the scenario's
+	// declared knobs and fills in the defaults, so Setup can read every
+	// declared knob (o.Knobs.Int("W")).
+	Knobs Knobs
 }
 
 // Run is a scenario set up and ready to go.
@@ -89,6 +99,11 @@ func Register(s Scenario) {
 	if s.Name == "" || s.Setup == nil || s.Summary == "" || s.For <= 0 {
 		panic(fmt.Sprintf("scenarios: incomplete scenario %q", s.Name))
 	}
+	for _, k := range s.Knobs {
+		if err := k.Check(k.Default); err != nil {
+			panic(fmt.Sprintf("scenarios: %s: the default of knob %s is not a value it takes: %v", s.Name, k.Name, err))
+		}
+	}
 	if _, dup := registry[s.Name]; dup {
 		panic(fmt.Sprintf("scenarios: %q registered twice", s.Name))
 	}
@@ -129,6 +144,11 @@ func Lookup(name string) (Scenario, error) {
 // schedule on it. The TUI steps the returned run itself; Execute runs it
 // to the end.
 func Start(s Scenario, o Options) (*Run, error) {
+	knobs, err := s.Resolve(o.Knobs)
+	if err != nil {
+		return nil, err
+	}
+	o.Knobs = knobs
 	run, err := s.Setup(o)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
