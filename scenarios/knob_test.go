@@ -52,4 +52,3 @@ func TestResolveFillsDefaultsAndRefusesStrangers(t *testing.T) {
 		t.Errorf("error %q does not list the knobs (%q)", err, want)
 	}
 }
-
