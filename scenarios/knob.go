@@ -248,3 +248,19 @@ func (ks Knobs) get(name string) string {
 	}
 	return v
 }
+
+// Chapters order `dsim list` by the course: each scenario names one in
+// Scenario.Chapter. The titles are English; dsim explain and list
+// translate them.
+var Chapters = []struct{ ID, Title string }{
+	{"basics", "The simulator: messages, time and order"},
+	{"consensus", "Consensus: Raft and Paxos"},
+	{"storage", "Replication, quorums and partitioning"},
+	{"transactions", "Transactions: 2PC, sagas and isolation"},
+	{"messaging", "Messaging and data: brokers, outbox, events"},
+	{"consistency", "Consistency models, CAP and PACELC"},
+	{"failures", "Failures and the fallacies of distributed computing"},
+	{"resilience", "Resilience: breakers, retries, rate limits"},
+	{"web", "A large web system: CDN, balancer, cache, auth"},
+	{"security", "Security: tokens, zero trust, Byzantine nodes"},
+}

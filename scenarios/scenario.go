@@ -99,6 +99,9 @@ func Register(s Scenario) {
 	if s.Name == "" || s.Setup == nil || s.Summary == "" || s.For <= 0 {
 		panic(fmt.Sprintf("scenarios: incomplete scenario %q", s.Name))
 	}
+	if s.Chapter != "" && !knownChapter(s.Chapter) {
+		panic(fmt.Sprintf("scenarios: %s: unknown chapter %q (see Chapters)", s.Name, s.Chapter))
+	}
 	for _, k := range s.Knobs {
 		if err := k.Check(k.Default); err != nil {
 			panic(fmt.Sprintf("scenarios: %s: the default of knob %s is not a value it takes: %v", s.Name, k.Name, err))
@@ -221,4 +224,13 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+func knownChapter(id string) bool {
+	for _, c := range Chapters {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
 }
