@@ -17,8 +17,12 @@ type Scenario struct {
 	Name string
 	// Summary is one line for `dsim list`.
 	Summary string
-	// Doc tells the story: what happens and what to look for.
+	// Doc tells the story: what happens, who the nodes are, which faults
+	// the script plays. (Older scenarios still end it with a "Look for:"
+	// paragraph; new ones put that in LookFor.)
 	Doc string
+	// LookFor says what a learner should see happen, and why: the lesson.
+	LookFor string
 	// Chapter groups the scenario in `dsim list` by the course's chapters
 	// (see Chapters); empty puts it under "More".
 	Chapter string
