@@ -26,8 +26,8 @@ func (g *Gossip) Start(env sim.Env) {
 }
 
 func (g *Gossip) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	g.mu.Lock() // want `sync.Lock: a node never runs two handlers at once`
-	defer g.mu.Unlock() // want `sync.Unlock`
+	g.mu.Lock()              // want `sync.Lock: a node never runs two handlers at once`
+	defer g.mu.Unlock()      // want `sync.Unlock`
 	for p := range g.peers { // want `ranges over a map and calls env.Send inside the loop`
 		env.Send(p, msg)
 	}
