@@ -1,0 +1,55 @@
+package data
+
+import (
+	"testing"
+
+	"github.com/dsimlab/dsim/scenarios"
+	"github.com/dsimlab/dsim/scenarios/scenariotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var metric = scenariotest.Metric
+
+func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Result {
+	t.Helper()
+	k := scenarios.Knobs{}
+	for i := 0; i+1 < len(knobs); i += 2 {
+		k[knobs[i]] = knobs[i+1]
+	}
+	return scenariotest.Run(t, name, scenarios.Options{Seed: seed, Knobs: k})
+}
+
+// Same seed, same trace, for every scenario of the family.
+func TestDeterministic(t *testing.T) {
+	for _, name := range []string{"idempotent-consumer"} {
+		t.Run(name, func(t *testing.T) {
+			s, err := scenarios.Lookup(name)
+			require.NoError(t, err)
+			scenariotest.CheckDeterministic(t, s)
+		})
+	}
+}
+
+// A consumer crashes between the business change and the ack: the
+// payment is delivered again. Without deduplication, or with the
+// processed id written in a second step, it is applied twice; with the id
+// in the same transaction, once.
+func TestIdempotentConsumer(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "idempotent-consumer", seed)
+		require.NoError(t, res.Err)
+		assert.Equal(t, 3.0, metric(t, res, "none_applied_twice"), "one double payment per crash")
+		assert.Equal(t, 3.0, metric(t, res, "after_applied_twice"), "the id written after the change is lost with the crash")
+		assert.Zero(t, metric(t, res, "atomic_applied_twice"))
+		assert.Zero(t, metric(t, res, "atomic_excess"))
+		assert.GreaterOrEqual(t, metric(t, res, "atomic_redelivered"), 3.0, "the atomic consumer saw the same redeliveries")
+		for _, k := range []string{"none", "after", "atomic"} {
+			assert.Zero(t, metric(t, res, k+"_missing"), "%s: at-least-once loses nothing", k)
+		}
+	}
+	// No crash, no duplicate, whatever the consumer.
+	res := run(t, "idempotent-consumer", 1, "crashes", "0")
+	require.NoError(t, res.Err)
+	assert.Zero(t, metric(t, res, "none_applied_twice"))
+}
