@@ -22,7 +22,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer"} {
+	for _, name := range []string{"idempotent-consumer", "outbox"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -52,4 +52,19 @@ func TestIdempotentConsumer(t *testing.T) {
 	res := run(t, "idempotent-consumer", 1, "crashes", "0")
 	require.NoError(t, res.Err)
 	assert.Zero(t, metric(t, res, "none_applied_twice"))
+}
+
+// Dual write loses events or invents them; the outbox does neither, and
+// the consumer absorbs the relay's duplicates.
+func TestOutbox(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "outbox", seed)
+		require.NoError(t, res.Err)
+		assert.GreaterOrEqual(t, metric(t, res, "commit_first_lost"), 3.0, "an event lost per crash")
+		assert.Zero(t, metric(t, res, "commit_first_ghost"))
+		assert.Equal(t, 3.0, metric(t, res, "publish_first_ghost"), "one ghost per rolled-back order (30/8)")
+		assert.Zero(t, metric(t, res, "outbox_lost")+metric(t, res, "outbox_ghost"))
+		assert.GreaterOrEqual(t, metric(t, res, "outbox_published_twice"), 3.0)
+		assert.Zero(t, metric(t, res, "outbox_applied_twice"))
+	}
 }

@@ -69,7 +69,7 @@ func (c *ledgerConsumer) onDeliver(env sim.Env, d broker.Deliver) {
 		if _, done := disk.Get("processed/" + d.ID); done {
 			c.skipped++
 			env.Logf("%s already processed: skipped, acked", d.ID)
-			env.Send(c.queue, broker.Ack{ID: d.ID})
+			env.Send(c.queue, broker.Ack{ID: d.ID, Seq: d.Seq})
 			env.Send(c.queue, broker.Fetch{Max: 1})
 			return
 		}
@@ -90,7 +90,7 @@ func (c *ledgerConsumer) onFinish(env sim.Env, d broker.Deliver) {
 		env.Disk().Sync()
 	}
 	c.current = ""
-	env.Send(c.queue, broker.Ack{ID: d.ID})
+	env.Send(c.queue, broker.Ack{ID: d.ID, Seq: d.Seq})
 	env.Send(c.queue, broker.Fetch{Max: 1})
 }
 

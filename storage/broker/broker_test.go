@@ -37,13 +37,13 @@ func delivered(in *inbox) []broker.Deliver {
 // an acknowledged one is gone for good.
 func TestQueueRedeliversUntilAcked(t *testing.T) {
 	w := sim.NewWorld(sim.Config{Seed: 1})
-	q := broker.NewQueue(broker.QueueConfig{VisibilityTimeout: 50 * time.Millisecond})
+	q := broker.NewQueue(broker.QueueConfig{VisibilityTimeout: 50 * time.Millisecond, Dedup: true})
 	w.AddNode("q", func() sim.Node { return q })
 	c := &inbox{}
 	w.AddClient("c", func() sim.Node { return c })
 	w.RunFor(time.Millisecond)
 	send(t, w, "c", "q", broker.Publish{ID: "m1", Key: "a"})
-	send(t, w, "c", "q", broker.Publish{ID: "m1", Key: "a"}) // a retried publish
+	send(t, w, "c", "q", broker.Publish{ID: "m1", Key: "a"}) // a retried publish, stored once (Dedup)
 	send(t, w, "c", "q", broker.Fetch{Max: 1})
 	w.RunFor(10 * time.Millisecond)
 	require.Len(t, delivered(c), 1)
@@ -58,7 +58,7 @@ func TestQueueRedeliversUntilAcked(t *testing.T) {
 	d := delivered(c)
 	require.Len(t, d, 2)
 	assert.Equal(t, 2, d[1].Attempt)
-	send(t, w, "c", "q", broker.Ack{ID: "m1"})
+	send(t, w, "c", "q", broker.Ack{ID: "m1", Seq: d[1].Seq})
 	w.RunFor(100 * time.Millisecond)
 	assert.Equal(t, broker.QueueCounters{Published: 1, Delivered: 2, Redelivered: 1, Acked: 1}, q.Counters())
 	assert.Zero(t, q.Depth()+q.InFlight(), "an acknowledged message is gone")

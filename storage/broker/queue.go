@@ -29,13 +29,18 @@ type (
 		Seq           uint64 // publish order at the queue
 		Attempt       int
 	}
-	// Ack tells the queue the message is processed: delete it.
-	Ack struct{ ID string }
+	// Ack tells the queue the message is processed: delete it. Seq, the
+	// Deliver's, is the receipt: it names one stored message even when a
+	// producer published the same id twice.
+	Ack struct {
+		ID  string
+		Seq uint64
+	}
 )
 
 // visibilityExpired is the queue's timer for one delivery.
 type visibilityExpired struct {
-	ID      string
+	Seq     uint64
 	Attempt int
 }
 
@@ -44,6 +49,10 @@ type QueueConfig struct {
 	// VisibilityTimeout is how long a delivered message stays invisible
 	// waiting for its Ack before it is delivered again (default 100ms).
 	VisibilityTimeout time.Duration
+	// Dedup stores a message whose id the queue has seen only once, as an
+	// SQS FIFO queue does. Off, a message published twice is delivered
+	// twice, as with RabbitMQ: the consumer must cope.
+	Dedup bool
 }
 
 // queued is one message held by the queue.
@@ -57,18 +66,18 @@ type queued struct {
 // (in ready order, oldest first) or in flight to exactly one consumer.
 type Queue struct {
 	cfg      QueueConfig
-	msgs     map[string]*queued
-	ready    []string     // ids of visible messages, publish order first
+	msgs     map[uint64]*queued // by Seq
+	ready    []uint64           // visible messages, publish order first
 	waiting  []sim.NodeID // consumers with a parked Fetch, oldest first
 	wantMax  map[sim.NodeID]int
 	seq      uint64
-	seen     map[string]bool // ids ever published: a retried Publish is stored once
+	seen     map[string]bool // ids ever published, for Dedup
 	counters QueueCounters
 }
 
 // QueueCounters are what the queue did, for tables.
 type QueueCounters struct {
-	Published   int
+	Published   int // messages stored (with Dedup, a retried Publish is stored once)
 	Delivered   int // deliveries, redeliveries included
 	Redelivered int // deliveries after a visibility timeout
 	Acked       int
@@ -80,7 +89,7 @@ func NewQueue(cfg QueueConfig) *Queue {
 	if cfg.VisibilityTimeout <= 0 {
 		cfg.VisibilityTimeout = 100 * time.Millisecond
 	}
-	return &Queue{cfg: cfg, msgs: map[string]*queued{}, wantMax: map[sim.NodeID]int{}, seen: map[string]bool{}}
+	return &Queue{cfg: cfg, msgs: map[uint64]*queued{}, wantMax: map[sim.NodeID]int{}, seen: map[string]bool{}}
 }
 
 func (q *Queue) Start(sim.Env) {}
@@ -99,12 +108,12 @@ func (q *Queue) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 }
 
 func (q *Queue) onPublish(env sim.Env, from sim.NodeID, m Publish) {
-	if !q.seen[m.ID] {
+	if !q.cfg.Dedup || !q.seen[m.ID] {
 		q.seen[m.ID] = true
 		q.seq++
 		q.counters.Published++
-		q.msgs[m.ID] = &queued{Deliver: Deliver{ID: m.ID, Key: m.Key, Body: m.Body, Seq: q.seq}}
-		q.ready = append(q.ready, m.ID)
+		q.msgs[q.seq] = &queued{Deliver: Deliver{ID: m.ID, Key: m.Key, Body: m.Body, Seq: q.seq}}
+		q.ready = append(q.ready, q.seq)
 	}
 	env.Send(from, Published{ID: m.ID})
 	q.dispatch(env)
@@ -134,31 +143,31 @@ func (q *Queue) dispatch(env sim.Env) {
 				q.counters.Redelivered++
 			}
 			env.Send(to, m.Deliver)
-			env.SetTimer(q.cfg.VisibilityTimeout, visibilityExpired{ID: m.ID, Attempt: m.Attempt})
+			env.SetTimer(q.cfg.VisibilityTimeout, visibilityExpired{Seq: m.Seq, Attempt: m.Attempt})
 		}
 	}
 }
 
 func (q *Queue) onAck(env sim.Env, m Ack) {
-	if _, ok := q.msgs[m.ID]; !ok {
+	if _, ok := q.msgs[m.Seq]; !ok {
 		q.counters.LateAcks++
 		return
 	}
-	delete(q.msgs, m.ID)
-	q.ready = slices.DeleteFunc(q.ready, func(id string) bool { return id == m.ID })
+	delete(q.msgs, m.Seq)
+	q.ready = slices.DeleteFunc(q.ready, func(s uint64) bool { return s == m.Seq })
 	q.counters.Acked++
 }
 
 // onVisibilityExpired makes an unacknowledged message visible again, at
 // the head of the queue: the next consumer to fetch gets it.
 func (q *Queue) onVisibilityExpired(env sim.Env, t visibilityExpired) {
-	m, ok := q.msgs[t.ID]
+	m, ok := q.msgs[t.Seq]
 	if !ok || !m.inFlight || m.Attempt != t.Attempt {
 		return // acknowledged, or a newer delivery owns the timer
 	}
 	m.inFlight = false
-	env.Logf("no ack for %s from %s within %s: visible again", t.ID, m.to, q.cfg.VisibilityTimeout)
-	q.ready = slices.Insert(q.ready, 0, t.ID)
+	env.Logf("no ack for %s from %s within %s: visible again", m.ID, m.to, q.cfg.VisibilityTimeout)
+	q.ready = slices.Insert(q.ready, 0, t.Seq)
 	q.dispatch(env)
 }
 
