@@ -68,7 +68,7 @@ type Queue struct {
 	cfg      QueueConfig
 	msgs     map[uint64]*queued // by Seq
 	ready    []uint64           // visible messages, publish order first
-	waiting  []sim.NodeID // consumers with a parked Fetch, oldest first
+	waiting  []sim.NodeID       // consumers with a parked Fetch, oldest first
 	wantMax  map[sim.NodeID]int
 	seq      uint64
 	seen     map[string]bool // ids ever published, for Dedup
