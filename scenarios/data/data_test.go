@@ -22,7 +22,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -67,4 +67,21 @@ func TestOutbox(t *testing.T) {
 		assert.GreaterOrEqual(t, metric(t, res, "outbox_published_twice"), 3.0)
 		assert.Zero(t, metric(t, res, "outbox_applied_twice"))
 	}
+}
+
+// The seed's account: 80 after three events; crashes lose only what was
+// never acknowledged; snapshots bound the rebuild.
+func TestEventSourcing(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "event-sourcing", seed)
+		require.NoError(t, res.Err)
+		assert.Equal(t, 2.0, metric(t, res, "crashes"))
+		assert.Positive(t, metric(t, res, "refused"), "the command side refused an overdraft")
+		assert.Zero(t, metric(t, res, "min_balance"), "never below zero (it starts at zero)")
+		assert.Less(t, metric(t, res, "max_replayed"), 10.0)
+	}
+	// A snapshot after every event: a rebuild replays nothing.
+	res := run(t, "event-sourcing", 1, "snapshot-every", "1")
+	require.NoError(t, res.Err)
+	assert.Zero(t, metric(t, res, "max_replayed"))
 }
