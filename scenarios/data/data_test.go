@@ -22,7 +22,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -84,4 +84,21 @@ func TestEventSourcing(t *testing.T) {
 	res := run(t, "event-sourcing", 1, "snapshot-every", "1")
 	require.NoError(t, res.Err)
 	assert.Zero(t, metric(t, res, "max_replayed"))
+}
+
+// Reading the query side right after a write misses it for the lag; the
+// write side and waiting for the position never do; a rebuilt read model
+// equals the live one.
+func TestCQRS(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "cqrs", seed)
+		require.NoError(t, res.Err)
+		assert.Greater(t, metric(t, res, "query_stale"), 10.0, "most of 20 reads miss their write with a 100ms lag")
+		assert.Zero(t, metric(t, res, "write_stale")+metric(t, res, "wait_stale"))
+		assert.Greater(t, metric(t, res, "wait_read_latency"), 20.0, "waiting costs about the lag")
+		assert.Equal(t, 3.0, metric(t, res, "rebuilt_equal"))
+	}
+	fast := run(t, "cqrs", 1, "lag", "2ms")
+	require.NoError(t, fast.Err)
+	assert.Less(t, metric(t, fast, "query_stale"), 10.0, "a short lag, fewer violations")
 }
