@@ -22,7 +22,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -101,4 +101,20 @@ func TestCQRS(t *testing.T) {
 	fast := run(t, "cqrs", 1, "lag", "2ms")
 	require.NoError(t, fast.Err)
 	assert.Less(t, metric(t, fast, "query_stale"), 10.0, "a short lag, fewer violations")
+}
+
+// Both brokers deliver at least once; only the queue reorders a user's
+// messages; only the log can be read again.
+func TestBrokerQueueVsLog(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "broker-queue-vs-log", seed)
+		require.NoError(t, res.Err)
+		assert.Positive(t, metric(t, res, "queue_redelivered"))
+		assert.Positive(t, metric(t, res, "queue_applied_twice"))
+		assert.Positive(t, metric(t, res, "log_applied_twice"), "the uncommitted batch is read again")
+		assert.Positive(t, metric(t, res, "queue_reordered_in_key"))
+		assert.Zero(t, metric(t, res, "log_reordered_in_key"))
+		assert.Zero(t, metric(t, res, "queue_replayed"), "acknowledged messages are gone")
+		assert.Equal(t, 40.0, metric(t, res, "log_replayed"))
+	}
 }

@@ -75,12 +75,12 @@ type Log struct {
 	partitions [][]Record
 	committed  map[string][]int64 // group -> committed offset per partition
 	ids        map[string]Appended
-	reads      int
+	served     map[sim.NodeID]int // records sent to each reader
 }
 
 // NewLog returns a log with the given number of partitions (at least 1).
 func NewLog(partitions int) *Log {
-	return &Log{partitions: make([][]Record, max(1, partitions)), committed: map[string][]int64{}, ids: map[string]Appended{}}
+	return &Log{partitions: make([][]Record, max(1, partitions)), committed: map[string][]int64{}, ids: map[string]Appended{}, served: map[sim.NodeID]int{}}
 }
 
 func (l *Log) Start(sim.Env) {}
@@ -116,12 +116,12 @@ func (l *Log) onRead(env sim.Env, from sim.NodeID, m Read) {
 		env.Logf("read of partition %d at offset %d refused: no such place", m.Partition, m.Offset)
 		return
 	}
-	l.reads++
 	part := l.partitions[m.Partition]
 	var recs []Record
 	for o := m.Offset; o < int64(len(part)) && len(recs) < max(1, m.Max); o++ {
 		recs = append(recs, part[o])
 	}
+	l.served[from] += len(recs)
 	env.Send(from, Records{Partition: m.Partition, Offset: m.Offset, Records: recs})
 }
 
@@ -136,6 +136,10 @@ func (l *Log) onCommit(m Commit) {
 	}
 	c[m.Partition] = m.Offset
 }
+
+// Served is how many records the log has sent to reader, re-reads
+// included.
+func (l *Log) Served(reader sim.NodeID) int { return l.served[reader] }
 
 // Partitions is the number of partitions.
 func (l *Log) Partitions() int { return len(l.partitions) }
