@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/dsimlab/dsim/scenarios"
@@ -22,7 +23,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -117,4 +118,24 @@ func TestBrokerQueueVsLog(t *testing.T) {
 		assert.Zero(t, metric(t, res, "queue_replayed"), "acknowledged messages are gone")
 		assert.Equal(t, 40.0, metric(t, res, "log_replayed"))
 	}
+}
+
+// Reads scale with followers; reading any follower right after a write
+// misses it; a session token or the leader does not.
+func TestReadReplicas(t *testing.T) {
+	for _, seed := range scenariotest.Seeds[:2] {
+		res := run(t, "read-replicas", seed)
+		require.NoError(t, res.Err)
+		for _, n := range []float64{1, 2, 4, 8} {
+			assert.InDelta(t, 100*n, metric(t, res, fmt.Sprintf("followers%.0f_read_throughput", n)), 5*n, "100 reads/s per follower")
+		}
+		assert.Greater(t, metric(t, res, "any_ryw_violations"), 10.0, "most of 30 reads come before the next shipment")
+		assert.Zero(t, metric(t, res, "token_ryw_violations")+metric(t, res, "leader_ryw_violations"))
+		assert.Less(t, metric(t, res, "token_leader_reads"), 30.0, "the token sends only the reads of lagging followers to the leader")
+		assert.Positive(t, metric(t, res, "stale_reads"))
+	}
+	// Shipping every millisecond: followers hardly lag.
+	res := run(t, "read-replicas", 1, "lag", "1ms")
+	require.NoError(t, res.Err)
+	assert.Less(t, metric(t, res, "any_ryw_violations"), 10.0)
 }
