@@ -23,7 +23,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas", "multi-leader"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -138,4 +138,22 @@ func TestReadReplicas(t *testing.T) {
 	res := run(t, "read-replicas", 1, "lag", "1ms")
 	require.NoError(t, res.Err)
 	assert.Less(t, metric(t, res, "any_ryw_violations"), 10.0)
+}
+
+// Last-writer-wins loses concurrent updates, and with a skewed clock the
+// older write wins; the CRDTs keep every update.
+func TestMultiLeader(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "multi-leader", seed)
+		require.NoError(t, res.Err)
+		assert.Positive(t, metric(t, res, "lww_likes_lost"))
+		assert.Zero(t, metric(t, res, "pn_likes_lost"))
+		assert.Zero(t, metric(t, res, "orset_cart_wrong"))
+		assert.Equal(t, 1.0, metric(t, res, "name_lost"))
+		assert.Equal(t, 1.0, metric(t, res, "older_name_won"), "Tokyo's clock is ahead")
+	}
+	res := run(t, "multi-leader", 1, "skew", "0s")
+	require.NoError(t, res.Err)
+	assert.Equal(t, 1.0, metric(t, res, "name_lost"), "without skew a concurrent write is still lost")
+	assert.Zero(t, metric(t, res, "older_name_won"))
 }
