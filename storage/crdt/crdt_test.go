@@ -36,7 +36,7 @@ func set(t *rapid.T, label string) crdt.ORSet {
 }
 
 func mergedC(a, b crdt.PNCounter) crdt.PNCounter { c := a.Clone(); c.Merge(b); return c }
-func mergedS(a, b crdt.ORSet) crdt.ORSet        { c := a.Clone(); c.Merge(b); return c }
+func mergedS(a, b crdt.ORSet) crdt.ORSet         { c := a.Clone(); c.Merge(b); return c }
 
 // The merge laws that make replicas converge: commutative, associative,
 // idempotent, for both types.
