@@ -23,7 +23,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas", "multi-leader"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas", "multi-leader", "backup-restore"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -156,4 +156,23 @@ func TestMultiLeader(t *testing.T) {
 	require.NoError(t, res.Err)
 	assert.Equal(t, 1.0, metric(t, res, "name_lost"), "without skew a concurrent write is still lost")
 	assert.Zero(t, metric(t, res, "older_name_won"))
+}
+
+// Backup plus WAL restores to any moment; a backup alone loses what came
+// after it; a lagging replica's backup lacks acknowledged writes; a
+// corrupt backup is found when a restore reads it.
+func TestBackupRestore(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "backup-restore", seed)
+		require.NoError(t, res.Err)
+		assert.Zero(t, metric(t, res, "pitr_lost"))
+		assert.Positive(t, metric(t, res, "backup_lost"))
+		assert.Zero(t, metric(t, res, "backup_lost_acked_before_backup"))
+		assert.Positive(t, metric(t, res, "replica_lost_acked_before_backup"))
+		assert.Equal(t, 1.0, metric(t, res, "pitr_rejected_backups"), "the rotten backup is found at restore time")
+	}
+	res := run(t, "backup-restore", 1, "corrupt", "false")
+	require.NoError(t, res.Err)
+	assert.Zero(t, metric(t, res, "pitr_rejected_backups"))
+	assert.Zero(t, metric(t, res, "pitr_lost"))
 }
