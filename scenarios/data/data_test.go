@@ -23,7 +23,7 @@ func run(t *testing.T, name string, seed uint64, knobs ...string) scenarios.Resu
 
 // Same seed, same trace, for every scenario of the family.
 func TestDeterministic(t *testing.T) {
-	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas", "multi-leader", "backup-restore"} {
+	for _, name := range []string{"idempotent-consumer", "outbox", "event-sourcing", "cqrs", "broker-queue-vs-log", "read-replicas", "multi-leader", "backup-restore", "isolation-levels"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := scenarios.Lookup(name)
 			require.NoError(t, err)
@@ -175,4 +175,18 @@ func TestBackupRestore(t *testing.T) {
 	require.NoError(t, res.Err)
 	assert.Zero(t, metric(t, res, "pitr_rejected_backups"))
 	assert.Zero(t, metric(t, res, "pitr_lost"))
+}
+
+// Read uncommitted lets all five anomalies through, read committed four,
+// snapshot isolation only write skew, 2PL none; the checker finds each
+// one that happened and nothing else.
+func TestIsolationLevels(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "isolation-levels", seed)
+		require.NoError(t, res.Err)
+		for level, want := range map[string]float64{"ru": 5, "rc": 4, "rr": 1, "ser": 0} {
+			assert.Equal(t, want, metric(t, res, level+"_anomalies_observed"), level)
+			assert.Equal(t, want, metric(t, res, level+"_checker_found"), level)
+		}
+	}
 }
