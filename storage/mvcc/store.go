@@ -87,8 +87,8 @@ type Store struct {
 	txns      map[string]*txn
 	finished  []string // ids in commit or abort order
 	commitSeq int64
-	exclusive map[string]string          // key -> holder
-	waitsFor  map[string]string          // blocked txn -> holder
+	exclusive map[string]string // key -> holder
+	waitsFor  map[string]string // blocked txn -> holder
 	next      int
 }
 
