@@ -6,6 +6,7 @@ import (
 
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/scenariotest"
+	"github.com/dsimlab/dsim/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -188,5 +189,42 @@ func TestIsolationLevels(t *testing.T) {
 			assert.Equal(t, want, metric(t, res, level+"_anomalies_observed"), level)
 			assert.Equal(t, want, metric(t, res, level+"_checker_found"), level)
 		}
+	}
+}
+
+// The TUI's cards: halfway through each run, every node that can describe
+// itself does, with the state that matters for its lesson.
+func TestInspectShowsState(t *testing.T) {
+	want := map[string]map[string]string{ // scenario -> node -> a key its card must show
+		"idempotent-consumer": {"queue-atomic": "depth", "consumer-atomic": "ledger"},
+		"outbox":              {"orders-outbox": "relay in flight", "queue-outbox": "in flight"},
+		"event-sourcing":      {"account": "rebuilt from"},
+		"cqrs":                {"read-model": "projection lag mean", "write-model": "log position"},
+		"broker-queue-vs-log": {"log": "committed billing", "queue": "redelivered", "l1": "offsets"},
+		"read-replicas":       {"c-f1": "applied LSN", "client-token": "session token (LSN)"},
+		"multi-leader":        {"tokyo": "likes (PN-counter)"},
+		"backup-restore":      {"archive": "backups", "primary": "archived up to"},
+		"isolation-levels":    {"db-ser": "locks"},
+	}
+	for name, nodes := range want {
+		t.Run(name, func(t *testing.T) {
+			s, err := scenarios.Lookup(name)
+			require.NoError(t, err)
+			r, err := scenarios.Start(s, scenarios.Options{Seed: 1})
+			require.NoError(t, err)
+			r.World.RunFor(s.For / 3)
+			for _, id := range r.World.Nodes() {
+				n := r.World.Node(id)
+				in, ok := n.(sim.Inspector)
+				if !ok {
+					continue
+				}
+				got := in.Inspect()
+				assert.NotEmpty(t, got, "%s", id)
+				if key, ok := nodes[string(id)]; ok {
+					assert.Contains(t, got, key, "%s's card", id)
+				}
+			}
+		})
 	}
 }

@@ -49,10 +49,14 @@ type ledgerConsumer struct {
 	// current is the message between its business change and its ack
 	// ("" when idle): the window a crash falls into.
 	current string
-	skipped int // duplicates recognised this incarnation
+	skipped int      // duplicates recognised this incarnation
+	disk    sim.Disk // for Inspect
 }
 
-func (c *ledgerConsumer) Start(env sim.Env) { env.Send(c.queue, broker.Fetch{Max: 1}) }
+func (c *ledgerConsumer) Start(env sim.Env) {
+	c.disk = env.Disk()
+	env.Send(c.queue, broker.Fetch{Max: 1})
+}
 
 func (c *ledgerConsumer) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	switch m := msg.(type) {
@@ -96,7 +100,18 @@ func (c *ledgerConsumer) onFinish(env sim.Env, d broker.Deliver) {
 
 // Inspect shows the message in progress and the balances.
 func (c *ledgerConsumer) Inspect() map[string]string {
-	return map[string]string{"dedup": c.dedup.String(), "processing": c.current, "duplicates skipped": strconv.Itoa(c.skipped)}
+	out := map[string]string{"dedup": c.dedup.String(), "processing": c.current, "duplicates skipped": strconv.Itoa(c.skipped)}
+	if c.disk != nil {
+		applied, total := ledger(c.disk)
+		out["ledger"] = fmt.Sprintf("%d rows for %d messages, total %d", func() int {
+			n := 0
+			for _, k := range applied {
+				n += k
+			}
+			return n
+		}(), len(applied), total)
+	}
+	return out
 }
 
 // payment is a body "ACCOUNT AMOUNT".
