@@ -126,7 +126,7 @@ func (s *txServer) try(env sim.Env, from sim.NodeID, m TxOp, retry bool) bool {
 	var err error
 	switch m.Kind {
 	case "read":
-		s.current = m.Key[:2]
+		s.current, _, _ = strings.Cut(m.Key, "/")
 		r.Value, r.Found, err = s.store.Read(m.Txn, m.Key)
 	case "scan":
 		var rows map[string]string
@@ -175,7 +175,7 @@ func (s *txServer) retryParked(env sim.Env) {
 func (s *txServer) Inspect() map[string]string {
 	out := map[string]string{"level": s.level.String(), "locks": strings.Join(s.store.Locks(), "; "), "waiting steps": strconv.Itoa(len(s.parked))}
 	for _, k := range s.store.Keys() {
-		if s.current != "" && strings.HasPrefix(k, s.current) {
+		if s.current != "" && strings.HasPrefix(k, s.current+"/") {
 			out["versions "+k] = s.store.Versions(k)
 		}
 	}
