@@ -21,8 +21,8 @@ and reads are spread over the followers. A replica serves one read at a
 time, 10ms each (100 reads/s), with a queue of 20; a full queue refuses.
 
 Part one, scaling: four groups with 1, 2, 4 and 8 followers, each
-offered 1000 reads/s round robin over its followers (and 50 writes/s to
-its leader).
+offered 1000 requests/s: 950 reads round robin over its followers, 50
+writes to its leader.
 
 Part two, consistency: one group with "followers" followers. Three
 clients each write their own key and at once read it back:
