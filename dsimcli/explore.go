@@ -70,7 +70,7 @@ func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	drops := fs.Int("drops", -1, "messages lost per path (default: the scenario's)")
 	dups := fs.Int("duplicates", -1, "messages duplicated per path (default: the scenario's)")
 	dfs := fs.Bool("dfs", false, "depth first with iterative deepening; also finds livelocks")
-	fs.Bool("bfs", true, "breadth first: a shortest counterexample (the default)")
+	bfs := fs.Bool("bfs", false, "breadth first: a shortest counterexample (the default, but for scenarios whose lesson is a livelock)")
 	broken := fs.String("broken", "", "explore a deliberately broken implementation (`VARIANT`; dsim explain NAME lists them)")
 	out := fs.String("out", "", "write a counterexample as a replayable schedule to `FILE` (default NAME.cex)")
 	workers := fs.Int("p", 0, "workers expanding states in parallel (default: one per core)")
@@ -118,7 +118,11 @@ func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		strategy, how := explore.BFS, "breadth first"
-		if *dfs {
+		if *dfs && *bfs {
+			fmt.Fprintln(ctx.stderr, "dsim explore: --bfs or --dfs, not both")
+			return exitUsage
+		}
+		if *dfs || s.Explore.DFS && !*bfs {
 			strategy, how = explore.DFS, "depth first"
 		}
 		what := s.Name

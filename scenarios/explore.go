@@ -23,6 +23,9 @@ type Exploration struct {
 	Knobs Knobs
 	// Bounds are the default bounds; dsim explore's flags override them.
 	Bounds explore.Bounds
+	// DFS makes depth first the default search: the one that finds
+	// livelocks (the run needs Progress and Abstract for that).
+	DFS bool
 	// Crashable are the nodes the explorer may crash and restart.
 	Crashable []sim.NodeID
 	// Property, if set, is checked in every explored state besides the
