@@ -49,6 +49,7 @@ func (h *hasher) str(s string) {
 
 var (
 	locationType = reflect.TypeOf(time.Location{})
+	timeType     = reflect.TypeOf(time.Time{})
 	worldType    = reflect.TypeOf(sim.World{})
 )
 
@@ -118,6 +119,11 @@ func (h *hasher) value(v reflect.Value) {
 		t := v.Type()
 		if t == locationType || t == worldType {
 			return // a time zone is not state; a node must not keep the world
+		}
+		if t == timeType { // the instant (wall, ext), not its time zone
+			h.value(v.Field(0))
+			h.value(v.Field(1))
+			return
 		}
 		for i := 0; i < v.NumField(); i++ {
 			h.value(v.Field(i))
