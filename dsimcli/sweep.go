@@ -79,11 +79,14 @@ func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
 	}
 	opts := sweep.Options{Parallel: *f.parallel, For: *f.span}
 	if *f.sched != "" {
-		s, err := readSchedule(*f.sched)
+		rf, err := readSchedule(*f.sched)
 		if err != nil {
 			return nil, sweep.Options{}, err
 		}
-		opts.Schedule, opts.ScheduleFile = s, *f.sched
+		if rf.Broken != "" || len(rf.Knobs) > 0 {
+			return nil, sweep.Options{}, fmt.Errorf("%s has set or broken lines (a counterexample from dsim explore): replay it with dsim run, one seed", *f.sched)
+		}
+		opts.Schedule, opts.ScheduleFile = rf.Schedule, *f.sched
 	}
 	return seeds, opts, nil
 }

@@ -97,6 +97,8 @@ type Model struct {
 	// Route skips the check while it is zero.
 	dropAny   int
 	dropArmed int
+	// fates are messages whose fate a schedule decided (fate.go).
+	fates map[uint64]Fate
 }
 
 type nodeState struct {

@@ -75,6 +75,12 @@ type World struct {
 	// to its queue slot, so CancelTimer can void it in place.
 	pending map[TimerID]int32
 
+	// holding: messages are kept in held for a tool to release (hold.go);
+	// script gives some messages fates decided ahead of time.
+	holding bool
+	held    map[uint64]*Held
+	script  FateScript
+
 	traceSeq  uint64
 	rec       Record
 	afterStep []func()
@@ -133,6 +139,9 @@ func NewWorld(cfg Config) *World {
 	}
 	if c, ok := w.network.(ClockModel); ok {
 		w.clocks = c
+	}
+	if s, ok := w.network.(FateScript); ok {
+		w.script = s
 	}
 	if a, ok := w.network.(Attacher); ok {
 		a.Attach(w)
@@ -493,7 +502,18 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 		}
 		return
 	}
-	fate := w.network.Route(w.now, from, to, msg, w.netRand)
+	if w.holding {
+		w.hold(from, to, id, msg)
+		return
+	}
+	var fate Fate
+	scripted := false
+	if w.script != nil {
+		fate, scripted = w.script.ScriptedFate(id, w.now)
+	}
+	if !scripted {
+		fate = w.network.Route(w.now, from, to, msg, w.netRand)
+	}
 	if fate.Drop {
 		w.stats.Dropped++
 		if w.tracer != nil {

@@ -29,6 +29,11 @@ type Options struct {
 	// Width and Height are the screen size until the terminal reports its
 	// own; zero means 80×24.
 	Width, Height int
+	// Schedule, Broken and Knobs set up the run as `dsim run --schedule
+	// --broken --set` would: a counterexample from dsim explore, say.
+	Schedule network.Schedule
+	Broken   string
+	Knobs    scenarios.Knobs
 }
 
 // DefaultScenario is what the TUI opens on when no scenario is named.
@@ -75,7 +80,7 @@ func New(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewSession(sc, opts.Seed)
+	s, err := NewSessionWith(sc, scenarios.Options{Seed: opts.Seed, Schedule: opts.Schedule, Broken: opts.Broken, Knobs: opts.Knobs})
 	if err != nil {
 		return nil, err
 	}

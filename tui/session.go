@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type Session struct {
 	// schedule holds the faults injected by key, in order of time. Each is
 	// at a whole microsecond, strictly after the event it followed.
 	schedule network.Schedule
+	// broken and knobs are the run's --broken variant and --set values,
+	// kept by Save so the schedule replays the same run.
+	broken string
+	knobs  scenarios.Knobs
 
 	run *scenarios.Run
 	end time.Duration // the run's virtual length
@@ -65,7 +70,14 @@ var ErrEnd = errors.New("the run is over")
 
 // NewSession sets scenario up with seed and no injected faults, at event 0.
 func NewSession(s scenarios.Scenario, seed uint64) (*Session, error) {
-	ss := &Session{scenario: s, seed: seed}
+	return NewSessionWith(s, scenarios.Options{Seed: seed})
+}
+
+// NewSessionWith sets scenario up with o's seed, schedule (a file given
+// with --schedule, a counterexample from dsim explore say), broken variant
+// and knobs, at event 0. Faults injected by key go on top of o.Schedule.
+func NewSessionWith(s scenarios.Scenario, o scenarios.Options) (*Session, error) {
+	ss := &Session{scenario: s, seed: o.Seed, schedule: o.Schedule, broken: o.Broken, knobs: o.Knobs}
 	if err := ss.rebuild(); err != nil {
 		return nil, err
 	}
@@ -102,7 +114,7 @@ func (s *Session) rebuild() error {
 	if s.tap != nil {
 		tracer = sim.Tee(tracer, s.tap())
 	}
-	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Tracer: tracer})
+	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Broken: s.broken, Knobs: s.knobs, Tracer: tracer})
 	if err != nil {
 		return err
 	}
@@ -265,6 +277,17 @@ func (s *Session) Save(dir string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# dsim tui session: %s, seed %d, %s injected by key\n", s.scenario.Name, s.seed, faults(len(s.schedule)))
 	fmt.Fprintf(&b, "# replay: %s\n", s.ReplayCommand(path))
+	if s.broken != "" {
+		fmt.Fprintf(&b, "broken %s\n", s.broken)
+	}
+	keys := make([]string, 0, len(s.knobs))
+	for k := range s.knobs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "set %s=%s\n", k, s.knobs[k])
+	}
 	b.WriteString(s.schedule.String())
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return "", fmt.Errorf("saving the schedule: %w", err)
