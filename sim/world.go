@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -193,8 +192,8 @@ func (w *World) add(id NodeID, factory func() Node, member bool) {
 	w.ids = append(w.ids, id)
 	w.byID[id] = idx
 	if member {
-		w.members = append(w.members, id)
-		sort.Slice(w.members, func(i, j int) bool { return w.members[i] < w.members[j] })
+		at, _ := slices.BinarySearch(w.members, id) // keep members sorted
+		w.members = slices.Insert(w.members, at, id)
 	}
 	ns.node = factory()
 	w.schedule(w.now, event{kind: evStart, node: idx, inc: ns.incarnation})
