@@ -28,7 +28,7 @@ import (
 func init() {
 	register(&command{
 		name:    "node",
-		args:    "--cluster FILE --id ID --data DIR [--protocol NAME] [--secret-file FILE]",
+		args:    "--cluster FILE --id ID --data DIR [--protocol NAME] [--secret-file FILE] [--salvage]",
 		summary: "run one cluster member over real TCP",
 		help: `
 Run member ID of the cluster described in FILE, as one process: the same
@@ -39,8 +39,17 @@ stops it cleanly.
 
 The cluster file: {"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.11:7001"},...]}
 
+The data directory: a write-ahead log (disk.wal) and a checkpoint
+(disk.ckpt), fsynced. After a crash, a torn final record (a write the crash
+cut short, never acknowledged) is dropped with a log line. Any other damage
+(a bad record with whole ones after it, a bad checkpoint) stops the node with
+exit 1 and a message naming the file and the byte: it would otherwise forget
+writes it acknowledged. --salvage opens it anyway: the damaged file is kept
+as FILE.damaged-TIME, the log is cut at the damage, and the node neither
+votes nor campaigns until a leader has brought it up to date.
+
 Exit status: 0 after a clean stop, 2 for a usage error or a bad cluster file,
-1 if the node could not start (address in use, unreadable data).`,
+1 if the node could not start (address in use, damaged or unreadable data).`,
 		flags: nodeFlags,
 	})
 	register(&command{
@@ -114,6 +123,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debug := fs.Bool("debug", false, "log connection details too")
+	salvage := fs.Bool("salvage", false, "open a damaged data directory anyway: keep a copy of the damaged file (FILE.damaged-TIME), cut it at the damage, and have the node wait for a leader before it votes again")
 	return func(ctx *cli, args []string) int {
 		if len(args) > 0 || *clusterPath == "" || *id == "" || *data == "" {
 			fmt.Fprintln(ctx.stderr, "dsim node needs --cluster FILE, --id ID and --data DIR, and no arguments")
@@ -135,7 +145,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		defer stop()
 		err := tcp.RunNode(sctx, tcp.NodeOptions{
 			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: *protocol, DataDir: *data,
-			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h),
+			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Salvage: *salvage,
 		})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -29,6 +30,9 @@ type NodeOptions struct {
 	ListenAddr  string // optional: listen here instead of the member's address
 	Seed        uint64 // 0: from crypto/rand
 	Logger      *slog.Logger
+	// Salvage opens a damaged disk by cutting it at the damage, after
+	// keeping a copy (see DiskOptions.Salvage).
+	Salvage bool
 }
 
 // RunNode runs one member until ctx is done, then closes it cleanly. The
@@ -56,7 +60,10 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	if o.DataDir == "" {
 		return errors.New("no data directory (--data DIR): the node's durable state lives there")
 	}
-	disk, err := OpenFileDisk(o.DataDir)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	disk, err := OpenFileDiskWith(o.DataDir, DiskOptions{Salvage: o.Salvage, Logger: o.Logger.With("node", string(o.ID))})
 	if err != nil {
 		return err
 	}
@@ -174,14 +181,18 @@ func loopbackCluster(name string, n, base int) (Cluster, error) {
 }
 
 // Start (re)starts member id's process.
-func (lc *LocalCluster) Start(id sim.NodeID) error {
+func (lc *LocalCluster) Start(id sim.NodeID) error { return lc.StartWith(id) }
+
+// StartWith (re)starts member id's process with extra flags for dsim node,
+// such as "--salvage".
+func (lc *LocalCluster) StartWith(id sim.NodeID, extra ...string) error {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	logf, err := os.OpenFile(filepath.Join(lc.Dir, string(id)+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(lc.exe, lc.args[id]...)
+	cmd := exec.Command(lc.exe, append(slices.Clone(lc.args[id]), extra...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -211,6 +222,23 @@ func (lc *LocalCluster) Exited(id sim.NodeID) <-chan struct{} {
 		return p.done
 	}
 	return nil
+}
+
+// ExitCode is member id's current process's exit status, and whether it
+// has exited.
+func (lc *LocalCluster) ExitCode(id sim.NodeID) (int, bool) {
+	lc.mu.Lock()
+	p := lc.procs[id]
+	lc.mu.Unlock()
+	if p == nil {
+		return 0, false
+	}
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), true
+	default:
+		return 0, false
+	}
 }
 
 // Kill sends member id's process SIGKILL and waits for it to die: a crash,
