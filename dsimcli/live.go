@@ -28,7 +28,7 @@ import (
 func init() {
 	register(&command{
 		name:    "node",
-		args:    "--cluster FILE --id ID --data DIR [--protocol NAME] [--secret-file FILE] [--salvage]",
+		args:    "--cluster FILE --id ID --data DIR [--protocol NAME] [--secret-file FILE | --insecure] [--salvage]",
 		summary: "run one cluster member over real TCP",
 		help: `
 Run member ID of the cluster described in FILE, as one process: the same
@@ -38,6 +38,13 @@ kill -9) and it recovers. Logs go to stderr (log/slog). SIGINT or SIGTERM
 stops it cleanly.
 
 The cluster file: {"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.11:7001"},...]}
+It may name the secret: "secret_file":"secret" (relative to the cluster file).
+
+Every connection (peers, clients, tools) must prove it knows the cluster's
+shared secret before anything it sends is decoded. Make one with
+'dsim secret new > FILE' and copy it to every node. Without a secret the
+node refuses to start unless --insecure is given, which it logs loudly and
+'dsim status' shows.
 
 The data directory: a write-ahead log (disk.wal) and a checkpoint
 (disk.ckpt), fsynced. After a crash, a torn final record (a write the crash
@@ -60,7 +67,12 @@ Exit status: 0 after a clean stop, 2 for a usage error or a bad cluster file,
 Start N 'dsim node' processes on 127.0.0.1, write their cluster.json into
 DIR (a fresh temporary directory by default) with their data and logs, print
 how to talk to them, and stop them all on Ctrl-C. Run it again with the same
---dir to restart the cluster on its data.`,
+--dir to restart the cluster on its data.
+
+Unless --secret-file is given, a fresh random secret is written to
+DIR/secret (mode 0600) and named in DIR/cluster.json, so 'dsim kv',
+'dsim status' and 'dsim fault' with --cluster DIR/cluster.json need no
+other flag.`,
 		flags: clusterFlags,
 	})
 	register(&command{
@@ -118,7 +130,8 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	id := fs.String("id", "", "this node's `ID` in the cluster file")
 	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
 	data := fs.String("data", "", "the `DIR` for this node's durable state")
-	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret; peers without it are refused")
+	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret (default: the cluster file's \"secret_file\"); peers, clients and tools without it are refused")
+	insecure := fs.Bool("insecure", false, "run without a secret: anyone who can reach the port can pose as a member (logged loudly, shown by dsim status)")
 	listen := fs.String("listen", "", "listen on `ADDR` instead of the cluster file's address (such as :7001)")
 	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -145,11 +158,11 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		defer stop()
 		err := tcp.RunNode(sctx, tcp.NodeOptions{
 			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: *protocol, DataDir: *data,
-			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Salvage: *salvage,
+			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Salvage: *salvage, Insecure: *insecure,
 		})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
-			if errors.Is(err, tcp.ErrClusterFile) || errors.Is(err, os.ErrNotExist) {
+			if errors.Is(err, tcp.ErrClusterFile) || errors.Is(err, os.ErrNotExist) || errors.Is(err, tcp.ErrNoSecret) {
 				return exitUsage
 			}
 			return exitFailed
@@ -198,7 +211,7 @@ type liveFlags struct {
 func addLiveFlags(fs *flag.FlagSet) liveFlags {
 	return liveFlags{
 		cluster:    fs.String("cluster", "", "the cluster `FILE` (JSON)"),
-		secretFile: fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret"),
+		secretFile: fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret (default: the cluster file's \"secret_file\")"),
 		timeout:    fs.Duration("timeout", 5*time.Second, "give up after this long"),
 	}
 }
@@ -214,12 +227,11 @@ func (f liveFlags) load(ctx *cli, cmd string) (tcp.Cluster, []byte, bool) {
 		fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
 		return tcp.Cluster{}, nil, false
 	}
-	var secret []byte
-	if *f.secretFile != "" {
-		if secret, err = tcp.ReadSecretFile(*f.secretFile); err != nil {
-			fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
-			return tcp.Cluster{}, nil, false
-		}
+	// A tool may talk to an --insecure cluster: no secret is no error here.
+	secret, err := tcp.LoadSecret(cluster, *f.secretFile, true)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
+		return tcp.Cluster{}, nil, false
 	}
 	return cluster, secret, true
 }
@@ -316,7 +328,7 @@ func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
 
 func printStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error, all bool) {
 	tw := tabwriter.NewWriter(ctx.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSENT\tRECV\tDROPPED\tREFUSED\tFAULTS")
+	fmt.Fprintln(tw, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSENT\tRECV\tDROPPED\tREFUSED\tAUTH\tFAULTS")
 	for _, id := range cluster.IDs() {
 		if err, bad := errs[id]; bad {
 			fmt.Fprintf(tw, "%s\tunreachable: %v\n", id, err)
@@ -325,8 +337,12 @@ func printStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.Statu
 		in := replies[id].Inspect
 		dropped := atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
 		refused := atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", id, in["role"], in["term"], in["leader"], in["commit"],
-			in["rsm.applied"], in["tcp.sent"], in["tcp.received"], dropped, refused, replies[id].Faults)
+		auth := "secret"
+		if in["tcp.insecure"] != "false" {
+			auth = "INSECURE"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", id, in["role"], in["term"], in["leader"], in["commit"],
+			in["rsm.applied"], in["tcp.sent"], in["tcp.received"], dropped, refused, auth, replies[id].Faults)
 	}
 	tw.Flush()
 	if !all {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/dsimlab/dsim/sim"
@@ -21,10 +22,14 @@ import (
 //	  {"id": "n3", "addr": "10.0.0.13:7001"}]}
 //
 // Name guards against a node joining the wrong cluster: the handshake
-// compares it.
+// compares it. SecretFile, if set, names the file holding the cluster's
+// shared secret (relative to the cluster file's directory, or absolute):
+// `dsim cluster local` writes one, so nodes and tools find the secret
+// without a flag.
 type Cluster struct {
-	Name    string   `json:"cluster"`
-	Members []Member `json:"members"`
+	Name       string   `json:"cluster"`
+	SecretFile string   `json:"secret_file,omitempty"`
+	Members    []Member `json:"members"`
 }
 
 // Member is one node of the cluster and the address it listens on.
@@ -50,7 +55,32 @@ func LoadCluster(path string) (Cluster, error) {
 	case err != nil:
 		return Cluster{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if c.SecretFile != "" && !filepath.IsAbs(c.SecretFile) {
+		c.SecretFile = filepath.Join(filepath.Dir(path), c.SecretFile)
+	}
 	return c, nil
+}
+
+// ErrNoSecret is wrapped by LoadSecret's error when there is no secret and
+// running without one was not asked for.
+var ErrNoSecret = errors.New("no cluster secret")
+
+// LoadSecret finds the cluster's shared secret: in file if given (a
+// --secret-file flag), else in the cluster file's secret_file. With
+// neither, it returns nil, and an error wrapping ErrNoSecret unless
+// insecure is set.
+func LoadSecret(c Cluster, file string, insecure bool) ([]byte, error) {
+	if file == "" {
+		file = c.SecretFile
+	}
+	if file == "" {
+		if insecure {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: give --secret-file FILE (make one with: dsim secret new > FILE, and copy it to every node), "+
+			"or name it in the cluster file as \"secret_file\"; or pass --insecure to let anyone who can reach the port join the cluster", ErrNoSecret)
+	}
+	return ReadSecretFile(file)
 }
 
 // PositionError is a cluster file error at a line and column (from 1).

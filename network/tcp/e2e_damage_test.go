@@ -38,7 +38,8 @@ func TestDamagedLogsOnTwoFollowersLoseNoAcknowledgedWrite(t *testing.T) {
 			}
 		}
 	}()
-	var secret []byte
+	secret, err := LoadSecret(lc.Cluster, "", false)
+	require.NoError(t, err, "dsim cluster local made a secret")
 	proto, err := LookupProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()

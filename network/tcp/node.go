@@ -3,6 +3,8 @@ package tcp
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +28,13 @@ type NodeOptions struct {
 	ID          sim.NodeID
 	Protocol    string
 	DataDir     string
-	SecretFile  string // optional
-	ListenAddr  string // optional: listen here instead of the member's address
-	Seed        uint64 // 0: from crypto/rand
-	Logger      *slog.Logger
+	SecretFile  string // "": the cluster file's secret_file
+	// Insecure runs without a secret, which must be asked for: anyone who
+	// can reach the port can then pose as a member.
+	Insecure   bool
+	ListenAddr string // optional: listen here instead of the member's address
+	Seed       uint64 // 0: from crypto/rand
+	Logger     *slog.Logger
 	// Salvage opens a damaged disk by cutting it at the damage, after
 	// keeping a copy (see DiskOptions.Salvage).
 	Salvage bool
@@ -51,11 +56,9 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	if err != nil {
 		return err
 	}
-	var secret []byte
-	if o.SecretFile != "" {
-		if secret, err = ReadSecretFile(o.SecretFile); err != nil {
-			return err
-		}
+	secret, err := LoadSecret(cluster, o.SecretFile, o.Insecure)
+	if err != nil {
+		return err
 	}
 	if o.DataDir == "" {
 		return errors.New("no data directory (--data DIR): the node's durable state lives there")
@@ -68,6 +71,10 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 		return err
 	}
 	defer disk.Close()
+	if len(secret) == 0 {
+		o.Logger.Warn("INSECURE: running without a cluster secret (--insecure). Any process that can reach this port can pose as a member, " +
+			"forge Raft messages and change the data. Make a secret with 'dsim secret new > FILE' and start every node with --secret-file FILE")
+	}
 	rt, err := Start(Config{
 		Cluster: cluster, ID: o.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
 		Disk: disk, Secret: secret, Seed: o.Seed, Logger: o.Logger, ListenAddr: o.ListenAddr,
@@ -89,9 +96,34 @@ func ReadSecretFile(path string) ([]byte, error) {
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) < 16 {
-		return nil, fmt.Errorf("secret file %s: %d bytes; use at least 16 (for example: head -c 32 /dev/urandom | base64 > %s)", path, len(b), path)
+		return nil, fmt.Errorf("secret file %s: %d bytes; use at least 16 (make one with: dsim secret new > %s)", path, len(b), path)
 	}
 	return b, nil
+}
+
+// NewSecret returns a fresh shared secret: 32 bytes from crypto/rand, in
+// base64, with a newline, ready for a file.
+func NewSecret() []byte {
+	var b [32]byte
+	crand.Read(b[:])
+	return []byte(base64.StdEncoding.EncodeToString(b[:]) + "\n")
+}
+
+// WriteSecretFile writes a fresh secret to path, readable by its owner
+// only (mode 0600). It never overwrites a file.
+func WriteSecretFile(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("secret file: %w", err)
+	}
+	_, err = f.Write(NewSecret())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // LocalOptions are `dsim cluster local`'s flags.
@@ -104,6 +136,9 @@ type LocalOptions struct {
 	SecretFile string
 	Stdout     io.Writer
 }
+
+// localSecretName is the secret `dsim cluster local` writes into its DIR.
+const localSecretName = "secret"
 
 // LocalCluster is N `dsim node` processes on loopback.
 type LocalCluster struct {
@@ -147,6 +182,18 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		if err := cluster.WriteFile(path); err != nil {
 			return nil, err
 		}
+	}
+	if o.SecretFile == "" && cluster.SecretFile == "" {
+		// Secure by default: a fresh secret in DIR, named by the cluster
+		// file, so nodes and tools find it without a flag.
+		if err := WriteSecretFile(filepath.Join(dir, localSecretName)); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+		cluster.SecretFile = localSecretName
+		if err := cluster.WriteFile(path); err != nil {
+			return nil, err
+		}
+		cluster.SecretFile = filepath.Join(dir, localSecretName)
 	}
 	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{}, exe: o.Exe}
 	for _, m := range cluster.Members {
@@ -302,6 +349,9 @@ func (lc *LocalCluster) Usage(exe string) string {
 	fmt.Fprintf(&b, "cluster %q: %d nodes on loopback; data, logs and cluster.json in %s\n", lc.Cluster.Name, len(lc.Cluster.Members), lc.Dir)
 	for _, m := range lc.Cluster.Members {
 		fmt.Fprintf(&b, "  %-4s %-21s log %s\n", m.ID, m.Addr, filepath.Join(lc.Dir, string(m.ID)+".log"))
+	}
+	if lc.Cluster.SecretFile != "" {
+		fmt.Fprintf(&b, "  secret %s (named in cluster.json: every connection must prove it knows it)\n", lc.Cluster.SecretFile)
 	}
 	fmt.Fprintf(&b, "\nTry, in another terminal:\n")
 	fmt.Fprintf(&b, "  %s kv --cluster %s put x 1\n", exe, lc.ClusterFile)

@@ -698,7 +698,7 @@ func (r *Runtime) accept(c net.Conn) (Hello, error) {
 		}
 		return Hello{}, errors.New(reason)
 	}
-	msg, err := r.cfg.Registry.DecodeFrame(c, handshakeFrameLimit)
+	msg, err := handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return Hello{}, fmt.Errorf("reading hello: %w", err)
 	}
@@ -736,7 +736,7 @@ func (r *Runtime) accept(c net.Conn) (Hello, error) {
 	if err := writeMessage(c, r.cfg.Registry, ch); err != nil {
 		return Hello{}, err
 	}
-	msg, err = r.cfg.Registry.DecodeFrame(c, handshakeFrameLimit)
+	msg, err = handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return Hello{}, fmt.Errorf("reading proof from %s: %w", h.From, err)
 	}
