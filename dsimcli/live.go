@@ -55,8 +55,12 @@ writes it acknowledged. --salvage opens it anyway: the damaged file is kept
 as FILE.damaged-TIME, the log is cut at the damage, and the node neither
 votes nor campaigns until a leader has brought it up to date.
 
-Exit status: 0 after a clean stop, 2 for a usage error or a bad cluster file,
-1 if the node could not start (address in use, damaged or unreadable data).`,
+The data directory is locked (DIR/lock, holding the pid) before anything in
+it is opened: a second node on the same directory exits 2 naming the first.
+
+Exit status: 0 after a clean stop, 2 for a usage error, a bad cluster file,
+no secret without --insecure, or a data directory in use; 1 if the node
+could not start (address in use, damaged or unreadable data).`,
 		flags: nodeFlags,
 	})
 	register(&command{
@@ -162,7 +166,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
-			if errors.Is(err, tcp.ErrClusterFile) || errors.Is(err, os.ErrNotExist) || errors.Is(err, tcp.ErrNoSecret) {
+			if errors.Is(err, tcp.ErrClusterFile) || errors.Is(err, os.ErrNotExist) || errors.Is(err, tcp.ErrNoSecret) || errors.Is(err, tcp.ErrDataDirLocked) {
 				return exitUsage
 			}
 			return exitFailed

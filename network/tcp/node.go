@@ -66,6 +66,11 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	unlock, err := LockDataDir(o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	disk, err := OpenFileDiskWith(o.DataDir, DiskOptions{Salvage: o.Salvage, Logger: o.Logger.With("node", string(o.ID))})
 	if err != nil {
 		return err
