@@ -131,6 +131,9 @@ func WriteSecretFile(path string) error {
 	return err
 }
 
+// ErrBadOption is wrapped by StartLocal's errors about its options.
+var ErrBadOption = errors.New("bad option")
+
 // LocalOptions are `dsim cluster local`'s flags.
 type LocalOptions struct {
 	N          int
@@ -161,7 +164,10 @@ type LocalCluster struct {
 // starts one process per member, logging to DIR/ID.log.
 func StartLocal(o LocalOptions) (*LocalCluster, error) {
 	if o.N < 1 || o.N > 99 {
-		return nil, fmt.Errorf("--n %d: want 1 to 99 nodes", o.N)
+		return nil, fmt.Errorf("%w: --n %d: want 1 to 99 nodes", ErrBadOption, o.N)
+	}
+	if o.BasePort < 0 || o.BasePort > 65536-o.N {
+		return nil, fmt.Errorf("%w: --base-port %d: want a port from 1 to %d (%d nodes), or 0 for free ones", ErrBadOption, o.BasePort, 65536-o.N, o.N)
 	}
 	if _, err := LookupProtocol(o.Protocol); err != nil {
 		return nil, err
@@ -179,7 +185,7 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 	cluster, err := LoadCluster(path)
 	if err != nil || len(cluster.Members) != o.N {
 		if err == nil || errors.Is(err, os.ErrNotExist) {
-			cluster, err = loopbackCluster(filepath.Base(dir), o.N, o.BasePort)
+			cluster, err = loopbackCluster(nameFrom(filepath.Base(dir)), o.N, o.BasePort)
 		}
 		if err != nil {
 			return nil, err
