@@ -65,7 +65,7 @@ could not start (address in use, damaged or unreadable data).`,
 	})
 	register(&command{
 		name:    "cluster",
-		args:    "local [--n N] [--protocol NAME] [--dir DIR]",
+		args:    "local [--n N] [--protocol NAME] [--dir DIR] [--base-port PORT] [--restart ID,...]",
 		summary: "start N nodes on loopback, one process each",
 		help: `
 Start N 'dsim node' processes on 127.0.0.1, write their cluster.json into
@@ -76,7 +76,20 @@ how to talk to them, and stop them all on Ctrl-C. Run it again with the same
 Unless --secret-file is given, a fresh random secret is written to
 DIR/secret (mode 0600) and named in DIR/cluster.json, so 'dsim kv',
 'dsim status' and 'dsim fault' with --cluster DIR/cluster.json need no
-other flag.`,
+other flag.
+
+It watches its nodes. One that fails to start (its port is taken, say)
+stops the others and makes the command exit 1, printing that node's last
+log lines. One that dies later (kill -9, a crash) is reported at once, with
+the command that restarts it on its data:
+
+    dsim cluster local --dir DIR --restart n2
+
+which starts just n2 (or several: --restart n2,n3) of the cluster in DIR,
+in the foreground, while the rest keep running.
+
+Exit status: 0 after Ctrl-C, 1 if a node failed to start, 2 for a usage
+error (a bad flag, a port out of range, a bad cluster.json in DIR).`,
 		flags: clusterFlags,
 	})
 	register(&command{
@@ -180,11 +193,18 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
 	dir := fs.String("dir", "", "keep cluster.json, data and logs in `DIR` (default: a fresh temporary directory)")
 	basePort := fs.Int("base-port", 0, "listen on ports PORT, PORT+1, ... (default: free ports)")
-	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node")
+	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node (default: a fresh one in DIR/secret)")
+	restart := fs.String("restart", "", "start only these members (`ID,...`) of the cluster in --dir, which was started before")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 || args[0] != "local" {
-			fmt.Fprintln(ctx.stderr, "usage: dsim cluster local [--n N] [--protocol NAME] [--dir DIR]")
+			fmt.Fprintln(ctx.stderr, "usage: dsim cluster local [--n N] [--protocol NAME] [--dir DIR] [--base-port PORT] [--restart ID,...]")
 			return exitUsage
+		}
+		var only []sim.NodeID
+		if *restart != "" {
+			for _, id := range strings.Split(*restart, ",") {
+				only = append(only, sim.NodeID(strings.TrimSpace(id)))
+			}
 		}
 		exe, err := os.Executable()
 		if err != nil {
@@ -192,17 +212,30 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: *protocol, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile})
+		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: *protocol, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile, Only: only})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
-			return exitUsage
+			if errors.Is(err, tcp.ErrBadOption) || errors.Is(err, tcp.ErrClusterFile) {
+				return exitUsage
+			}
+			return exitFailed
 		}
 		fmt.Fprint(ctx.stdout, lc.Usage("dsim"))
-		<-sctx.Done()
-		fmt.Fprintln(ctx.stdout, "\nstopping every node...")
-		lc.Stop()
-		fmt.Fprintf(ctx.stdout, "stopped; data kept in %s\n", lc.Dir)
-		return exitOK
+		for {
+			select {
+			case <-sctx.Done():
+				fmt.Fprintln(ctx.stdout, "\nstopping...")
+				lc.Stop()
+				fmt.Fprintf(ctx.stdout, "stopped; data kept in %s\n", lc.Dir)
+				return exitOK
+			case e := <-lc.Exits():
+				fmt.Fprintf(ctx.stdout, "\n%s %s DIED (%s); its log (%s) ends:\n", time.Now().Format("15:04:05"), e.ID, e.Status, lc.LogFile(e.ID))
+				for _, line := range e.LogTail {
+					fmt.Fprintf(ctx.stdout, "    %s\n", line)
+				}
+				fmt.Fprintf(ctx.stdout, "restart it, in another terminal, with:\n    %s\n", e.Restart)
+			}
+		}
 	}
 }
 

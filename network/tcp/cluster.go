@@ -184,7 +184,7 @@ func (c Cluster) Validate() error {
 		case m.Addr == "":
 			return fmt.Errorf("%w: members[%d].addr is missing or empty", ErrClusterFile, i)
 		}
-		if err := checkAddr(m.Addr); err != nil {
+		if err := checkAddr(m.Addr, len(c.Members) > 1); err != nil {
 			return fmt.Errorf("%w: members[%d].addr %q: %v", ErrClusterFile, i, truncate(m.Addr, 64), err)
 		}
 		if j, dup := ids[m.ID]; dup {
@@ -198,8 +198,9 @@ func (c Cluster) Validate() error {
 	return nil
 }
 
-// checkAddr accepts host:port with a host and a port from 1 to 65535.
-func checkAddr(addr string) error {
+// checkAddr accepts host:port with a host and a port from 1 to 65535, or
+// 0 (any free port) for a node that has no peers to find it.
+func checkAddr(addr string, peers bool) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("want host:port: %v", err)
@@ -214,8 +215,11 @@ func checkAddr(addr string) error {
 	if err != nil {
 		return fmt.Errorf("port %q is not a number", truncate(port, 16))
 	}
-	if p < 1 || p > 65535 {
+	switch {
+	case p < 0 || p > 65535:
 		return fmt.Errorf("port %d is out of range: want 1 to 65535", p)
+	case p == 0 && peers:
+		return errors.New("port 0 (any free port): the other members could never find it; want 1 to 65535")
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func TestParseClusterPointsAtTheMistake(t *testing.T) {
 		{"dup id", `{"cluster":"lab","members":[{"id":"n1","addr":"a:1"},{"id":"n1","addr":"a:2"}]}`, `members[1].id "n1" repeats members[0].id`},
 		{"dup addr", `{"cluster":"lab","members":[{"id":"n1","addr":"a:1"},{"id":"n2","addr":"a:1"}]}`, `members[1].addr "a:1" repeats members[0].addr`},
 		{"port too big", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:99999"}]}`, `members[0].addr "10.0.0.1:99999": port 99999 is out of range: want 1 to 65535`},
-		{"port zero", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:0"}]}`, `members[0].addr "10.0.0.1:0": port 0 is out of range`},
+		{"port zero", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:0"},{"id":"n2","addr":"10.0.0.2:7001"}]}`, `members[0].addr "10.0.0.1:0": port 0 (any free port): the other members could never find it`},
 		{"port name", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:raft"}]}`, `members[0].addr "10.0.0.1:raft": port "raft" is not a number`},
 		{"no host", `{"cluster":"lab","members":[{"id":"n1","addr":":7001"}]}`, `members[0].addr ":7001": no host`},
 		{"long id", `{"cluster":"lab","members":[{"id":"` + strings.Repeat("n", 65) + `","addr":"a:1"}]}`, `members[0].id "nnnn`},

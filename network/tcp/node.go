@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -143,6 +144,25 @@ type LocalOptions struct {
 	BasePort   int    // 0 means free ports picked by the kernel
 	SecretFile string
 	Stdout     io.Writer
+	// Only, if set, starts just these members of the cluster already in
+	// Dir (`dsim cluster local --restart n2`), leaving the others alone.
+	Only []sim.NodeID
+	// StartTimeout bounds how long a node may take to start listening.
+	// Default 10s.
+	StartTimeout time.Duration
+}
+
+// ErrNodeFailed is wrapped by the errors of a node process that could not
+// start or that died: they carry its last log lines.
+var ErrNodeFailed = errors.New("node failed")
+
+// NodeExit reports a node process that ended while its cluster was not
+// being stopped.
+type NodeExit struct {
+	ID      sim.NodeID
+	Status  string   // "exit status 1", "signal: killed"
+	LogTail []string // its last log lines
+	Restart string   // the command that restarts it
 }
 
 // localSecretName is the secret `dsim cluster local` writes into its DIR.
@@ -157,12 +177,23 @@ type LocalCluster struct {
 	procs       map[sim.NodeID]*process
 	args        map[sim.NodeID][]string
 	exe         string
+	restart     string        // the command line that restarts a member, without the id
+	only        []sim.NodeID  // the members this one started, if not all
+	stopping    bool          // Stop has begun: exits are expected
+	exits       chan NodeExit // unexpected exits, for Exits
 }
 
 // StartLocal writes DIR/cluster.json (or reuses the one there, keeping its
 // ports, so a cluster restarted in the same directory finds its data) and
-// starts one process per member, logging to DIR/ID.log.
+// starts one process per member, logging to DIR/ID.log. It returns once
+// every node listens; if one exits first, or is not listening after
+// StartTimeout, it stops them all and returns an error wrapping
+// ErrNodeFailed with that node's last log lines. Later, Exits reports any
+// node that dies.
 func StartLocal(o LocalOptions) (*LocalCluster, error) {
+	if len(o.Only) > 0 {
+		return restartLocal(o)
+	}
 	if o.N < 1 || o.N > 99 {
 		return nil, fmt.Errorf("%w: --n %d: want 1 to 99 nodes", ErrBadOption, o.N)
 	}
@@ -206,19 +237,141 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		}
 		cluster.SecretFile = filepath.Join(dir, localSecretName)
 	}
-	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{}, exe: o.Exe}
+	return launch(o, dir, path, cluster, cluster.IDs())
+}
+
+// restartLocal starts members o.Only of the cluster in o.Dir.
+func restartLocal(o LocalOptions) (*LocalCluster, error) {
+	if o.Dir == "" {
+		return nil, fmt.Errorf("%w: --restart needs the --dir of a cluster started before", ErrBadOption)
+	}
+	if _, err := LookupProtocol(o.Protocol); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(o.Dir, "cluster.json")
+	cluster, err := LoadCluster(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: --restart: no cluster in %s (%v)", ErrBadOption, o.Dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range o.Only {
+		if _, ok := cluster.Member(id); !ok {
+			return nil, fmt.Errorf("%w: --restart %s: not a member of the cluster in %s (members: %v)", ErrBadOption, id, o.Dir, cluster.IDs())
+		}
+	}
+	return launch(o, o.Dir, path, cluster, o.Only)
+}
+
+// launch starts members ids and waits until each listens.
+func launch(o LocalOptions, dir, path string, cluster Cluster, ids []sim.NodeID) (*LocalCluster, error) {
+	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{},
+		exe: o.Exe, exits: make(chan NodeExit, 2*len(cluster.Members))}
+	lc.restart = fmt.Sprintf("dsim cluster local --dir %s --protocol %s", dir, o.Protocol)
+	if o.SecretFile != "" {
+		lc.restart += " --secret-file " + o.SecretFile
+	}
+	lc.restart += " --restart"
+	if len(ids) < len(cluster.Members) {
+		lc.only = ids
+	}
 	for _, m := range cluster.Members {
 		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol, "--data", filepath.Join(dir, string(m.ID))}
 		if o.SecretFile != "" {
 			args = append(args, "--secret-file", o.SecretFile)
 		}
 		lc.args[m.ID] = args
-		if err := lc.Start(m.ID); err != nil {
+	}
+	offsets := map[sim.NodeID]int64{}
+	for _, id := range ids {
+		offsets[id] = fileSize(lc.LogFile(id))
+		if err := lc.Start(id); err != nil {
 			lc.Stop()
 			return nil, err
 		}
 	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 10 * time.Second
+	}
+	if err := lc.waitListening(ids, offsets, o.StartTimeout); err != nil {
+		lc.Stop()
+		return nil, err
+	}
 	return lc, nil
+}
+
+// waitListening waits until each node has logged that it listens (in
+// what its log gained since offsets), or one has exited.
+func (lc *LocalCluster) waitListening(ids []sim.NodeID, offsets map[sim.NodeID]int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	waiting := slices.Clone(ids)
+	for len(waiting) > 0 {
+		id := waiting[0]
+		b, _ := readFrom(lc.LogFile(id), offsets[id])
+		if bytes.Contains(b, []byte("msg=listening")) || bytes.Contains(b, []byte(`"msg":"listening"`)) {
+			waiting = waiting[1:]
+			continue
+		}
+		select {
+		case <-lc.Exited(id):
+			code, _ := lc.ExitCode(id)
+			b, _ = readFrom(lc.LogFile(id), offsets[id])
+			return fmt.Errorf("%w: %s exited with status %d before it listened; its log (%s) ends:\n%s\nto run it alone: %s %s",
+				ErrNodeFailed, id, code, lc.LogFile(id), indent(lastLines(b, 10)), lc.exe, strings.Join(lc.args[id], " "))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %s is not listening after %v; its log (%s) ends:\n%s", ErrNodeFailed, id, limit, lc.LogFile(id), indent(lastLines(b, 10)))
+		}
+	}
+	return nil
+}
+
+// LogFile is where member id's process logs.
+func (lc *LocalCluster) LogFile(id sim.NodeID) string {
+	return filepath.Join(lc.Dir, string(id)+".log")
+}
+
+// Exits reports each node process that ends while the cluster is not being
+// stopped, with its last log lines and the command that restarts it.
+func (lc *LocalCluster) Exits() <-chan NodeExit { return lc.exits }
+
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
+}
+
+// readFrom reads a file from offset on.
+func readFrom(path string, offset int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
+// lastLines is the last n lines of b.
+func lastLines(b []byte, n int) []string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines[max(0, len(lines)-n):]
+}
+
+func indent(lines []string) string {
+	if len(lines) == 0 {
+		return "    (empty)"
+	}
+	return "    " + strings.Join(lines, "\n    ")
 }
 
 func loopbackCluster(name string, n, base int) (Cluster, error) {
@@ -250,6 +403,7 @@ func (lc *LocalCluster) StartWith(id sim.NodeID, extra ...string) error {
 	if err != nil {
 		return err
 	}
+	lc.stopping = false
 	cmd := exec.Command(lc.exe, append(slices.Clone(lc.args[id]), extra...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -259,9 +413,20 @@ func (lc *LocalCluster) StartWith(id sim.NodeID, extra ...string) error {
 	logf.Close() // the child has its own copy
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	lc.procs[id] = p
+	offset := fileSize(lc.LogFile(id))
 	go func() {
 		cmd.Wait()
 		close(p.done)
+		lc.mu.Lock()
+		report := !lc.stopping && lc.procs[id] == p
+		lc.mu.Unlock()
+		if report {
+			b, _ := readFrom(lc.LogFile(id), offset)
+			select {
+			case lc.exits <- NodeExit{ID: id, Status: cmd.ProcessState.String(), LogTail: lastLines(b, 10), Restart: lc.restart + " " + string(id)}:
+			default:
+			}
+		}
 	}()
 	return nil
 }
@@ -329,6 +494,7 @@ func (lc *LocalCluster) Pid(id sim.NodeID) int {
 // after five seconds.
 func (lc *LocalCluster) Stop() {
 	lc.mu.Lock()
+	lc.stopping = true
 	procs := make([]*process, 0, len(lc.procs))
 	for _, p := range lc.procs {
 		procs = append(procs, p)
@@ -357,6 +523,14 @@ func (lc *LocalCluster) Stop() {
 // Usage tells a person how to talk to the cluster.
 func (lc *LocalCluster) Usage(exe string) string {
 	var b bytes.Buffer
+	if len(lc.only) > 0 {
+		for _, id := range lc.only {
+			m, _ := lc.Cluster.Member(id)
+			fmt.Fprintf(&b, "restarted %s on %s, on its data in %s; log %s\n", id, m.Addr, filepath.Join(lc.Dir, string(id)), lc.LogFile(id))
+		}
+		fmt.Fprintf(&b, "Ctrl-C stops it; the other members are left alone.\n")
+		return b.String()
+	}
 	fmt.Fprintf(&b, "cluster %q: %d nodes on loopback; data, logs and cluster.json in %s\n", lc.Cluster.Name, len(lc.Cluster.Members), lc.Dir)
 	for _, m := range lc.Cluster.Members {
 		fmt.Fprintf(&b, "  %-4s %-21s log %s\n", m.ID, m.Addr, filepath.Join(lc.Dir, string(m.ID)+".log"))
@@ -369,7 +543,8 @@ func (lc *LocalCluster) Usage(exe string) string {
 	fmt.Fprintf(&b, "  %s kv --cluster %s get x\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "  %s status --cluster %s\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "  %s fault --cluster %s block n1 n2     (then: heal)\n", exe, lc.ClusterFile)
-	fmt.Fprintf(&b, "\nCtrl-C stops every node; run again with --dir %s to restart them on their data.\n", lc.Dir)
+	fmt.Fprintf(&b, "\nA node that dies is reported here, with the command that restarts it.\n")
+	fmt.Fprintf(&b, "Ctrl-C stops every node; run again with --dir %s to restart them on their data.\n", lc.Dir)
 	return b.String()
 }
 
