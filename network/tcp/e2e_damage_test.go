@@ -49,7 +49,7 @@ func TestDamagedLogsOnTwoFollowersLoseNoAcknowledgedWrite(t *testing.T) {
 	c := NewClient(lc.Cluster, reg, secret)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	for i := range 80 {
+	for i := range 50 {
 		key, val := fmt.Sprintf("key-%03d", i), fmt.Sprintf("value-%03d-%x", i, i*7919)
 		_, err := c.Do(ctx, kv.Put(key, val).Encode())
 		require.NoError(t, err, "put %s", key)
@@ -120,7 +120,7 @@ func TestDamagedLogsOnTwoFollowersLoseNoAcknowledgedWrite(t *testing.T) {
 		matches, _ := filepath.Glob(filepath.Join(lc.Dir, string(id), walName+".damaged-*"))
 		assert.Len(t, matches, 1, "a copy of %s's damaged log is kept", id)
 	}
-	time.Sleep(1500 * time.Millisecond) // five election timeouts
+	time.Sleep(1200 * time.Millisecond) // two to four election timeouts
 	for _, id := range ids {
 		st, err := QueryStatus(ctx, lc.Cluster, id, secret)
 		require.NoError(t, err)

@@ -454,6 +454,7 @@ func TestConnectionsAreCapped(t *testing.T) {
 	// The handshake deadline frees the three slots.
 	waitFor(t, 2*time.Second, "the silent strangers timed out", func() bool { return n1.inbound.Load() == 0 })
 	assert.Equal(t, kv.Result{OK: true}, lc.do(t, kv.Put("k", "v")))
+	waitFor(t, 2*time.Second, "the client's connection closed", func() bool { return n1.inbound.Load() == 0 })
 
 	// Authenticated connections count against MaxConns.
 	var tools []*Conn
