@@ -28,6 +28,14 @@ type Node struct {
 	log      raftLog    // log[] after the snapshot, with the snapshot boundary
 	snapshot []byte     // state machine snapshot at log.snapIndex; never modified, only replaced
 	dirty    bool       // disk writes not yet synced
+	// lostWrites: the disk lost writes it had synced (sim.LostWritesKey,
+	// put there by a live node's --salvage), so this node may have
+	// forgotten entries it acknowledged and votes it cast. Until a leader
+	// of the current term has given it an entry of that term (then, by Log
+	// Matching, its log holds everything committed before that term), it
+	// grants no vote and starts no election: its vote could elect a leader
+	// missing an entry whose majority counted this node (§5.4.1).
+	lostWrites bool
 
 	// Volatile state on all servers (Figure 2).
 	role        Role
@@ -97,6 +105,10 @@ func (n *Node) Start(env sim.Env) {
 	if n.term > 0 {
 		env.Logf("recovered term %d, vote %q, snapshot at %d/%d, log up to %d",
 			n.term, n.votedFor, n.log.snapIndex, n.log.snapTerm, n.log.lastIndex())
+	}
+	if why, lost := env.Disk().Get(sim.LostWritesKey); lost {
+		n.lostWrites = true
+		env.Logf("the disk lost acknowledged writes (%s): no votes and no elections until a leader brings this node up to date", why)
 	}
 	n.becomeFollower(env, n.term, "")
 }
@@ -300,6 +312,11 @@ func (n *Node) onElectionTimeout(env sim.Env, m electionTimeout) {
 		n.electionTimer = env.SetTimer(n.electionDeadline.Sub(now), electionTimeout{Epoch: n.epoch})
 		return
 	}
+	if n.lostWrites {
+		env.Logf("not campaigning in term %d: this node lost writes and waits for a leader", n.term+1)
+		n.resetElectionTimer(env)
+		return
+	}
 	n.campaign(env)
 }
 
@@ -453,7 +470,7 @@ func (n *Node) Inspect() map[string]string {
 		}
 		b = fmt.Appendf(b, "%d:%d", e.Index, e.Term)
 	}
-	return map[string]string{
+	out := map[string]string{
 		"role":     n.role.String(),
 		"term":     fmt.Sprint(n.term),
 		"votedFor": string(n.votedFor),
@@ -463,6 +480,23 @@ func (n *Node) Inspect() map[string]string {
 		"snapshot": fmt.Sprintf("%d/%d", n.log.snapIndex, n.log.snapTerm),
 		"log":      string(b),
 	}
+	if n.lostWrites {
+		out["lostWrites"] = "waiting for a leader"
+	}
+	return out
+}
+
+// maybeRecovered ends lostWrites once our log holds an entry of the current
+// leader's term: by Log Matching it then agrees with the leader's up to
+// there, which holds every entry committed before this term (§5.4).
+func (n *Node) maybeRecovered(env sim.Env) {
+	if !n.lostWrites || n.log.lastTerm() != n.term || n.leader == "" {
+		return
+	}
+	n.lostWrites = false
+	env.Disk().Delete(sim.LostWritesKey)
+	n.dirty = true
+	env.Logf("caught up from leader %s in term %d (log up to %d): voting again", n.leader, n.term, n.log.lastIndex())
 }
 
 // Implementation is what the Raft scenario suite grades: this package's Node

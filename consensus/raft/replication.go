@@ -80,6 +80,7 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 	if m.LeaderCommit > n.commitIndex {
 		n.commitIndex = max(n.commitIndex, min(m.LeaderCommit, last))
 	}
+	n.maybeRecovered(env)
 	n.send(env, from, AppendEntriesReply{Term: n.term, Success: true, MatchIndex: last})
 	n.applyCommitted(env)
 }

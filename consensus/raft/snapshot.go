@@ -77,6 +77,7 @@ func (n *Node) handleInstallSnapshot(env sim.Env, from sim.NodeID, m InstallSnap
 	}
 	n.commitIndex, n.lastApplied = m.LastIncludedIndex, m.LastIncludedIndex
 	env.Logf("installed snapshot %d/%d from %s", m.LastIncludedIndex, m.LastIncludedTerm, from)
+	n.maybeRecovered(env)
 	n.send(env, from, reply)
 }
 

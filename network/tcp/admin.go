@@ -26,6 +26,7 @@ func (r *Runtime) answerStatus(in *inbound) {
 			out["tcp."+k] = strconv.FormatInt(v, 10)
 		}
 		out["tcp.addr"] = r.ln.Addr().String()
+		out["tcp.insecure"] = strconv.FormatBool(len(r.cfg.Secret) == 0)
 		r.reply(in, StatusReply{ID: r.cfg.ID, Inspect: out, Faults: r.faults.String()})
 	}})
 }
