@@ -15,10 +15,11 @@ func (n *Node) broadcastAppend(env sim.Env) {
 // those entries were compacted away (§7).
 func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	pr := n.progress[peer]
-	if pr.next <= n.log.snapIndex {
+	if pr.next <= n.log.prevIndex {
 		n.sendSnapshot(env, peer, pr)
 		return
 	}
+	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
 	prev := pr.next - 1
 	ents := n.log.from(pr.next, n.cfg.MaxEntriesPerAppend)
 	n.send(env, peer, AppendEntries{
@@ -48,11 +49,12 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 	n.resetElectionTimer(env)
 
 	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
-	if prev < n.log.snapIndex {
-		// Our snapshot already covers the start of this message. Those
-		// entries are committed, so they match the leader's: skip them.
-		skip := min(n.log.snapIndex-prev, uint64(len(ents)))
-		prev, prevTerm, ents = n.log.snapIndex, n.log.snapTerm, ents[skip:]
+	if prev < n.log.prevIndex {
+		// Our log starts after the start of this message. Those entries
+		// are behind our snapshot, so committed, so they match the
+		// leader's: skip them.
+		skip := min(n.log.prevIndex-prev, uint64(len(ents)))
+		prev, prevTerm, ents = n.log.prevIndex, n.log.prevTerm, ents[skip:]
 	}
 	// §5.3: reject unless our log holds an entry at PrevLogIndex with
 	// PrevLogTerm, and tell the leader where to look next.
