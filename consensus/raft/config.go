@@ -43,6 +43,11 @@ type Config struct {
 	SnapshotChunkSize int
 	// MaxEntriesPerAppend caps the entries one AppendEntries carries.
 	MaxEntriesPerAppend int
+	// MaxBytesPerAppend caps the command bytes one AppendEntries carries
+	// (etcd's MaxSizePerMsg), so that a follower catching up on big values
+	// is not sent a message larger than a transport accepts. A single entry
+	// over the cap still travels alone. Zero means the default, 1 MiB.
+	MaxBytesPerAppend int
 }
 
 // DefaultConfig is what we recommend: the paper's 150–300ms election timer,
@@ -60,6 +65,7 @@ func DefaultConfig() Config {
 		SnapshotTrailingEntries: 256,
 		SnapshotChunkSize:       DefaultSnapshotChunkSize,
 		MaxEntriesPerAppend:     64,
+		MaxBytesPerAppend:       1 << 20,
 	}
 }
 
@@ -86,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: SnapshotChunkSize %d is negative", ErrInvalidConfig, c.SnapshotChunkSize)
 	case c.MaxEntriesPerAppend < 0:
 		return fmt.Errorf("%w: MaxEntriesPerAppend %d is negative", ErrInvalidConfig, c.MaxEntriesPerAppend)
+	case c.MaxBytesPerAppend < 0:
+		return fmt.Errorf("%w: MaxBytesPerAppend %d is negative", ErrInvalidConfig, c.MaxBytesPerAppend)
 	}
 	c = c.withDefaults()
 	if c.HeartbeatInterval >= c.ElectionTimeout {
@@ -106,6 +114,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxEntriesPerAppend == 0 {
 		c.MaxEntriesPerAppend = d.MaxEntriesPerAppend
+	}
+	if c.MaxBytesPerAppend == 0 {
+		c.MaxBytesPerAppend = d.MaxBytesPerAppend
 	}
 	if c.SnapshotChunkSize == 0 {
 		c.SnapshotChunkSize = d.SnapshotChunkSize

@@ -60,9 +60,10 @@
 // # Log replication and commitment
 //
 // A leader sends each follower the entries from its nextIndex on (at most
-// MaxEntriesPerAppend). A follower whose log does not match at PrevLogIndex
-// rejects, and says where to look next: its term at that index and the
-// first index of that term (ConflictTerm, ConflictIndex). The leader jumps
+// MaxEntriesPerAppend of them, and MaxBytesPerAppend bytes of commands). A
+// follower whose log does not match at PrevLogIndex rejects, and says where
+// to look next: its term at that index and the first index of that term
+// (ConflictTerm, ConflictIndex). The leader jumps
 // nextIndex past the whole conflicting term, so a follower with a long
 // divergent suffix is repaired in a few round trips, not one per entry.
 // While a follower is probed the leader waits for each answer; once it

@@ -64,6 +64,19 @@ func (l *raftLog) from(i uint64, max int) []Entry {
 	return l.entries[lo:hi:hi]
 }
 
+// limitBytes returns the longest prefix of es whose commands add up to at
+// most maxBytes, but at least one entry.
+func limitBytes(es []Entry, maxBytes int) []Entry {
+	size := 0
+	for i := range es {
+		size += len(es[i].Command)
+		if size > maxBytes && i > 0 {
+			return es[:i:i]
+		}
+	}
+	return es
+}
+
 func (l *raftLog) append(es ...Entry) { l.entries = append(l.entries, es...) }
 
 // truncateFrom drops entries i and after.

@@ -71,8 +71,8 @@ type progress struct {
 	probing bool
 	// snapIndex is the index of the snapshot being sent in chunks (0: none),
 	// snapOffset how many of its bytes the follower holds: the next chunk
-	// starts there. snapContact is when the transfer started or last heard
-	// back; a leader keeps its snapshot while a transfer is alive.
+	// starts there. snapContact is when the follower last answered; a
+	// leader keeps its snapshot while a transfer is alive.
 	snapIndex, snapOffset uint64
 	snapContact           time.Time
 	// snapshotSent is true while a chunk is unanswered; the leader resends

@@ -21,7 +21,7 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	}
 	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
 	prev := pr.next - 1
-	ents := n.log.from(pr.next, n.cfg.MaxEntriesPerAppend)
+	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
 	n.send(env, peer, AppendEntries{
 		Term:         n.term,
 		PrevLogIndex: prev,

@@ -109,7 +109,7 @@ func (n *Node) streamingSnapshot(now time.Time) bool {
 func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
 	if pr.snapIndex != n.snapIndex {
 		pr.snapIndex, pr.snapOffset, pr.snapshotSent = n.snapIndex, 0, false
-		pr.snapContact = env.Now()
+		pr.snapContact = time.Time{} // alive once the follower answers
 		env.Logf("sending snapshot %d/%d (%d bytes) to %s", n.snapIndex, n.snapTerm, len(n.snapshot), peer)
 	}
 	if pr.snapshotSent {

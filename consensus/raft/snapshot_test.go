@@ -308,3 +308,26 @@ func TestSnapshotChunksSurviveLossAndCrash(t *testing.T) {
 		assert.Equal(t, all, c.apps[lagging].commands())
 	})
 }
+
+func TestLimitBytes(t *testing.T) {
+	es := func(sizes ...int) []Entry {
+		out := make([]Entry, len(sizes))
+		for i, n := range sizes {
+			out[i] = Entry{Index: uint64(i + 1), Command: make([]byte, n)}
+		}
+		return out
+	}
+	cases := []struct {
+		sizes []int
+		max   int
+		want  int
+	}{
+		{[]int{10, 10, 10}, 25, 2},
+		{[]int{10, 10, 10}, 30, 3},
+		{[]int{100, 1}, 10, 1}, // one entry over the cap still goes, alone
+		{nil, 10, 0},
+	}
+	for _, tc := range cases {
+		assert.Len(t, limitBytes(es(tc.sizes...), tc.max), tc.want, "%v max %d", tc.sizes, tc.max)
+	}
+}
