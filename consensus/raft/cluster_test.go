@@ -332,7 +332,19 @@ func TestSnapshots(t *testing.T) {
 		for _, id := range c.ids {
 			c.w.Restart(id)
 		}
-		c.w.RunFor(time.Millisecond)
+		// Step until each has started, and look before anything else
+		// arrives (a message sent before the crash may be in flight).
+		started := func() bool {
+			for _, id := range c.ids {
+				if c.node(id).Status().ID != id {
+					return false
+				}
+			}
+			return true
+		}
+		for !started() {
+			require.True(t, c.w.Step())
+		}
 		for _, id := range c.ids {
 			s := c.node(id).Status()
 			require.Positive(t, s.SnapshotIndex)

@@ -75,9 +75,12 @@ type progress struct {
 	// leader keeps its snapshot while a transfer is alive.
 	snapIndex, snapOffset uint64
 	snapContact           time.Time
-	// snapshotSent is true while a chunk is unanswered; the leader resends
-	// it at most once per heartbeat.
-	snapshotSent bool
+	// snapshotSent is true while a chunk is unanswered, since
+	// snapshotSentAt. The leader sends it again once it has waited an
+	// election timeout: a chunk may be big and the follower slow to store
+	// it, so resending sooner would only pile up copies.
+	snapshotSent   bool
+	snapshotSentAt time.Time
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
 }
@@ -344,8 +347,11 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	if m.Epoch != n.epoch || n.role != Leader {
 		return
 	}
+	now := env.Now()
 	for _, p := range n.peers {
-		n.progress[p].snapshotSent = false // allow one resend per heartbeat
+		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
+			pr.snapshotSent = false // lost, it seems: send it again
+		}
 	}
 	n.broadcastAppend(env)
 	n.heartbeatTimer = env.SetTimer(n.cfg.HeartbeatInterval, heartbeatTick{Epoch: n.epoch})

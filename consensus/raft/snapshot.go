@@ -105,7 +105,8 @@ func (n *Node) streamingSnapshot(now time.Time) bool {
 
 // sendSnapshot sends peer the next chunk of our snapshot, starting the
 // transfer over if our snapshot is not the one it was receiving. One chunk
-// is in flight at a time: each reply says where the next one starts.
+// is in flight at a time: each reply says where the next one starts. A
+// chunk unanswered for an election timeout is sent again (onHeartbeatTick).
 func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
 	if pr.snapIndex != n.snapIndex {
 		pr.snapIndex, pr.snapOffset, pr.snapshotSent = n.snapIndex, 0, false
@@ -115,7 +116,7 @@ func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
 	if pr.snapshotSent {
 		return
 	}
-	pr.snapshotSent = true
+	pr.snapshotSent, pr.snapshotSentAt = true, env.Now()
 	size := uint64(len(n.snapshot))
 	off := min(pr.snapOffset, size)
 	end := min(off+uint64(n.cfg.SnapshotChunkSize), size)

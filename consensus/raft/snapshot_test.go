@@ -185,7 +185,14 @@ func TestLeaderSendsSnapshotInChunks(t *testing.T) {
 			// The answer to the first chunk arrives again, late.
 			n.Receive(e, "s3", InstallSnapshotReply{Term: n.term, LastIncludedIndex: 1, Offset: 4})
 			assert.Empty(t, e.take(), "a late duplicate answer sent a chunk")
-			// The chunk is lost; the next heartbeat sends it again.
+			// The chunk is lost. A heartbeat soon after does not send it
+			// again; one an election timeout later does.
+			n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
+			for _, s := range e.take() {
+				_, isSnap := s.msg.(InstallSnapshot)
+				assert.False(t, isSnap && s.to == "s3", "resent at once")
+			}
+			e.now += cfg.ElectionTimeout
 			n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
 			again, ok := e.lastTo("s3").(InstallSnapshot)
 			require.True(t, ok)
