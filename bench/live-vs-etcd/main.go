@@ -112,6 +112,9 @@ type sample struct {
 func (s sample) rate() float64 { return float64(s.ops) / s.elapsed.Seconds() }
 
 func bench(ctx context.Context, o options) error {
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
 	fmt.Printf("data and logs in %s\n", o.dir)
 	procs := &processes{}
 	defer procs.stopAll()

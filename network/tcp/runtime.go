@@ -143,6 +143,10 @@ type Runtime struct {
 	timers    map[sim.TimerID]*time.Timer
 	nextTimer sim.TimerID
 	local     []event // messages the node sent itself, delivered after the handler
+	// Group commit (groupcommit.go): the node asked for a sync that the
+	// loop has not done yet; until it has, what the node sends waits in held.
+	syncOwed bool
+	held     []heldFrame
 }
 
 // event is one thing for the loop to do: deliver a message, fire a timer,
@@ -173,6 +177,7 @@ type Stats struct {
 	UnknownTypes          atomic.Int64 // a type tag not registered
 	Refused               atomic.Int64 // handshakes refused (strangers, wrong cluster, bad proof)
 	Connects, DialFailure atomic.Int64 // outbound connections made and failed
+	Batches, Fsyncs       atomic.Int64 // batches of events delivered, and fsyncs done for them (group commit)
 }
 
 // Map gives the counters by name, as `dsim status` shows them.
@@ -184,6 +189,7 @@ func (s *Stats) Map() map[string]int64 {
 		"frames.oversized": s.OversizedFrames.Load(), "frames.bad": s.BadFrames.Load(),
 		"frames.unknown": s.UnknownTypes.Load(), "handshakes.refused": s.Refused.Load(),
 		"connects": s.Connects.Load(), "dial.failures": s.DialFailure.Load(),
+		"batches": s.Batches.Load(), "fsyncs": s.Fsyncs.Load(),
 	}
 }
 
@@ -327,32 +333,51 @@ func (r *Runtime) post(ev event) bool {
 }
 
 // loop is the node's single goroutine: every handler runs here, one at a
-// time, as in the simulator.
+// time, as in the simulator. It delivers events in batches: one, then all
+// that are already waiting (up to maxBatch), then endBatch fsyncs once for
+// the lot and releases what the node sent (see groupcommit.go).
 func (r *Runtime) loop() {
 	defer r.wg.Done()
 	env := &liveEnv{r: r}
 	r.cfg.Node.Start(env)
 	r.deliverLocal(env)
+	r.endBatch()
 	for {
 		select {
 		case <-r.done:
 			return
 		case ev := <-r.events:
-			switch {
-			case ev.fn != nil:
-				ev.fn()
-			case ev.timer != 0:
-				if _, live := r.timers[ev.timer]; !live {
-					continue // cancelled after it fired but before it ran
-				}
-				delete(r.timers, ev.timer)
-				r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
-			default:
-				r.cfg.Node.Receive(env, ev.from, ev.msg)
-			}
-			r.deliverLocal(env)
+			r.handle(env, ev)
 		}
+	batch:
+		for range maxBatch - 1 {
+			select {
+			case ev := <-r.events:
+				r.handle(env, ev)
+			default:
+				break batch
+			}
+		}
+		r.stats.Batches.Add(1)
+		r.endBatch()
 	}
+}
+
+// handle delivers one event to the node.
+func (r *Runtime) handle(env *liveEnv, ev event) {
+	switch {
+	case ev.fn != nil:
+		ev.fn()
+	case ev.timer != 0:
+		if _, live := r.timers[ev.timer]; !live {
+			return // cancelled after it fired but before it ran
+		}
+		delete(r.timers, ev.timer)
+		r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
+	default:
+		r.cfg.Node.Receive(env, ev.from, ev.msg)
+	}
+	r.deliverLocal(env)
 }
 
 func (r *Runtime) deliverLocal(env *liveEnv) {
@@ -372,7 +397,7 @@ func (e *liveEnv) ID() sim.NodeID                      { return e.r.cfg.ID }
 func (e *liveEnv) Peers() []sim.NodeID                 { return slices.Clone(e.r.peerIDs) }
 func (e *liveEnv) Now() time.Time                      { return time.Now() }
 func (e *liveEnv) Rand() *rand.Rand                    { return e.r.rng }
-func (e *liveEnv) Disk() sim.Disk                      { return e.r.cfg.Disk }
+func (e *liveEnv) Disk() sim.Disk                      { return groupDisk{e.r.cfg.Disk, e.r} }
 func (e *liveEnv) Send(to sim.NodeID, msg sim.Message) { e.r.send(to, msg) }
 
 func (e *liveEnv) Logf(format string, args ...any) {
@@ -407,6 +432,15 @@ func (r *Runtime) send(to sim.NodeID, msg sim.Message) {
 		r.log.Error("cannot send", "to", string(to), "err", err)
 		return
 	}
+	if r.syncOwed {
+		r.held = append(r.held, heldFrame{to: to, frame: frame})
+		return
+	}
+	r.route(to, frame)
+}
+
+// route queues an encoded message for a peer or a client.
+func (r *Runtime) route(to sim.NodeID, frame []byte) {
 	if p, ok := r.peers[to]; ok {
 		drop, delay := r.faults.outgoing(r.cfg.ID, to)
 		if drop {
