@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bufio"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -561,23 +562,40 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 		_, err := c.Write(b)
 		return err
 	}
+	// buf gathers the frames that are already queued, so that a burst
+	// costs one write, not one per frame.
+	var buf []byte
 	for {
 		select {
 		case f := <-queue:
-			if wait := time.Until(f.notBefore); wait > 0 {
-				t := time.NewTimer(wait)
+			if err := r.waitDelay(f, stop); err != nil {
+				return nil
+			}
+			buf = append(buf[:0], f.data...)
+		gather:
+			for len(buf) < maxGather {
 				select {
-				case <-t.C:
-				case <-stop:
-					t.Stop()
-					return nil
-				case <-r.done:
-					t.Stop()
-					return nil
+				case f := <-queue:
+					if !f.notBefore.IsZero() {
+						// Delayed by a fault: send what we have, then wait.
+						if err := write(buf); err != nil {
+							return err
+						}
+						if err := r.waitDelay(f, stop); err != nil {
+							return nil
+						}
+						buf = buf[:0]
+					}
+					buf = append(buf, f.data...)
+				default:
+					break gather
 				}
 			}
-			if err := write(f.data); err != nil {
+			if err := write(buf); err != nil {
 				return err
+			}
+			if cap(buf) > 4*maxGather {
+				buf = nil // do not keep a big snapshot chunk's worth around
 			}
 		case <-tick.C:
 			if err := write(ping); err != nil {
@@ -591,14 +609,37 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 	}
 }
 
+// maxGather is how many bytes of queued frames pump gathers into one write.
+const maxGather = 256 << 10
+
+// waitDelay waits until a delayed frame may go; an error means the
+// connection or the runtime is closing.
+func (r *Runtime) waitDelay(f outFrame, stop <-chan struct{}) error {
+	wait := time.Until(f.notBefore)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-stop:
+		return net.ErrClosed
+	case <-r.done:
+		return net.ErrClosed
+	}
+}
+
 // readLoop reads frames from c until it fails. Bad input (oversized,
 // undecodable, unknown type) is counted, logged, and closes c; the node
 // never sees it.
 func (r *Runtime) readLoop(c net.Conn, remote sim.NodeID, kind string, in *inbound) {
 	idle := 4 * r.cfg.KeepAlive
+	br := bufio.NewReaderSize(c, 16<<10) // a burst of small frames in one read
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
-		msg, err := r.cfg.Registry.DecodeFrame(c, r.cfg.MaxFrame)
+		msg, err := r.cfg.Registry.DecodeFrame(br, r.cfg.MaxFrame)
 		if err != nil {
 			r.readFailed(c, remote, err)
 			c.Close()
