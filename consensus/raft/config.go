@@ -43,6 +43,13 @@ type Config struct {
 	SnapshotChunkSize int
 	// MaxEntriesPerAppend caps the entries one AppendEntries carries.
 	MaxEntriesPerAppend int
+	// MaxInflightAppends bounds the AppendEntries carrying entries that a
+	// leader pipelines to one follower without an answer (etcd's
+	// MaxInflightMsgs). Entries proposed while the window is full wait, and
+	// the answer that frees it sends them all in one message: under load
+	// that batches many commands per message, per disk write on the
+	// follower and per round trip. 0 means no limit.
+	MaxInflightAppends int
 	// MaxBytesPerAppend caps the command bytes one AppendEntries carries
 	// (etcd's MaxSizePerMsg), so that a follower catching up on big values
 	// is not sent a message larger than a transport accepts. A single entry
@@ -92,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: SnapshotChunkSize %d is negative", ErrInvalidConfig, c.SnapshotChunkSize)
 	case c.MaxEntriesPerAppend < 0:
 		return fmt.Errorf("%w: MaxEntriesPerAppend %d is negative", ErrInvalidConfig, c.MaxEntriesPerAppend)
+	case c.MaxInflightAppends < 0:
+		return fmt.Errorf("%w: MaxInflightAppends %d is negative", ErrInvalidConfig, c.MaxInflightAppends)
 	case c.MaxBytesPerAppend < 0:
 		return fmt.Errorf("%w: MaxBytesPerAppend %d is negative", ErrInvalidConfig, c.MaxBytesPerAppend)
 	}

@@ -69,6 +69,11 @@ type progress struct {
 	// While probing the leader sends one batch and waits for the answer;
 	// afterwards it pipelines, advancing next as soon as it sends.
 	probing bool
+	// inflight holds, in increasing order, the last index of each
+	// AppendEntries pipelined and not yet answered: at most
+	// MaxInflightAppends. An answer frees those at or below its match; a
+	// heartbeat frees them all, in case an answer was lost.
+	inflight []uint64
 	// snapIndex is the index of the snapshot being sent in chunks (0: none),
 	// snapOffset how many of its bytes the follower holds: the next chunk
 	// starts there. snapContact is when the follower last answered; a
@@ -349,6 +354,7 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	}
 	now := env.Now()
 	for _, p := range n.peers {
+		n.progress[p].inflight = n.progress[p].inflight[:0]
 		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
 			pr.snapshotSent = false // lost, it seems: send it again
 		}

@@ -20,6 +20,9 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 		return
 	}
 	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
+	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing {
+		return // the window is full: the next answer sends what has piled up
+	}
 	prev := pr.next - 1
 	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
 	n.send(env, peer, AppendEntries{
@@ -31,6 +34,9 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	})
 	if !pr.probing && len(ents) > 0 {
 		pr.next = ents[len(ents)-1].Index + 1 // pipeline: assume it arrives
+		if n.cfg.MaxInflightAppends > 0 {
+			pr.inflight = append(pr.inflight, pr.next-1)
+		}
 	}
 }
 
@@ -116,6 +122,11 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 	pr.active = true
 	if m.Success {
 		pr.probing = false
+		k := 0
+		for k < len(pr.inflight) && pr.inflight[k] <= m.MatchIndex {
+			k++
+		}
+		pr.inflight = append(pr.inflight[:0], pr.inflight[k:]...)
 		if m.MatchIndex > pr.match {
 			pr.match = m.MatchIndex
 			pr.next = max(pr.next, pr.match+1)
@@ -140,7 +151,7 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 	next = max(next, pr.match+1) // a stale rejection never undoes a match
 	if next < pr.next || !pr.probing {
 		pr.next = min(next, pr.next)
-		pr.probing = true
+		pr.probing, pr.inflight = true, pr.inflight[:0]
 		n.sendAppend(env, from)
 	}
 }
