@@ -338,3 +338,38 @@ func TestLimitBytes(t *testing.T) {
 		assert.Len(t, limitBytes(es(tc.sizes...), tc.max), tc.want, "%v max %d", tc.sizes, tc.max)
 	}
 }
+
+// With MaxInflightAppends 1 a leader has one AppendEntries with entries in
+// flight per follower; what is proposed meanwhile waits, and the answer
+// sends it all in one message.
+func TestInflightWindowBatchesProposals(t *testing.T) {
+	e := newFakeEnv(t, "s1", 3)
+	cfg := plainConfig()
+	cfg.MaxInflightAppends = 1
+	n := New(cfg, nil)
+	n.Start(e)
+	elect(t, n, e, "s2")
+	for _, p := range []sim.NodeID{"s2", "s3"} {
+		n.Receive(e, p, AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 1}) // the no-op
+	}
+	e.take()
+	appends := func() map[sim.NodeID][]int {
+		out := map[sim.NodeID][]int{}
+		for _, s := range e.take() {
+			if m, ok := s.msg.(AppendEntries); ok {
+				out[s.to] = append(out[s.to], len(m.Entries))
+			}
+		}
+		return out
+	}
+	for i := range 5 {
+		_, ok, _ := n.Propose(e, []byte{byte(i)})
+		require.True(t, ok)
+	}
+	assert.Equal(t, map[sim.NodeID][]int{"s2": {1}, "s3": {1}}, appends(), "one message in flight per follower")
+	n.Receive(e, "s2", AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 2})
+	assert.Equal(t, map[sim.NodeID][]int{"s2": {4}}, appends(), "the answer sends the four that waited, together")
+	// A heartbeat frees the window (an answer may have been lost).
+	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
+	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {4}}, appends())
+}
