@@ -100,11 +100,15 @@ error (a bad flag, a port out of range, a bad cluster.json in DIR).`,
 Send one operation to a live raft-kv cluster. The client finds the leader by
 following the servers' hints and retries (with the same sequence number, so
 a retried put applies once). A put or append prints OK; a get prints the
-value (empty for a missing key).
+value (empty for a missing key). With --value-file FILE, put and append take
+the value from FILE and only KEY on the command line.
+
+An operation too large for one request (about 12 MB) is refused at once:
+it was not sent, so it was not applied.
 
 Exit status: 0 when the cluster answered, 1 when it did not within
 --timeout (the operation may or may not have been applied), 2 for a usage
-error.`,
+error or an operation too large to send.`,
 		flags: kvFlags,
 	})
 	register(&command{
@@ -275,7 +279,20 @@ func (f liveFlags) load(ctx *cli, cmd string) (tcp.Cluster, []byte, bool) {
 
 func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	lf := addLiveFlags(fs)
+	valueFile := fs.String("value-file", "", "take the value of put or append from `FILE`, and only KEY from the command line")
 	return func(ctx *cli, args []string) int {
+		if *valueFile != "" {
+			if len(args) != 2 || (args[0] != "put" && args[0] != "append") {
+				fmt.Fprintln(ctx.stderr, "dsim kv: with --value-file, give put KEY or append KEY: the value comes from the file")
+				return exitUsage
+			}
+			b, err := os.ReadFile(*valueFile)
+			if err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim kv: --value-file: %v\n", err)
+				return exitUsage
+			}
+			args = append(args, string(b))
+		}
 		var op kv.Op
 		switch {
 		case len(args) == 3 && args[0] == "put":
@@ -285,7 +302,7 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		case len(args) == 2 && args[0] == "get":
 			op = kv.Get(args[1])
 		default:
-			fmt.Fprintln(ctx.stderr, "usage: dsim kv --cluster FILE (put KEY VALUE | append KEY VALUE | get KEY)")
+			fmt.Fprintln(ctx.stderr, "usage: dsim kv --cluster FILE (put KEY VALUE | append KEY VALUE | get KEY), or --value-file FILE (put KEY | append KEY)")
 			return exitUsage
 		}
 		cluster, secret, ok := lf.load(ctx, "kv")
@@ -305,8 +322,12 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
 		defer cancel()
 		res, err := c.Do(dctx, op.Encode())
+		if errors.Is(err, tcp.ErrRequestTooLarge) {
+			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v; it was not applied: store a smaller value\n", opSummary(op), err)
+			return exitUsage
+		}
 		if err != nil {
-			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v (the operation may or may not have been applied)\n", op, err)
+			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v (the operation may or may not have been applied)\n", opSummary(op), err)
 			return exitFailed
 		}
 		r, err := kv.DecodeResult(res)
@@ -324,6 +345,16 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		return exitOK
 	}
+}
+
+// opSummary shows op as it is, but a long value only by its size.
+func opSummary(op kv.Op) string {
+	if len(op.Value) <= 64 {
+		return op.String()
+	}
+	short := op
+	short.Value = ""
+	return fmt.Sprintf("%s (and a %d-byte value)", strings.TrimSuffix(short.String(), ` ""`), len(op.Value))
 }
 
 func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -113,7 +114,9 @@ type envelope struct {
 }
 
 // Encode returns msg as one whole frame: the 4-byte big-endian length, then
-// the JSON envelope.
+// the JSON envelope. The envelope is written around the body by hand, the
+// bytes json.Marshal of an envelope would give, without a second pass over
+// the body.
 func (r *Registry) Encode(msg sim.Message) ([]byte, error) {
 	name, ok := r.NameOf(msg)
 	if !ok {
@@ -123,22 +126,30 @@ func (r *Registry) Encode(msg sim.Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
 	}
-	env, err := json.Marshal(envelope{Type: name, Body: body})
+	quoted, err := json.Marshal(name)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
 	}
-	if len(env) > MaxFrameSize {
-		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrFrameTooLarge, name, len(env), MaxFrameSize)
+	size := len(`{"type":,"body":}`) + len(quoted) + len(body)
+	if size > MaxFrameSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrFrameTooLarge, name, size, MaxFrameSize)
 	}
-	frame := make([]byte, headerSize+len(env))
-	binary.BigEndian.PutUint32(frame, uint32(len(env)))
-	copy(frame[headerSize:], env)
+	frame := make([]byte, headerSize, headerSize+size)
+	binary.BigEndian.PutUint32(frame, uint32(size))
+	frame = append(frame, `{"type":`...)
+	frame = append(frame, quoted...)
+	frame = append(frame, `,"body":`...)
+	frame = append(frame, body...)
+	frame = append(frame, '}')
 	return frame, nil
 }
 
 // Decode turns a frame body (what ReadFrame returns) back into the message
 // it carries. The result has the registered type itself, not a pointer.
 func (r *Registry) Decode(body []byte) (sim.Message, error) {
+	if msg, ok, err := r.decodeOwn(body); ok {
+		return msg, err
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadFrame, err)
@@ -157,6 +168,33 @@ func (r *Registry) Decode(body []byte) (sim.Message, error) {
 		}
 	}
 	return v.Elem().Interface(), nil
+}
+
+// decodeOwn decodes a frame shaped exactly as Encode writes it,
+// {"type":"NAME","body":BODY}, reading BODY once. ok=false means another
+// shape (spaces, other key order): Decode then takes the general path,
+// which reads the frame twice. Both accept and refuse the same frames.
+func (r *Registry) decodeOwn(b []byte) (msg sim.Message, ok bool, err error) {
+	const open, mid = `{"type":"`, `","body":`
+	if !bytes.HasPrefix(b, []byte(open)) || len(b) == 0 || b[len(b)-1] != '}' {
+		return nil, false, nil
+	}
+	rest := b[len(open):]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 || !bytes.HasPrefix(rest[end:], []byte(mid)) {
+		return nil, false, nil
+	}
+	name := rest[:end]
+	t, known := r.byName[string(name)]
+	if !known {
+		return nil, false, nil // let the general path say what is wrong
+	}
+	inner := rest[end+len(mid) : len(rest)-1]
+	v := reflect.New(t)
+	if err := json.Unmarshal(inner, v.Interface()); err != nil {
+		return nil, false, nil
+	}
+	return v.Elem().Interface(), true, nil
 }
 
 // ReadFrame reads one frame and returns its body. It reads the length

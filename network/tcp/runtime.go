@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bufio"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -177,6 +178,10 @@ type Runtime struct {
 	timers    map[sim.TimerID]*time.Timer
 	nextTimer sim.TimerID
 	local     []event // messages the node sent itself, delivered after the handler
+	// Group commit (groupcommit.go): the node asked for a sync that the
+	// loop has not done yet; until it has, what the node sends waits in held.
+	syncOwed bool
+	held     []heldFrame
 }
 
 // event is one thing for the loop to do: deliver a message, fire a timer,
@@ -210,6 +215,7 @@ type Stats struct {
 	Connects, DialFailure atomic.Int64 // outbound connections made and failed
 	OverBudget            atomic.Int64 // connections closed: their frames would pass MaxBuffered
 	TooManyConns          atomic.Int64 // connections closed at once: MaxConns or MaxHandshakes reached
+	Batches, Fsyncs       atomic.Int64 // batches of events delivered, and fsyncs done for them (group commit)
 }
 
 // Map gives the counters by name, as `dsim status` shows them.
@@ -222,6 +228,7 @@ func (s *Stats) Map() map[string]int64 {
 		"frames.unknown": s.UnknownTypes.Load(), "handshakes.refused": s.Refused.Load(),
 		"connects": s.Connects.Load(), "dial.failures": s.DialFailure.Load(),
 		"frames.overbudget": s.OverBudget.Load(), "conns.toomany": s.TooManyConns.Load(),
+		"batches": s.Batches.Load(), "fsyncs": s.Fsyncs.Load(),
 	}
 }
 
@@ -366,33 +373,53 @@ func (r *Runtime) post(ev event) bool {
 }
 
 // loop is the node's single goroutine: every handler runs here, one at a
-// time, as in the simulator.
+// time, as in the simulator. It delivers events in batches: one, then all
+// that are already waiting (up to maxBatch), then endBatch fsyncs once for
+// the lot and releases what the node sent (see groupcommit.go).
 func (r *Runtime) loop() {
 	defer r.wg.Done()
 	env := &liveEnv{r: r}
 	r.cfg.Node.Start(env)
 	r.deliverLocal(env)
+	r.endBatch()
 	for {
 		select {
 		case <-r.done:
 			return
 		case ev := <-r.events:
-			r.budget.release(ev.cost)
-			switch {
-			case ev.fn != nil:
-				ev.fn()
-			case ev.timer != 0:
-				if _, live := r.timers[ev.timer]; !live {
-					continue // cancelled after it fired but before it ran
-				}
-				delete(r.timers, ev.timer)
-				r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
-			default:
-				r.cfg.Node.Receive(env, ev.from, ev.msg)
-			}
-			r.deliverLocal(env)
+			r.handle(env, ev)
 		}
+	batch:
+		for range maxBatch - 1 {
+			select {
+			case ev := <-r.events:
+				r.handle(env, ev)
+			default:
+				break batch
+			}
+		}
+		r.stats.Batches.Add(1)
+		r.endBatch()
 	}
+}
+
+// handle delivers one event to the node, and gives back the frame
+// budget its bytes held.
+func (r *Runtime) handle(env *liveEnv, ev event) {
+	r.budget.release(ev.cost)
+	switch {
+	case ev.fn != nil:
+		ev.fn()
+	case ev.timer != 0:
+		if _, live := r.timers[ev.timer]; !live {
+			return // cancelled after it fired but before it ran
+		}
+		delete(r.timers, ev.timer)
+		r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
+	default:
+		r.cfg.Node.Receive(env, ev.from, ev.msg)
+	}
+	r.deliverLocal(env)
 }
 
 func (r *Runtime) deliverLocal(env *liveEnv) {
@@ -412,7 +439,7 @@ func (e *liveEnv) ID() sim.NodeID                      { return e.r.cfg.ID }
 func (e *liveEnv) Peers() []sim.NodeID                 { return slices.Clone(e.r.peerIDs) }
 func (e *liveEnv) Now() time.Time                      { return time.Now() }
 func (e *liveEnv) Rand() *rand.Rand                    { return e.r.rng }
-func (e *liveEnv) Disk() sim.Disk                      { return e.r.cfg.Disk }
+func (e *liveEnv) Disk() sim.Disk                      { return groupDisk{e.r.cfg.Disk, e.r} }
 func (e *liveEnv) Send(to sim.NodeID, msg sim.Message) { e.r.send(to, msg) }
 
 func (e *liveEnv) Logf(format string, args ...any) {
@@ -447,6 +474,15 @@ func (r *Runtime) send(to sim.NodeID, msg sim.Message) {
 		r.log.Error("cannot send", "to", string(to), "err", err)
 		return
 	}
+	if r.syncOwed {
+		r.held = append(r.held, heldFrame{to: to, frame: frame})
+		return
+	}
+	r.route(to, frame)
+}
+
+// route queues an encoded message for a peer or a client.
+func (r *Runtime) route(to sim.NodeID, frame []byte) {
 	if p, ok := r.peers[to]; ok {
 		drop, delay := r.faults.outgoing(r.cfg.ID, to)
 		if drop {
@@ -567,23 +603,40 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 		_, err := c.Write(b)
 		return err
 	}
+	// buf gathers the frames that are already queued, so that a burst
+	// costs one write, not one per frame.
+	var buf []byte
 	for {
 		select {
 		case f := <-queue:
-			if wait := time.Until(f.notBefore); wait > 0 {
-				t := time.NewTimer(wait)
+			if err := r.waitDelay(f, stop); err != nil {
+				return nil
+			}
+			buf = append(buf[:0], f.data...)
+		gather:
+			for len(buf) < maxGather {
 				select {
-				case <-t.C:
-				case <-stop:
-					t.Stop()
-					return nil
-				case <-r.done:
-					t.Stop()
-					return nil
+				case f := <-queue:
+					if !f.notBefore.IsZero() {
+						// Delayed by a fault: send what we have, then wait.
+						if err := write(buf); err != nil {
+							return err
+						}
+						if err := r.waitDelay(f, stop); err != nil {
+							return nil
+						}
+						buf = buf[:0]
+					}
+					buf = append(buf, f.data...)
+				default:
+					break gather
 				}
 			}
-			if err := write(f.data); err != nil {
+			if err := write(buf); err != nil {
 				return err
+			}
+			if cap(buf) > 4*maxGather {
+				buf = nil // do not keep a big snapshot chunk's worth around
 			}
 		case <-tick.C:
 			if err := write(ping); err != nil {
@@ -597,6 +650,28 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 	}
 }
 
+// maxGather is how many bytes of queued frames pump gathers into one write.
+const maxGather = 256 << 10
+
+// waitDelay waits until a delayed frame may go; an error means the
+// connection or the runtime is closing.
+func (r *Runtime) waitDelay(f outFrame, stop <-chan struct{}) error {
+	wait := time.Until(f.notBefore)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-stop:
+		return net.ErrClosed
+	case <-r.done:
+		return net.ErrClosed
+	}
+}
+
 // readLoop reads frames from c until it fails. Bad input (oversized,
 // undecodable, unknown type) is counted, logged, and closes c; the node
 // never sees it.
@@ -606,9 +681,10 @@ func (r *Runtime) readLoop(c net.Conn, remote sim.NodeID, kind string, in *inbou
 	if in != nil {
 		budget = r.budget
 	}
+	br := bufio.NewReaderSize(c, 16<<10) // a burst of small frames in one read
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
-		body, cost, err := readFrame(c, r.cfg.MaxFrame, budget)
+		body, cost, err := readFrame(br, r.cfg.MaxFrame, budget)
 		var msg sim.Message
 		if err == nil {
 			msg, err = r.cfg.Registry.Decode(body)
