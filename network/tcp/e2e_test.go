@@ -253,7 +253,7 @@ func TestProcessClusterSurvivesKillingTheLeader(t *testing.T) {
 	}
 
 	rec.h.Annotate(check.Annotation{Tag: string(leader), At: killedAt, End: killedAt, Text: "SIGKILL"})
-	res, err := check.CheckKV(rec.h, 10*time.Second)
+	res, err := check.CheckKV(rec.h, 0) // no wall-clock timeout: a loaded machine must not turn a verdict into Unknown
 	require.NoError(t, err)
 	res.WriteVisualizationFile(filepath.Join(t.ArtifactDir(), "live-kill-leader.html"))
 	assert.Equal(t, check.Linearizable, res.Verdict, "%d operations, %d without an answer", res.Operations, res.Pending)
