@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:    "plot",
-		args:    "NAME [--seed N | --seeds LIST] [--out DIR] [--format png|svg] [-p N] [--for DURATION] [--schedule FILE]",
+		args:    "NAME [--seed N | --seeds LIST] [--set KEY=VALUE]... [--out DIR] [--format png|svg] [-p N] [--for DURATION] [--schedule FILE]",
 		summary: "draw a run's plots and space-time diagram, or a sweep's distributions",
 		help: `
 Draw the plots that make sense for the scenario NAME, write them into DIR
@@ -41,7 +41,7 @@ run's check failed (the plots are written anyway), 2 for a usage error.`,
 }
 
 func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	setup := addSweepFlags(fs, "")
+	setup := addSweepFlags(fs, "", false)
 	seed := fs.Uint64("seed", 1, "plot the one run with this seed")
 	out := fs.String("out", "plots", "write the files into `DIR` (created if need be)")
 	format := fs.String("format", "png", "image format of the plots: png or svg")
@@ -61,24 +61,30 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim plot: --format must be png or svg, got %q\n", *format)
 			return exitUsage
 		}
+		knobs, err := setup.sets.knobs(s)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
+			return exitUsage
+		}
 		if *setup.seeds == "" {
 			// One run: the sweep flags other than --seeds still apply.
 			*setup.seeds = fmt.Sprint(*seed)
-			return plotRun(ctx, s, setup, *out, f)
+			return plotRun(ctx, s, setup, knobs, *out, f)
 		}
-		return plotSweep(ctx, s, setup, *out, f)
+		return plotSweep(ctx, s, setup, knobs, *out, f)
 	}
 }
 
-func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, format viz.Format) int {
+func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenarios.Knobs, dir string, format viz.Format) int {
 	seeds, opts, err := setup.options()
+	opts.Knobs = knobs
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage
 	}
 	seed := seeds[0]
 	var rec sim.Recorder
-	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule, Tracer: &rec})
+	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule, Tracer: &rec, Knobs: knobs})
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage
@@ -104,8 +110,9 @@ func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, form
 	return exitOK
 }
 
-func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, format viz.Format) int {
+func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenarios.Knobs, dir string, format viz.Format) int {
 	seeds, opts, err := setup.options()
+	opts.Knobs = knobs
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage

@@ -13,30 +13,28 @@ import (
 	"github.com/dsimlab/dsim/scenarios"
 	_ "github.com/dsimlab/dsim/scenarios/catalog" // every scenario
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/sweep"
 	"github.com/dsimlab/dsim/viz"
 )
 
 func init() {
 	register(&command{
 		name:    "list",
-		summary: "list the scenarios, one line each",
-		help:    "List every scenario with a one-line description. Run one with 'dsim run NAME'.",
+		summary: "list the scenarios by chapter, one line each",
+		help:    "List every scenario, grouped by the course's chapters, with its default length and a one-line description. 'dsim explain NAME' tells its story; 'dsim run NAME' runs it.",
 		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
 			return func(ctx *cli, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(ctx.stderr, "dsim list takes no arguments (got %q)\n", args)
 					return exitUsage
 				}
-				for _, s := range scenarios.All() {
-					fmt.Fprintf(ctx.stdout, "%-24s %s\n", s.Name, s.Summary)
-				}
-				return exitOK
+				return writeOut(ctx, "list", func(w io.Writer) error { return listScenarios(w, ctx.p) })
 			}
 		},
 	})
 	register(&command{
 		name:    "run",
-		args:    "NAME [--seed N] [--for DURATION] [--trace FILE] [--svg FILE] [--schedule FILE]",
+		args:    "NAME [--seed N] [--for DURATION] [--set KEY=VALUE]... [--trace FILE] [--svg FILE] [--schedule FILE]",
 		summary: "run a scenario and narrate it, one line per event",
 		help: `
 Run the scenario NAME on virtual time and print what happens, one line per
@@ -53,6 +51,11 @@ run; --trace writes it as JSON Lines, byte-identical from run to run, and
 message, lost ones in red; open the file in a browser). --svg-from and
 --svg-to choose the stretch of virtual time it shows, to zoom in on an
 election, say: --svg-from 1s --svg-to 1.3s.
+
+--set KEY=VALUE changes one of the scenario's knobs (repeat it for more):
+'dsim run quorum-kv --set W=1 --set R=1'. 'dsim explain NAME' lists the
+knobs with their defaults and ranges; an unknown knob or a bad value is a
+usage error.
 
 A fault schedule (one event per line, such as "2s crash n1" or
 "3s partition n1 n2 | n3") adds faults on top of the scenario's own; a
@@ -75,6 +78,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	verbose := fs.Bool("verbose", false, "print sends and timer settings too")
+	sets := addSetFlag(fs, false)
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintln(ctx.stderr, "dsim run needs exactly one scenario name; 'dsim list' shows them")
@@ -89,7 +93,12 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: --for must be positive, got %v\n", *span)
 			return exitUsage
 		}
-		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts}
+		knobs, err := sets.knobs(s)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
+			return exitUsage
+		}
+		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs}
 		if *artifacts != "" {
 			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim run: --artifacts: %v\n", err)
@@ -146,7 +155,8 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		tracers = append(tracers, hasher)
 		opts.Tracer = sim.Tee(tracers...)
 
-		fmt.Fprintf(out, "# %s, seed %d: %s\n", s.Name, *seed, s.Summary)
+		fmt.Fprintf(out, "# %s, seed %d%s: %s\n", s.Name, *seed, sweep.SetFlags(knobs), s.Summary)
+		fmt.Fprintf(out, "# what to look for, the knobs, what to try next: dsim explain %s\n", s.Name)
 		start := time.Now()
 		run, err := scenarios.Start(s, opts)
 		if err != nil {
@@ -188,7 +198,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		fmt.Fprintf(out, "trace sha256 %s (%d records)\n", hasher.Sum(), hasher.Records())
 		if res.Err != nil {
 			fmt.Fprintf(out, "FAILED: %v\n", res.Err)
-			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s\n", s.Name, *seed, replayFlags(*span, *schedPath))
+			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s%s\n", s.Name, *seed, replayFlags(*span, *schedPath), sweep.SetFlags(knobs))
 			return exitFailed
 		}
 		fmt.Fprintln(out, "OK")

@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "sweep",
-		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--schedule FILE]",
+		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--set KEY=VALUE[,VALUE...]]... [--schedule FILE]",
 		summary: "run a scenario over many seeds; aggregate its numbers, list failing seeds",
 		help: `
 Run the scenario NAME once per seed, several runs at a time (each run on
@@ -36,6 +36,10 @@ and, when some seed fails, for each one:
       seed 17: <what its check said>
         dsim run NAME --seed 17
 
+--set KEY=VALUE changes a knob in every run; --set W=1,2,3 sweeps each
+value in turn and prints one table per value (with several such lists,
+one table per combination).
+
 Seeds are listed like 1-1000, 7 or 1,5,9-12. The table is the same for any
 -p: results are kept in seed order, whatever order the runs finish in.
 Progress goes to stderr, as a bar with an ETA on a terminal and a line
@@ -50,14 +54,16 @@ usage error (unknown scenario, bad --seeds, unreadable file).`,
 // sweepSetup is what sweep and plot share: the scenario, the seeds and
 // the sweep options, read from the command line.
 type sweepSetup struct {
+	sets     *setFlag
 	seeds    *string
 	parallel *int
 	span     *time.Duration
 	sched    *string
 }
 
-func addSweepFlags(fs *flag.FlagSet, seedsDefault string) *sweepSetup {
+func addSweepFlags(fs *flag.FlagSet, seedsDefault string, knobLists bool) *sweepSetup {
 	return &sweepSetup{
+		sets:     addSetFlag(fs, knobLists),
 		seeds:    fs.String("seeds", seedsDefault, "seeds to run: `LIST` such as 1-1000, 7 or 1,5,9-12"),
 		parallel: fs.Int("p", runtime.NumCPU(), "runs at a time, each on one core"),
 		span:     fs.Duration("for", 0, "virtual time per run (default: the scenario's own)"),
@@ -89,7 +95,7 @@ func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
 }
 
 func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	setup := addSweepFlags(fs, "")
+	setup := addSweepFlags(fs, "", true)
 	return func(ctx *cli, args []string) int {
 		s, ok := oneScenario(ctx, "sweep", args)
 		if !ok {
@@ -104,18 +110,35 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		sum, status := runSweep(ctx, s, seeds, opts)
-		if status == exitUsage {
-			return status
-		}
-		fmt.Fprintf(ctx.stdout, "# %s over %d seeds (%s)\n\n", s.Name, len(seeds), *setup.seeds)
-		if len(sum.Metrics) == 0 {
-			fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
-		} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
+		sets, err := setup.sets.knobSets(s, true)
+		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		return reportFailures(ctx.stdout, sum)
+		status := exitOK
+		for i, knobs := range sets {
+			opts.Knobs = knobs
+			sum, st := runSweep(ctx, s, seeds, opts)
+			if st == exitUsage {
+				return st
+			}
+			if i > 0 {
+				fmt.Fprintln(ctx.stdout)
+			}
+			label := ""
+			if len(knobs) > 0 {
+				label = ", " + knobLabel(knobs)
+			}
+			fmt.Fprintf(ctx.stdout, "# %s%s over %d seeds (%s)\n\n", s.Name, label, len(seeds), *setup.seeds)
+			if len(sum.Metrics) == 0 {
+				fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
+			} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
+				return exitUsage
+			}
+			status = max(status, reportFailures(ctx.stdout, sum))
+		}
+		return status
 	}
 }
 

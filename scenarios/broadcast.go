@@ -17,12 +17,16 @@ func init() {
 messages and reorder the rest. A node that learns a value floods it to every
 peer at once (eager push); because floods get lost, every node also sends its
 whole set of values to one random peer every 50ms (anti-entropy), which
-repairs what flooding missed. The run ends when every node has every value.
-
-Look for: flooding alone leaves holes; anti-entropy closes them. The summary
+repairs what flooding missed. The run ends when every node has every value.`,
+		LookFor: `flooding alone leaves holes; anti-entropy closes them. The summary
 counts messages sent, redundant receipts (values a node already had) and the
 time to converge. Raise the loss with --schedule (e.g. "0s loss 0.5") and
 watch convergence slow down but still happen.`,
+		Chapter: "basics",
+		Knobs: []Knob{
+			{Name: "nodes", Kind: KnobInt, Default: "5", Min: 2, Max: 10000, Doc: "how many nodes gossip (each broadcasts two values)"},
+			{Name: "loss", Kind: KnobFloat, Default: "0.2", Min: 0, Max: 0.9, Doc: "the share of messages the network loses"},
+		},
 		For:   10 * time.Second,
 		Setup: setupBroadcast,
 	})
@@ -38,7 +42,6 @@ type gossipTick struct{}
 type originate struct{ V int }
 
 const (
-	broadcastNodes    = 5
 	valuesPerNode     = 2
 	antiEntropyPeriod = 50 * time.Millisecond
 )
@@ -106,7 +109,7 @@ func (g *gossiper) Inspect() map[string]string {
 func setupBroadcast(o Options) (*Run, error) {
 	net, err := network.New(network.Config{Link: network.LinkConfig{
 		Latency: network.Uniform{Min: 2 * time.Millisecond, Max: 20 * time.Millisecond},
-		Loss:    0.2,
+		Loss:    o.Knobs.Float("loss"),
 		Reorder: true,
 	}})
 	if err != nil {
@@ -114,13 +117,14 @@ func setupBroadcast(o Options) (*Run, error) {
 	}
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
 	var ids []sim.NodeID
-	for i := 1; i <= broadcastNodes; i++ {
+	nodes := o.Knobs.Int("nodes")
+	for i := 1; i <= nodes; i++ {
 		id := sim.NodeID(fmt.Sprintf("n%d", i))
 		ids = append(ids, id)
 		w.AddNode(id, func() sim.Node { return &gossiper{} })
 	}
 	// Node i broadcasts values 10i+1 and 10i+2, at 10ms and 110ms.
-	all := broadcastNodes * valuesPerNode
+	all := nodes * valuesPerNode
 	for i, id := range ids {
 		for k := 0; k < valuesPerNode; k++ {
 			v := 10*(i+1) + k + 1

@@ -22,17 +22,24 @@ func init() {
 lived through two terms already, and n1 has the quickest election timer, so
 it wins term 3 at the start.) At 1s n1 loses its network. At 3s it comes back.
 
-Look for: n1 does not know it is cut off: it keeps sending heartbeats that
-never arrive. The followers stop hearing from it; the first whose election
-timer fires asks the others for a pre-vote, then becomes a candidate in
-term 4 and asks for real votes; a majority (itself and two others) makes it
-leader. When n1 rejoins, the first message carrying term 4 that reaches it
-makes it step down to follower: a leader of an older term cannot stay one.
-
 This scenario runs with PreVote on and CheckQuorum off, so you see the
 classic story. With CheckQuorum (dsim's default, see raft-partition) n1
 would notice by itself, one election timeout after losing its majority, and
 step down while still cut off.`,
+		LookFor: `n1 does not know it is cut off: it keeps sending heartbeats that
+never arrive. The followers stop hearing from it; the first whose election
+timer fires asks the others for a pre-vote, then becomes a candidate in
+term 4 and asks for real votes; a majority (itself and two others) makes it
+leader. When n1 rejoins, the first message carrying term 4 that reaches it
+makes it step down to follower: a leader of an older term cannot stay one.`,
+		Chapter: "consensus",
+		Knobs: []Knob{
+			{Name: "nodes", Kind: KnobInt, Default: "5", Min: 3, Max: 9, Doc: "Raft nodes in the cluster"},
+			{Name: "prevote", Kind: KnobBool, Default: "true", Doc: "ask for pre-votes before bumping the term (thesis §9.6)"},
+			{Name: "checkquorum", Kind: KnobBool, Default: "false", Doc: "a leader that has not heard from a majority for an election timeout steps down (thesis §6.2)"},
+			{Name: "election-timeout", Kind: KnobDuration, Default: "200ms", Min: float64(10 * time.Millisecond), Max: float64(5 * time.Second), Doc: "base election timeout ET of n2..: a random [ET, 2ET); n1's is 3/8 of it, so n1 wins term 3"},
+			{Name: "heartbeat", Kind: KnobDuration, Default: "50ms", Min: float64(time.Millisecond), Max: float64(time.Second), Doc: "how often a leader sends AppendEntries when it has nothing new"},
+		},
 		For:   4 * time.Second,
 		Setup: setupRaftElection,
 	})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -51,6 +52,8 @@ type Options struct {
 	// declared knobs and fills in the defaults, so Setup can read every
 	// declared knob (o.Knobs.Int("W")).
 	Knobs Knobs
+	// Printer is the language of the summary; nil is English.
+	Printer *i18n.Printer
 }
 
 // Run is a scenario set up and ready to go.

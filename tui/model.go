@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -29,6 +30,10 @@ type Options struct {
 	// Width and Height are the screen size until the terminal reports its
 	// own; zero means 80×24.
 	Width, Height int
+	// Knobs are the --set values the scenario runs with.
+	Knobs scenarios.Knobs
+	// Printer is the language of the explanation ? shows; nil is English.
+	Printer *i18n.Printer
 }
 
 // DefaultScenario is what the TUI opens on when no scenario is named.
@@ -55,6 +60,7 @@ type Model struct {
 	speed    int  // index into speeds
 	tick     int  // generation of the running timer, so stale ticks are ignored
 	help     bool
+	helpTop  int // the first line the help screen shows
 	// msg is the answer to the last key, shown in the footer until the
 	// next step, so stepping back returns the earlier screen exactly.
 	msg string
@@ -75,7 +81,7 @@ func New(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewSession(sc, opts.Seed)
+	s, err := NewSessionKnobs(sc, opts.Seed, opts.Knobs)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +111,7 @@ var keys = struct {
 	drop:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "lose the next message any node sends")),
 	seed:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new seed (starts over, faults forgotten)")),
 	save:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the faults as a schedule file")),
-	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help on / off")),
+	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help and the scenario's explanation on / off (↑↓ scroll)")),
 	quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 }
 
@@ -172,7 +178,11 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.quit):
 		return m, tea.Quit
 	case key.Matches(k, keys.help):
-		m.help = !m.help
+		m.help, m.helpTop = !m.help, 0
+	case m.help && key.Matches(k, keys.next):
+		m.helpTop++ // the help screen scrolls: the explanation is long
+	case m.help && key.Matches(k, keys.prev):
+		m.helpTop = max(0, m.helpTop-1)
 	case key.Matches(k, keys.step):
 		m.msg = ""
 		if !m.s.Step() {

@@ -29,6 +29,7 @@ const logSize = 256
 type Session struct {
 	scenario scenarios.Scenario
 	seed     uint64
+	knobs    scenarios.Knobs // the --set values, as given
 	// schedule holds the faults injected by key, in order of time. Each is
 	// at a whole microsecond, strictly after the event it followed.
 	schedule network.Schedule
@@ -65,7 +66,12 @@ var ErrEnd = errors.New("the run is over")
 
 // NewSession sets scenario up with seed and no injected faults, at event 0.
 func NewSession(s scenarios.Scenario, seed uint64) (*Session, error) {
-	ss := &Session{scenario: s, seed: seed}
+	return NewSessionKnobs(s, seed, nil)
+}
+
+// NewSessionKnobs is NewSession with knobs set, as `dsim tui --set` does.
+func NewSessionKnobs(s scenarios.Scenario, seed uint64, knobs scenarios.Knobs) (*Session, error) {
+	ss := &Session{scenario: s, seed: seed, knobs: knobs}
 	if err := ss.rebuild(); err != nil {
 		return nil, err
 	}
@@ -102,7 +108,7 @@ func (s *Session) rebuild() error {
 	if s.tap != nil {
 		tracer = sim.Tee(tracer, s.tap())
 	}
-	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Tracer: tracer})
+	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Tracer: tracer, Knobs: s.knobs})
 	if err != nil {
 		return err
 	}
@@ -255,7 +261,7 @@ func (s *Session) ScheduleFile(dir string) string {
 
 // ReplayCommand is the command line that replays the saved session.
 func (s *Session) ReplayCommand(file string) string {
-	return fmt.Sprintf("dsim run %s --seed %d --schedule %s", s.scenario.Name, s.seed, file)
+	return fmt.Sprintf("dsim run %s --seed %d --schedule %s%s", s.scenario.Name, s.seed, file, s.knobs.Flags())
 }
 
 // Save writes the session's schedule to ScheduleFile(dir) and returns the

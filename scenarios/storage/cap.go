@@ -24,9 +24,8 @@ quorum store with N=3, W=2, R=2 and a sloppy quorum (availability first).
 Each has two clients reading and writing three keys. From 1s to 4s the
 network splits both the same way: n1, n2 and client c1 on the minority
 side; n3, n4, n5 and client c2 on the majority side. A client gives up on
-an operation after about half a second.
-
-Look for: on the minority side Raft answers nothing. Its servers cannot
+an operation after about half a second.`,
+		LookFor: `on the minority side Raft answers nothing. Its servers cannot
 reach a majority, so nothing commits; a leader caught there steps down
 (CheckQuorum), and c1's requests time out. Every answer Raft gives, on
 either side, is up to date. The quorum store answers on both sides: a
@@ -38,8 +37,9 @@ bring the replicas together, and keys written on both sides come back as
 siblings for the clients to merge. The summary gives availability
 (operations answered) and staleness (answered reads that missed a write
 acknowledged before they began) for each side and each store.`,
-		For:   5 * time.Second,
-		Setup: setupCAP,
+		Chapter: "consistency",
+		For:     5 * time.Second,
+		Setup:   setupCAP,
 	})
 }
 

@@ -22,13 +22,13 @@ p3, each holding one key. Phase one: the coordinator logs the transaction
 and sends Prepare; each participant locks its key, writes a prepared record
 to disk, syncs, and only then votes yes. Phase two: with every vote yes the
 coordinator logs Commit, syncs, and sends Commit; participants apply the
-write, release the lock and acknowledge.
-
-Look for: the order of disk syncs and messages in the trace (a promise is
+write, release the lock and acknowledge.`,
+		LookFor: `the order of disk syncs and messages in the trace (a promise is
 durable before it is sent), two round trips per transaction, and the check
 at the end that every participant committed both transactions.`,
-		For:   time.Second,
-		Setup: setup2PC,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setup2PC,
 	})
 	scenarios.Register(scenarios.Scenario{
 		Name:    "2pc-coordinator-crash",
@@ -40,14 +40,14 @@ commit. They can only wait, keep their locks, and ask the coordinator every
 100ms. Meanwhile T2, run by a second coordinator, needs key x: p1 refuses it,
 because T1 holds x. After 1s the coordinator restarts, reads its log, finds
 T1 begun but undecided, and aborts it (nobody can have committed it); the
-locks are released and T3 on the same keys commits.
-
-Look for: "still uncertain" lines piling up, T2 refused, and the blocked
+locks are released and T3 on the same keys commits.`,
+		LookFor: `"still uncertain" lines piling up, T2 refused, and the blocked
 time in the summary: at least the coordinator's downtime. This is the
 blocking problem of 2PC, and why three-phase commit and consensus-based
 commit (Spanner, running 2PC over Paxos groups) exist.`,
-		For:   2 * time.Second,
-		Setup: setup2PCCoordinatorCrash,
+		Chapter: "transactions",
+		For:     2 * time.Second,
+		Setup:   setup2PCCoordinatorCrash,
 	})
 	scenarios.Register(scenarios.Scenario{
 		Name:    "2pc-participant-crash",
@@ -57,12 +57,12 @@ and wait; the coordinator waits 100ms for p3's vote, then decides Abort,
 logs it and tells everyone. p1 and p2 release their locks at once: a
 participant that never voted blocks nobody. The coordinator keeps sending
 Abort to p3 until p3 restarts at 500ms and acknowledges it. T2, on p1 and
-p2 only, commits while p3 is still down.
-
-Look for: how short p1 and p2 were blocked (about the vote timeout, not
+p2 only, commits while p3 is still down.`,
+		LookFor: `how short p1 and p2 were blocked (about the vote timeout, not
 p3's downtime), and the Abort re-sent to p3 until it comes back.`,
-		For:   time.Second,
-		Setup: setup2PCParticipantCrash,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setup2PCParticipantCrash,
 	})
 	scenarios.Register(scenarios.Scenario{
 		Name:    "2pc-timeout",
@@ -71,12 +71,12 @@ p3's downtime), and the Abort re-sent to p3 until it comes back.`,
 failure: p3 is up, only slow). p3 votes yes on T1, but its vote arrives after
 the coordinator's 100ms vote timeout: the coordinator has decided Abort,
 and ignores the late yes. p3, prepared, holds its lock until the Abort
-reaches it. At 500ms p3 is fast again and T2 commits everywhere.
-
-Look for: "no vote from p3 within 100ms", the late Vote arriving after the
+reaches it. At 500ms p3 is fast again and T2 commits everywhere.`,
+		LookFor: `"no vote from p3 within 100ms", the late Vote arriving after the
 decision, and p3's lock held for a round trip of its slow link.`,
-		For:   time.Second,
-		Setup: setup2PCTimeout,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setup2PCTimeout,
 	})
 }
 

@@ -1,0 +1,120 @@
+package dsimcli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestExplainTellsTheStoryKnobsAndWhatToTry(t *testing.T) {
+	status, out, stderr := dsim("explain", "quorum-kv")
+	require.Equal(t, exitOK, status, stderr)
+	for _, want := range []string{
+		"quorum-kv: three replicas",
+		"The story", "five clients",
+		"What to look for",
+		"Nodes (8): n1 n2 n3 c1 c2 c3 c4 c5",
+		"Default length: 5s",
+		"Knobs (change them with --set NAME=VALUE):",
+		"default 3", "default 2", "1..5", "timeout", "50ms",
+		"dsim tui quorum-kv", "dsim sweep quorum-kv --seeds 1-100", "dsim plot quorum-kv --seed 1",
+	} {
+		assert.Contains(t, out, want)
+	}
+	for _, knob := range []string{"\n  N ", "\n  W ", "\n  R "} {
+		assert.Contains(t, out, knob, "explain lists knob %q", strings.TrimSpace(knob))
+	}
+}
+
+func TestListGroupsByChapterWithLengths(t *testing.T) {
+	status, out, _ := dsim("list")
+	require.Equal(t, exitOK, status)
+	consensus := strings.Index(out, "Consensus: Raft and Paxos:")
+	basics := strings.Index(out, "The simulator: messages, time and order:")
+	require.True(t, basics >= 0 && consensus > basics, "chapters in the course's order:\n%s", out)
+	assert.Regexp(t, `(?m)^  raft-election\s+4s  five Raft nodes`, out)
+	assert.Less(t, consensus, strings.Index(out, "raft-election"), "raft-election is listed under consensus")
+}
+
+func TestRunPointsToExplain(t *testing.T) {
+	status, out, _ := dsim("run", "lamport", "--quiet")
+	require.Equal(t, exitOK, status)
+	assert.Contains(t, out, "dsim explain lamport")
+}
+
+func TestSetChangesAKnob(t *testing.T) {
+	status, out, stderr := dsim("run", "quorum-kv", "--quiet", "--set", "W=1", "--set", "R=1")
+	require.Equal(t, exitOK, status, stderr)
+	assert.Contains(t, out, "# quorum-kv, seed 1 --set R=1 --set W=1:")
+	assert.Regexp(t, `stale reads\s+[1-9]\d*/\d+`, out, "W=1, R=1 shows stale reads in the first column")
+	status, out, _ = dsim("run", "quorum-kv", "--quiet")
+	require.Equal(t, exitOK, status)
+	assert.Regexp(t, `stale reads\s+0/\d+`, out, "the default W=2, R=2 shows none")
+
+	status, out, _ = dsim("run", "broadcast", "--quiet", "--set", "nodes=3")
+	require.Equal(t, exitOK, status)
+	assert.Contains(t, out, "every node has all 6 values")
+}
+
+func TestBadKnobsExitTwoAndListTheValidOnes(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "quorum-kv", "--set", "X=1"}, []string{`no knob "X"`, "N (1..5, default 3)", "W (1..5, default 2)", "R (1..5, default 2)"}},
+		{[]string{"run", "quorum-kv", "--set", "W=9"}, []string{`W="9": out of range (takes 1..5)`}},
+		{[]string{"run", "quorum-kv", "--set", "W=two"}, []string{"not a whole number"}},
+		{[]string{"run", "quorum-kv", "--set", "W"}, []string{"write KEY=VALUE"}},
+		{[]string{"run", "quorum-kv", "--set", "W=1", "--set", "W=2"}, []string{"given twice"}},
+		{[]string{"run", "quorum-kv", "--set", "N=2", "--set", "W=3"}, []string{"must be at most N=2"}},
+		{[]string{"run", "raft-election", "--set", "prevote=maybe"}, []string{"not true or false"}},
+		{[]string{"sweep", "quorum-kv", "--seeds", "1", "--set", "W=1,x"}, []string{"not a whole number"}},
+		{[]string{"plot", "quorum-kv", "--set", "Q=1"}, []string{`no knob "Q"`}},
+		{[]string{"tui", "quorum-kv", "--set", "Q=1"}, []string{`no knob "Q"`}},
+	}
+	for _, tc := range cases {
+		status, _, stderr := dsim(tc.args...)
+		assert.Equal(t, exitUsage, status, "%v", tc.args)
+		for _, w := range tc.want {
+			assert.Contains(t, stderr, w, "%v", tc.args)
+		}
+	}
+}
+
+func TestSweepPrintsOneTablePerKnobValue(t *testing.T) {
+	status, out, stderr := dsim("sweep", "broadcast", "--seeds", "1-2", "-p", "1", "--set", "nodes=3,4")
+	require.Equal(t, exitOK, status, stderr)
+	a, b := strings.Index(out, "# broadcast, nodes=3 over 2 seeds"), strings.Index(out, "# broadcast, nodes=4 over 2 seeds")
+	require.True(t, a >= 0 && b > a, out)
+	assert.Equal(t, 2, strings.Count(out, "converge_time"), "one table each")
+}
+
+func TestTUIWithoutATerminalSaysSo(t *testing.T) {
+	status, _, stderr := dsim("tui", "raft-election")
+	assert.Equal(t, exitUsage, status)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	assert.Contains(t, stderr, "needs a terminal")
+}
+
+func TestOutputWriteErrorsAreReported(t *testing.T) {
+	var errOut bytes.Buffer
+	status := runEnv([]string{"list"}, failingWriter{}, &errOut, func(string) string { return "" })
+	assert.Equal(t, exitFailed, status)
+	assert.Contains(t, errOut.String(), "writing the output")
+	errOut.Reset()
+	status = runEnv([]string{"explain", "lamport"}, failingWriter{}, &errOut, func(string) string { return "" })
+	assert.Equal(t, exitFailed, status)
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errNoSpace }
+
+var errNoSpace = &writeError{"no space left on device"}
+
+type writeError struct{ s string }
+
+func (e *writeError) Error() string { return e.s }
