@@ -2,6 +2,8 @@ package dsimcli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,3 +120,15 @@ var errNoSpace = &writeError{"no space left on device"}
 type writeError struct{ s string }
 
 func (e *writeError) Error() string { return e.s }
+
+// The example: the learner cuts n1 off at 150ms and heals at 500ms.
+// The run tells what happened and exits 0.
+func TestRunWithALearnersScheduleTellsATrueStory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.txt")
+	require.NoError(t, os.WriteFile(path, []byte("150ms isolate n1\n500ms heal\n"), 0o644))
+	status, out, stderr := dsim("run", "raft-election", "--seed", "1", "--quiet", "--schedule", path)
+	require.Equal(t, exitOK, status, stderr+out)
+	assert.Contains(t, out, "n1 could not reach a majority, yet went on believing it led term 3")
+	assert.NotContains(t, out, "no new leader was elected while n1 was cut off")
+	assert.NotContains(t, out, "at 1s n1 lost its network; it kept believing it was the leader")
+}

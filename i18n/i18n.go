@@ -98,11 +98,20 @@ func (p *Printer) Tag() language.Tag {
 // fmt (so numbers print as they always did) unless the message has plural
 // forms.
 func (p *Printer) T(format string, args ...any) string {
-	if p == nil || (p.tag == English && !plurals[format]) {
+	if p == nil {
+		p = english
+	}
+	if p.tag == English && !plurals[format] {
 		return fmt.Sprintf(format, args...)
 	}
 	return p.mp.Sprintf(format, args...)
 }
+
+// english serves the nil *Printer. (Built on first use: the catalog is
+// filled in by the package's init functions.)
+var english *Printer
+
+func init() { english = NewPrinter(English) }
 
 // Has reports whether the message has a translation in language t (every
 // message has one in English).

@@ -179,6 +179,8 @@ func setupQuorumKV(o scenarios.Options) (*scenarios.Run, error) {
 			s := a.stale[0]
 			r.Err = fmt.Errorf("%s (W+R > N) returned a stale read: %s read %s at %s and got %q, missing the acknowledged %q",
 				cfg, s.read.client, s.read.key, sim.FormatTime(s.read.call), s.read.value, s.missed.value)
+		case !o.Scripted():
+			r.Summary = append(r.Summary, scenarios.Unscripted(o.Printer, o)...)
 		case survives && (a.downOps == 0 || ratio(a.downOK, a.downOps) < 0.95):
 			r.Err = fmt.Errorf("with n3 down only %s of operations were answered", pct(a.downOK, a.downOps))
 		case n == 3 && len(b.stale) == 0:
