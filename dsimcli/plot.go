@@ -53,12 +53,12 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		seedSet := false
 		fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
 		if seedSet && *setup.seeds != "" {
-			fmt.Fprintln(ctx.stderr, "dsim plot: give --seed N for one run or --seeds LIST for a sweep, not both")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: give --seed N for one run or --seeds LIST for a sweep, not both"))
 			return exitUsage
 		}
 		f := viz.Format(*format)
 		if f != viz.FormatPNG && f != viz.FormatSVG {
-			fmt.Fprintf(ctx.stderr, "dsim plot: --format must be png or svg, got %q\n", *format)
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --format must be png or svg, got %q", *format))
 			return exitUsage
 		}
 		knobs, err := setup.sets.knobs(s)
@@ -104,7 +104,7 @@ func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenarios.
 		return exitUsage
 	}
 	if res.Err != nil {
-		fmt.Fprintf(ctx.stdout, "FAILED: %v\nreplay: %s\n", res.Err, sweep.ReplayCommand(s.Name, seed, opts))
+		fmt.Fprintln(ctx.stdout, ctx.p.T("FAILED: %v\nreplay: %s", res.Err, sweep.ReplayCommand(s.Name, seed, opts)))
 		return exitFailed
 	}
 	return exitOK
@@ -127,12 +127,12 @@ func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenario
 		return exitFailed
 	}
 	if len(figs) == 0 {
-		fmt.Fprintf(ctx.stdout, "the runs of %s reported no metrics: nothing to plot over seeds; try --seed N for one run's plots\n", s.Name)
+		fmt.Fprintln(ctx.stdout, ctx.p.T("the runs of %s reported no metrics: nothing to plot over seeds; try --seed N for one run's plots", s.Name))
 	}
 	if !writeFigures(ctx, dir, s.Name+"-sweep-", format, figs) {
 		return exitUsage
 	}
-	return reportFailures(ctx.stdout, sum)
+	return reportFailures(ctx.stdout, ctx.p, sum)
 }
 
 // writeFigures saves the figures and prints each path; false means a file

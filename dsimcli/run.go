@@ -25,7 +25,7 @@ func init() {
 		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
 			return func(ctx *cli, args []string) int {
 				if len(args) > 0 {
-					fmt.Fprintf(ctx.stderr, "dsim list takes no arguments (got %q)\n", args)
+					fmt.Fprintln(ctx.stderr, ctx.p.T("dsim list takes no arguments (got %q)", args))
 					return exitUsage
 				}
 				return writeOut(ctx, "list", func(w io.Writer) error { return listScenarios(w, ctx.p) })
@@ -81,7 +81,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	sets := addSetFlag(fs, false)
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
-			fmt.Fprintln(ctx.stderr, "dsim run needs exactly one scenario name; 'dsim list' shows them")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run needs exactly one scenario name; 'dsim list' shows them"))
 			return exitUsage
 		}
 		s, err := scenarios.Lookup(args[0])
@@ -90,7 +90,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		if *span < 0 {
-			fmt.Fprintf(ctx.stderr, "dsim run: --for must be positive, got %v\n", *span)
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --for must be positive, got %v", *span))
 			return exitUsage
 		}
 		knobs, err := sets.knobs(s)
@@ -98,10 +98,10 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
 		}
-		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs}
+		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs, Printer: ctx.p}
 		if *artifacts != "" {
 			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: --artifacts: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --artifacts: %v", err))
 				return exitUsage
 			}
 		}
@@ -124,7 +124,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if *tracePath != "" {
 			f, err := os.Create(*tracePath)
 			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: cannot write the trace: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: cannot write the trace: %v", err))
 				return exitUsage
 			}
 			defer f.Close()
@@ -133,10 +133,10 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		switch {
 		case (*svgFrom != 0 || *svgTo != 0) && *svgPath == "":
-			fmt.Fprintln(ctx.stderr, "dsim run: --svg-from and --svg-to choose what --svg FILE draws; give --svg too")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --svg-from and --svg-to choose what --svg FILE draws; give --svg too"))
 			return exitUsage
 		case *svgFrom < 0 || *svgTo < 0 || (*svgTo != 0 && *svgTo <= *svgFrom):
-			fmt.Fprintf(ctx.stderr, "dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards\n", *svgFrom, *svgTo)
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards", *svgFrom, *svgTo))
 			return exitUsage
 		}
 		var rec *sim.Recorder
@@ -144,7 +144,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if *svgPath != "" {
 			f, err := os.Create(*svgPath)
 			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: cannot write the diagram: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: cannot write the diagram: %v", err))
 				return exitUsage
 			}
 			defer f.Close()
@@ -155,8 +155,8 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		tracers = append(tracers, hasher)
 		opts.Tracer = sim.Tee(tracers...)
 
-		fmt.Fprintf(out, "# %s, seed %d%s: %s\n", s.Name, *seed, sweep.SetFlags(knobs), s.Summary)
-		fmt.Fprintf(out, "# what to look for, the knobs, what to try next: dsim explain %s\n", s.Name)
+		fmt.Fprintln(out, ctx.p.T("# %s, seed %d%s: %s", s.Name, *seed, sweep.SetFlags(knobs), s.Text(ctx.p).Summary))
+		fmt.Fprintln(out, ctx.p.T("# what to look for, the knobs, what to try next: dsim explain %s", s.Name))
 		start := time.Now()
 		run, err := scenarios.Start(s, opts)
 		if err != nil {
@@ -169,7 +169,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		wall := time.Since(start)
 		if jsonl != nil {
 			if err := jsonl.Flush(); err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: writing the trace: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: writing the trace: %v", err))
 				return exitUsage
 			}
 		}
@@ -183,25 +183,25 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 				err = svg.Close()
 			}
 			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: writing the diagram: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: writing the diagram: %v", err))
 				return exitUsage
 			}
 		}
 		st := run.World.Stats()
-		fmt.Fprintf(out, "\n--- %s: %s of virtual time in %s of wall time, %d events\n",
-			s.Name, sim.FormatTime(run.World.Now()), wall.Round(time.Millisecond), st.Events)
-		fmt.Fprintf(out, "messages: %d sent, %d delivered, %d dropped, %d duplicated\n",
-			st.Sent, st.Delivered, st.Dropped, st.Duplicated)
+		fmt.Fprintln(out, ctx.p.T("\n--- %s: %s of virtual time in %s of wall time, %d events",
+			s.Name, sim.FormatTime(run.World.Now()), wall.Round(time.Millisecond), st.Events))
+		fmt.Fprintln(out, ctx.p.T("messages: %d sent, %d delivered, %d dropped, %d duplicated",
+			st.Sent, st.Delivered, st.Dropped, st.Duplicated))
 		for _, line := range res.Summary {
 			fmt.Fprintln(out, line)
 		}
-		fmt.Fprintf(out, "trace sha256 %s (%d records)\n", hasher.Sum(), hasher.Records())
+		fmt.Fprintln(out, ctx.p.T("trace sha256 %s (%d records)", hasher.Sum(), hasher.Records()))
 		if res.Err != nil {
-			fmt.Fprintf(out, "FAILED: %v\n", res.Err)
-			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s%s\n", s.Name, *seed, replayFlags(*span, *schedPath), sweep.SetFlags(knobs))
+			fmt.Fprintln(out, ctx.p.T("FAILED: %v", res.Err))
+			fmt.Fprintln(out, ctx.p.T("replay: dsim run %s --seed %d%s%s", s.Name, *seed, replayFlags(*span, *schedPath), sweep.SetFlags(knobs)))
 			return exitFailed
 		}
-		fmt.Fprintln(out, "OK")
+		fmt.Fprintln(out, ctx.p.T("OK"))
 		return exitOK
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sweep"
 )
@@ -102,7 +103,7 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		if *setup.seeds == "" {
-			fmt.Fprintln(ctx.stderr, "dsim sweep needs --seeds, such as --seeds 1-1000")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim sweep needs --seeds, such as --seeds 1-1000"))
 			return exitUsage
 		}
 		seeds, opts, err := setup.options()
@@ -129,14 +130,14 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			if len(knobs) > 0 {
 				label = ", " + knobLabel(knobs)
 			}
-			fmt.Fprintf(ctx.stdout, "# %s%s over %d seeds (%s)\n\n", s.Name, label, len(seeds), *setup.seeds)
+			fmt.Fprintln(ctx.stdout, ctx.p.T("# %s%s over %d seeds (%s)\n", s.Name, label, len(seeds), *setup.seeds))
 			if len(sum.Metrics) == 0 {
-				fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
+				fmt.Fprintln(ctx.stdout, ctx.p.T("(the runs reported no metrics)"))
 			} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 				return exitUsage
 			}
-			status = max(status, reportFailures(ctx.stdout, sum))
+			status = max(status, reportFailures(ctx.stdout, ctx.p, sum))
 		}
 		return status
 	}
@@ -145,7 +146,7 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 // oneScenario looks up the single scenario name a command takes.
 func oneScenario(ctx *cli, cmd string, args []string) (scenarios.Scenario, bool) {
 	if len(args) != 1 {
-		fmt.Fprintf(ctx.stderr, "dsim %s needs exactly one scenario name; 'dsim list' shows them\n", cmd)
+		fmt.Fprintln(ctx.stderr, ctx.p.T("dsim %s needs exactly one scenario name; 'dsim list' shows them", cmd))
 		return scenarios.Scenario{}, false
 	}
 	s, err := scenarios.Lookup(args[0])
@@ -173,15 +174,15 @@ func runSweep(ctx *cli, s scenarios.Scenario, seeds []uint64, opts sweep.Options
 
 // reportFailures lists the failing seeds with their replay commands and
 // returns the exit status of the sweep.
-func reportFailures(w io.Writer, sum sweep.Summary) int {
+func reportFailures(w io.Writer, p *i18n.Printer, sum sweep.Summary) int {
 	failed := sum.Failures()
 	if len(failed) == 0 {
-		fmt.Fprintf(w, "\nall %d seeds passed\n", len(sum.Runs))
+		fmt.Fprintln(w, p.T("\nall %d seeds passed", len(sum.Runs)))
 		return exitOK
 	}
-	fmt.Fprintf(w, "\n%d of %d seeds failed:\n", len(failed), len(sum.Runs))
+	fmt.Fprintln(w, p.T("\n%d of %d seeds failed:", len(failed), len(sum.Runs)))
 	for _, r := range failed {
-		fmt.Fprintf(w, "  seed %d: %v\n    %s\n", r.Seed, r.Problem(), sum.Replay(r.Seed))
+		fmt.Fprintln(w, p.T("  seed %d: %v\n    %s", r.Seed, r.Problem(), sum.Replay(r.Seed)))
 	}
 	return exitFailed
 }

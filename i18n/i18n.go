@@ -194,3 +194,19 @@ func (p *Printer) S(text string) string {
 	}
 	return text
 }
+
+// usedElsewhere are catalog keys that reach the printer other than as a
+// literal T argument: chapter titles, command summaries and help, TUI key
+// help (registered with Elsewhere by the packages that own them).
+var usedElsewhere = map[string]bool{}
+
+// Elsewhere declares texts translated with S or T from a variable (a
+// chapter's title, a command's help), so the tests know they are in use.
+func Elsewhere(texts ...string) {
+	for _, t := range texts {
+		usedElsewhere[t] = true
+	}
+}
+
+// UsedElsewhere reports whether Elsewhere declared the text.
+func UsedElsewhere(text string) bool { return usedElsewhere[text] }
