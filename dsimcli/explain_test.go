@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"golang.org/x/text/language"
+
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/stretchr/testify/require"
 )
 
@@ -131,4 +134,57 @@ func TestRunWithALearnersScheduleTellsATrueStory(t *testing.T) {
 	assert.Contains(t, out, "n1 could not reach a majority, yet went on believing it led term 3")
 	assert.NotContains(t, out, "no new leader was elected while n1 was cut off")
 	assert.NotContains(t, out, "at 1s n1 lost its network; it kept believing it was the leader")
+}
+
+// The main commands' summaries and help read in Japanese and Chinese; the
+// other commands' summaries too. (A command added later fails here until
+// its texts are in i18n/commands.go.)
+func TestCommandTextsAreTranslated(t *testing.T) {
+	main := map[string]bool{"list": true, "explain": true, "run": true, "tui": true, "sweep": true, "plot": true, "version": true}
+	for name, c := range commands {
+		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+			if strings.HasPrefix(name, "test-") {
+				continue
+			}
+			if !i18n.Has(tag, c.summary) {
+				t.Errorf("%s: the summary of dsim %s has no translation in i18n/commands.go", i18n.Code(tag), name)
+			}
+			if main[name] && !i18n.Has(tag, strings.TrimSpace(c.help)) {
+				t.Errorf("%s: the help of dsim %s has no translation in i18n/commands.go", i18n.Code(tag), name)
+			}
+		}
+	}
+}
+
+// The issue's must-shows: explain in three languages, a Japanese summary
+// from LANG.
+func TestExplainAndRunSpeakTheLearnersLanguage(t *testing.T) {
+	_, en, _ := dsim("explain", "raft-election")
+	_, ja, _ := dsim("explain", "raft-election", "--lang", "ja")
+	_, zh, _ := dsim("--lang=zh-Hant", "explain", "raft-election")
+	assert.Contains(t, en, "What to look for")
+	for _, want := range []string{"注目すべき点", "筋書き", "リーダー", "任期", "過半数", "ノブ（--set 名前=値 で変更できます）", "既定値 200ms", "dsim tui raft-election"} {
+		assert.Contains(t, ja, want)
+	}
+	for _, want := range []string{"觀察重點", "故事", "領導者", "任期", "多數", "旋鈕", "dsim tui raft-election"} {
+		assert.Contains(t, zh, want)
+	}
+
+	var out, errOut bytes.Buffer
+	jaJP := func(k string) string {
+		if k == "LANG" {
+			return "ja_JP.UTF-8"
+		}
+		return ""
+	}
+	status := runEnv([]string{"run", "raft-election", "--seed", "1", "--quiet"}, &out, &errOut, jaJP)
+	require.Equal(t, exitOK, status, errOut.String())
+	for _, want := range []string{"シード 1", "任期 3 のリーダーになった", "過半数", "フォロワーに降格した", "最後に:", "メッセージ: 送信"} {
+		assert.Contains(t, out.String(), want)
+	}
+	assert.Regexp(t, `(?m)^\s*\d+\.\d+ms  障害（シナリオ）: isolate n1$`, out.String(), "trace words (isolate n1) stay as they are")
+
+	status, _, stderr := dsim("list", "--lang", "fr")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "dsim speaks en, ja and zh-Hant")
 }

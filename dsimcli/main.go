@@ -50,7 +50,16 @@ type cli struct {
 
 var commands = map[string]*command{}
 
-func register(c *command) { commands[c.name] = c }
+func register(c *command) {
+	commands[c.name] = c
+	i18n.Elsewhere(c.summary, strings.TrimSpace(c.help)) // translated with p.S
+}
+
+func init() {
+	for _, g := range groups {
+		i18n.Elsewhere(g.title)
+	}
+}
 
 // Main runs dsim with the arguments after the program name and returns the
 // exit status: 0 when all went well, 1 when a run failed one of its checks,

@@ -1,6 +1,7 @@
 package i18n_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -15,7 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
 
+	_ "github.com/dsimlab/dsim/dsimcli" // registers the commands' texts
 	"github.com/dsimlab/dsim/i18n"
+	"github.com/dsimlab/dsim/scenarios"
 )
 
 // messagesInCode finds every message the code translates: the literal
@@ -139,4 +142,73 @@ func TestPluralsAndFallback(t *testing.T) {
 	ja := i18n.NewPrinter(i18n.Japanese)
 	assert.Equal(t, "not a message anyone translated 7", ja.T("not a message anyone translated %d", 7), "falls back to English")
 	assert.NotEqual(t, en.T("The story"), ja.T("The story"))
+}
+
+// scenariosAtStart are the scenarios that existed when the translations
+// were written: each must have its Japanese and Chinese text. Scenarios
+// added since are listed by TestScenarioTextsAreTranslated's log, to be
+// filled in.
+var scenariosAtStart = []string{
+	"2pc", "2pc-coordinator-crash", "2pc-participant-crash", "2pc-timeout", "auth", "breaker-cascade",
+	"broadcast", "cap", "cdn", "consistent-hashing", "lamport", "multipaxos-kv", "paxos-acceptor-crash",
+	"paxos-basic", "paxos-duel", "quorum-kv", "quorum-linearizability", "raft-election", "raft-failover",
+	"raft-kv", "raft-partition", "rate-limit", "replication", "retry-storm", "saga", "sharding",
+	"thundering-herd", "web-scale",
+}
+
+// Every scenario's story, what to look for, summary and knob docs are in
+// Japanese and Traditional Chinese (i18n/scenarios_ja.go, scenarios_zh.go,
+// keyed by the scenario's name).
+func TestScenarioTextsAreTranslated(t *testing.T) {
+	required := map[string]bool{}
+	for _, n := range scenariosAtStart {
+		required[n] = true
+	}
+	var later []string
+	for _, s := range scenarios.All() {
+		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+			var missing []string
+			tr, ok := i18n.Scenario(tag, s.Name)
+			if !ok {
+				missing = append(missing, "everything")
+			} else {
+				for field, text := range map[string]string{"Summary": tr.Summary, "Doc": tr.Doc, "LookFor": tr.LookFor} {
+					if strings.TrimSpace(text) == "" {
+						missing = append(missing, field)
+					}
+				}
+				for _, k := range s.Knobs {
+					if tr.Knobs[k.Name] == "" {
+						missing = append(missing, "knob "+k.Name)
+					}
+				}
+			}
+			if len(missing) == 0 {
+				continue
+			}
+			sort.Strings(missing)
+			msg := fmt.Sprintf("%s: %s lacks %s", s.Name, i18n.Code(tag), strings.Join(missing, ", "))
+			if required[s.Name] {
+				t.Error(msg)
+			} else {
+				later = append(later, msg)
+			}
+		}
+	}
+	if len(later) > 0 {
+		t.Logf("scenarios registered after the translations, to translate in i18n/scenarios_ja.go and scenarios_zh.go:\n  %s", strings.Join(later, "\n  "))
+	}
+	for _, name := range scenariosAtStart {
+		_, err := scenarios.Lookup(name)
+		assert.NoError(t, err, "a translated scenario is no longer registered: remove its text")
+	}
+}
+
+// The chapters' titles are translated too.
+func TestChapterTitlesAreTranslated(t *testing.T) {
+	for _, c := range scenarios.Chapters {
+		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+			assert.True(t, i18n.Has(tag, c.Title), "%s: chapter %q", i18n.Code(tag), c.Title)
+		}
+	}
 }

@@ -96,5 +96,22 @@ func init() {
 		"the scripted lesson's checks are skipped, and safety (at most one leader per term) was checked throughout": "筋書きの教訓の確認は省きます。安全性（任期ごとにリーダーは高々 1 人）は全体を通して確認しました",
 		"your schedule added %d fault events: the story above is what they made happen;":                            "あなたのスケジュールが障害イベントを %d 件加えました。上の経過はそれが引き起こしたものです。",
 		"the scripted lesson's checks are skipped; the safety checks still ran":                                     "筋書きの教訓の確認は省きます。安全性の確認は行いました",
+
+		// chapters of the course, command groups, version
+		"The simulator: messages, time and order":             "シミュレーター: メッセージ、時間、順序",
+		"Consensus: Raft and Paxos":                           "合意: Raft と Paxos",
+		"Replication, quorums and partitioning":               "複製、クォーラム、データの分割",
+		"Transactions: 2PC, sagas and isolation":              "トランザクション: 2PC、サーガ、分離性",
+		"Messaging and data: brokers, outbox, events":         "メッセージングとデータ: ブローカー、アウトボックス、イベント",
+		"Consistency models, CAP and PACELC":                  "一貫性モデル、CAP と PACELC",
+		"Failures and the fallacies of distributed computing": "障害と分散コンピューティングの誤謬",
+		"Resilience: breakers, retries, rate limits":          "回復力: ブレーカー、再試行、レート制限",
+		"A large web system: CDN, balancer, cache, auth":      "大規模ウェブシステム: CDN、ロードバランサー、キャッシュ、認証",
+		"Security: tokens, zero trust, Byzantine nodes":       "セキュリティ: トークン、ゼロトラスト、ビザンチンノード",
+		"Simulate":                "シミュレーション",
+		"Run nodes over real TCP": "実際の TCP でノードを動かす",
+		"dsim version takes no arguments (got %q)": "dsim version は引数を取りません（%q が渡されました）",
+		"commit: %s": "コミット: %s",
+		"go: %s":     "go: %s",
 	})
 }

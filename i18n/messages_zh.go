@@ -96,5 +96,22 @@ func init() {
 		"the scripted lesson's checks are skipped, and safety (at most one leader per term) was checked throughout": "略過劇本教訓的檢查；安全性（每個任期最多一個領導者）全程都有檢查",
 		"your schedule added %d fault events: the story above is what they made happen;":                            "你的排程加入了 %d 個故障事件；上面的經過就是它們造成的；",
 		"the scripted lesson's checks are skipped; the safety checks still ran":                                     "略過劇本教訓的檢查；安全性檢查仍然執行",
+
+		// chapters of the course, command groups, version
+		"The simulator: messages, time and order":             "模擬器：訊息、時間與順序",
+		"Consensus: Raft and Paxos":                           "共識：Raft 與 Paxos",
+		"Replication, quorums and partitioning":               "複製、法定人數與資料分片",
+		"Transactions: 2PC, sagas and isolation":              "交易：2PC、Saga 與隔離",
+		"Messaging and data: brokers, outbox, events":         "訊息與資料：代理、發件箱、事件",
+		"Consistency models, CAP and PACELC":                  "一致性模型、CAP 與 PACELC",
+		"Failures and the fallacies of distributed computing": "故障與分佈式運算的謬誤",
+		"Resilience: breakers, retries, rate limits":          "彈性：斷路器、重試、限流",
+		"A large web system: CDN, balancer, cache, auth":      "大型網站系統：CDN、負載平衡、快取、認證",
+		"Security: tokens, zero trust, Byzantine nodes":       "安全：權杖、零信任、拜占庭節點",
+		"Simulate":                "模擬",
+		"Run nodes over real TCP": "在真實 TCP 上執行節點",
+		"dsim version takes no arguments (got %q)": "dsim version 不接受參數（收到 %q）",
+		"commit: %s": "提交: %s",
+		"go: %s":     "go: %s",
 	})
 }

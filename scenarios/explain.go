@@ -10,6 +10,12 @@ import (
 	"github.com/dsimlab/dsim/sim"
 )
 
+func init() {
+	for _, c := range Chapters {
+		i18n.Elsewhere(c.Title) // translated with p.S
+	}
+}
+
 // Text is the scenario's text in p's language: its summary, story, what to
 // look for and knob docs, translated where i18n has them (keyed by the
 // scenario's name), English otherwise.

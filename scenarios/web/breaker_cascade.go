@@ -30,8 +30,8 @@ service has taken the whole shop down: a cascading failure.
 
 The guarded shop calls reco through a bulkhead (at most 4 calls in flight)
 and a circuit breaker (open after 5 failures in a row, a probe every
-two seconds; change them with --set bulkhead=, failures=, open-for=). A handful of home requests wait their second; then the breaker
-opens and home fails fast (it could show the page without suggestions),
+two seconds; --set bulkhead=, failures= and open-for= change them). A
+handful of home requests wait their second; then the breaker opens and home fails fast (it could show the page without suggestions),
 while checkout never notices.`,
 		LookFor: `the table's p99 (all requests, failures included) and the
 checkout p99 after 2s: seconds for the plain shop, milliseconds for the
