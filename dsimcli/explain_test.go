@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -112,6 +113,10 @@ func TestOutputWriteErrorsAreReported(t *testing.T) {
 	errOut.Reset()
 	status = runEnv([]string{"explain", "lamport"}, failingWriter{}, &errOut, func(string) string { return "" })
 	assert.Equal(t, exitFailed, status)
+	status = runEnv([]string{"run", "lamport", "--quiet"}, failingWriter{}, &errOut, func(string) string { return "" })
+	assert.Equal(t, exitFailed, status)
+	status = runEnv([]string{"version"}, failingWriter{}, &errOut, func(string) string { return "" })
+	assert.Equal(t, exitFailed, status)
 }
 
 type failingWriter struct{}
@@ -187,4 +192,77 @@ func TestExplainAndRunSpeakTheLearnersLanguage(t *testing.T) {
 	status, _, stderr := dsim("list", "--lang", "fr")
 	assert.Equal(t, exitUsage, status)
 	assert.Contains(t, stderr, "dsim speaks en, ja and zh-Hant")
+}
+
+// A node's log line names the node once: "n1: read repair ...", not
+// "n1: n1: read repair ...".
+func TestLogLinesNameTheNodeOnce(t *testing.T) {
+	status, out, _ := dsim("run", "quorum-kv", "--for", "2s")
+	require.Equal(t, exitOK, status)
+	require.Contains(t, out, ": read repair of ")
+	for _, n := range []string{"n1", "n2", "n3"} {
+		assert.NotContains(t, out, n+": "+n+": ")
+	}
+}
+
+// Papercuts of dsim run, each a clear message and the right exit status.
+func TestRunPapercuts(t *testing.T) {
+	dir := t.TempDir()
+	late := filepath.Join(dir, "late.txt")
+	require.NoError(t, os.WriteFile(late, []byte("1s crash n2\n5s restart n2\n6s heal\n"), 0o644))
+	status, out, _ := dsim("run", "raft-kv", "--quiet", "--for", "3s", "--schedule", late)
+	assert.Equal(t, exitOK, status)
+	assert.Contains(t, out, "2 schedule events after the run's end (3000.000ms) were not played")
+
+	status, _, stderr := dsim("run", "lamport", "--for", "5")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "durations need a unit: write 5s, 150ms or 1m30s")
+	status, _, stderr = dsim("run", "lamport", "--for", "0s")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "--for must be positive")
+
+	status, _, stderr = dsim("run", "raft")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, `did you mean "raft-election", "raft-failover", "raft-kv" or "raft-partition"?`)
+
+	c1 := filepath.Join(dir, "c1.txt")
+	require.NoError(t, os.WriteFile(c1, []byte("1s crash c1\n"), 0o644))
+	status, _, stderr = dsim("run", "raft-election", "--schedule", c1)
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, `no such node: "c1"; the nodes are n1, n2, n3, n4, n5`)
+
+	// A diagram with nothing to draw: a message, exit 1, no empty file.
+	svg := filepath.Join(dir, "empty.svg")
+	status, _, stderr = dsim("run", "consistent-hashing", "--quiet", "--svg", svg)
+	assert.Equal(t, exitFailed, status)
+	assert.Contains(t, stderr, "nothing to draw")
+	assert.NoFileExists(t, svg)
+	status, _, stderr = dsim("run", "lamport", "--quiet", "--svg", svg, "--svg-from", "5s")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "--svg-from 5s is at or after the run's end (1s)")
+	assert.NoFileExists(t, svg)
+
+	status, _, stderr = dsim("run", "lamport", "--quiet", "--artifacts", filepath.Join(dir, "no", "such"))
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "does not exist; create it first")
+	assert.NoDirExists(t, filepath.Join(dir, "no"))
+
+	file := filepath.Join(dir, "afile")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	status, _, stderr = dsim("plot", "lamport", "--out", file)
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "--out names the directory")
+}
+
+func TestVersion(t *testing.T) {
+	status, out, _ := dsim("version")
+	require.Equal(t, exitOK, status)
+	assert.Regexp(t, `(?m)^dsim \S+`, out)
+	assert.Regexp(t, `(?m)^go: go1\.\d+`, out)
+	assert.Contains(t, out, "commit: ")
+	v := readVersion(func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.3.0"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}, true
+	})
+	assert.Equal(t, versionInfo{module: "v0.3.0", commit: "abc123 (modified)", goVersion: "go1.26.0"}, v)
 }

@@ -16,8 +16,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dsimlab/dsim/i18n"
 )
@@ -121,6 +124,9 @@ func runEnv(args []string, stdout, stderr io.Writer, getenv func(string) string)
 		return exitOK
 	}
 	if err != nil {
+		if unitless(fs, err) {
+			fmt.Fprintln(stderr, ctx.p.T("durations need a unit: write 5s, 150ms or 1m30s"))
+		}
 		fmt.Fprintln(stderr, ctx.p.T("run 'dsim %s --help' for usage", c.name))
 		return exitUsage
 	}
@@ -133,6 +139,30 @@ func (c *command) newFlagSet(out io.Writer) (*flag.FlagSet, func(*cli, []string)
 	fs.Usage = func() {} // errors are reported by run, help by printCommandHelp
 	return fs, c.flags(fs)
 }
+
+// unitless reports whether err is a duration flag given a bare number
+// (--for 5), the mistake a unit hint fixes.
+func unitless(fs *flag.FlagSet, err error) bool {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return false
+	}
+	f := fs.Lookup(m[2])
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	if _, isDuration := g.Get().(time.Duration); !isDuration {
+		return false
+	}
+	_, numErr := strconv.ParseFloat(m[1], 64)
+	return numErr == nil
+}
+
+var badFlagValue = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+):`)
 
 // langFlag takes --lang LANG (or --lang=LANG) out of the arguments,
 // wherever it is: every command speaks the language it names.

@@ -3,6 +3,7 @@ package dsimcli
 import (
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/dsimlab/dsim/scenarios"
@@ -59,6 +60,10 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		f := viz.Format(*format)
 		if f != viz.FormatPNG && f != viz.FormatSVG {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --format must be png or svg, got %q", *format))
+			return exitUsage
+		}
+		if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --out %s is a file; --out names the directory the plots are written into", *out))
 			return exitUsage
 		}
 		knobs, err := setup.sets.knobs(s)

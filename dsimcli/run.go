@@ -2,10 +2,14 @@ package dsimcli
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -89,7 +93,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
 		}
-		if *span < 0 {
+		if *span < 0 || (*span == 0 && flagSet(fs, "for")) {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --for must be positive, got %v", *span))
 			return exitUsage
 		}
@@ -100,6 +104,12 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs, Printer: ctx.p}
 		if *artifacts != "" {
+			// Create DIR, but not a missing parent: a typo in the path
+			// should not silently grow a tree of directories.
+			if err := dirExists(filepath.Dir(filepath.Clean(*artifacts))); err != nil {
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --artifacts: %v", err))
+				return exitUsage
+			}
 			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
 				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --artifacts: %v", err))
 				return exitUsage
@@ -140,15 +150,14 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		var rec *sim.Recorder
-		var svg *os.File
 		if *svgPath != "" {
-			f, err := os.Create(*svgPath)
-			if err != nil {
+			// The file is written after the run, and only if there is
+			// something to draw; its directory must exist now.
+			if err := dirExists(filepath.Dir(*svgPath)); err != nil {
 				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: cannot write the diagram: %v", err))
 				return exitUsage
 			}
-			defer f.Close()
-			svg, rec = f, &sim.Recorder{}
+			rec = &sim.Recorder{}
 			tracers = append(tracers, rec)
 		}
 		hasher := sim.NewHasher()
@@ -164,6 +173,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
 		}
+		if rec != nil && *svgFrom >= run.For {
+			out.Flush()
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time", *svgFrom, run.For))
+			return exitUsage
+		}
 		run.Complete()
 		res := run.Finish()
 		wall := time.Since(start)
@@ -173,16 +187,21 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 				return exitUsage
 			}
 		}
-		if svg != nil {
-			err := viz.WriteSpaceTime(svg, rec.Records, viz.SpaceTimeOptions{
+		diagramEmpty := false
+		if rec != nil {
+			var b bytes.Buffer
+			err := viz.WriteSpaceTime(&b, rec.Records, viz.SpaceTimeOptions{
 				Title: fmt.Sprintf("%s, seed %d", s.Name, *seed),
 				From:  *svgFrom,
 				To:    *svgTo,
 			})
-			if err == nil {
-				err = svg.Close()
+			switch {
+			case errors.Is(err, viz.ErrNoData):
+				diagramEmpty = true // said after the summary
+			case err == nil:
+				err = os.WriteFile(*svgPath, b.Bytes(), 0o644)
 			}
-			if err != nil {
+			if err != nil && !diagramEmpty {
 				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: writing the diagram: %v", err))
 				return exitUsage
 			}
@@ -195,15 +214,49 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		for _, line := range res.Summary {
 			fmt.Fprintln(out, line)
 		}
+		if n := eventsAfter(opts.Schedule, run.World.Now()); n > 0 {
+			fmt.Fprintln(out, ctx.p.T("%d schedule events after the run's end (%s) were not played; --for makes the run longer", n, sim.FormatTime(run.World.Now())))
+		}
 		fmt.Fprintln(out, ctx.p.T("trace sha256 %s (%d records)", hasher.Sum(), hasher.Records()))
+		if diagramEmpty {
+			out.Flush()
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written", sim.FormatTime(*svgFrom), sim.FormatTime(max(*svgTo, run.World.Now())), *svgPath))
+			return exitFailed
+		}
 		if res.Err != nil {
 			fmt.Fprintln(out, ctx.p.T("FAILED: %v", res.Err))
 			fmt.Fprintln(out, ctx.p.T("replay: dsim run %s --seed %d%s%s", s.Name, *seed, replayFlags(*span, *schedPath), sweep.SetFlags(knobs)))
 			return exitFailed
 		}
 		fmt.Fprintln(out, ctx.p.T("OK"))
+		if err := out.Flush(); err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: writing the output: %v\n", err)
+			return exitFailed
+		}
 		return exitOK
 	}
+}
+
+// dirExists says what is wrong when dir is not an existing directory.
+func dirExists(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the directory %s does not exist; create it first", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a directory", dir)
+	}
+	return nil
+}
+
+// flagSet reports whether the command line gave the flag, even at its
+// default value (--for 0s).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func replayFlags(span time.Duration, sched string) string {
@@ -215,6 +268,18 @@ func replayFlags(span time.Duration, sched string) string {
 		fmt.Fprintf(&b, " --schedule %s", sched)
 	}
 	return b.String()
+}
+
+// eventsAfter counts the schedule's events later than end: the run stopped
+// before they could happen.
+func eventsAfter(s network.Schedule, end time.Duration) int {
+	n := 0
+	for _, e := range s {
+		if e.At > end {
+			n++
+		}
+	}
+	return n
 }
 
 func readSchedule(path string) (network.Schedule, error) {

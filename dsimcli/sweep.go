@@ -56,6 +56,7 @@ usage error (unknown scenario, bad --seeds, unreadable file).`,
 // the sweep options, read from the command line.
 type sweepSetup struct {
 	sets     *setFlag
+	fs       *flag.FlagSet
 	seeds    *string
 	parallel *int
 	span     *time.Duration
@@ -64,6 +65,7 @@ type sweepSetup struct {
 
 func addSweepFlags(fs *flag.FlagSet, seedsDefault string, knobLists bool) *sweepSetup {
 	return &sweepSetup{
+		fs:       fs,
 		sets:     addSetFlag(fs, knobLists),
 		seeds:    fs.String("seeds", seedsDefault, "seeds to run: `LIST` such as 1-1000, 7 or 1,5,9-12"),
 		parallel: fs.Int("p", runtime.NumCPU(), "runs at a time, each on one core"),
@@ -71,6 +73,8 @@ func addSweepFlags(fs *flag.FlagSet, seedsDefault string, knobLists bool) *sweep
 		sched:    fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario in every run"),
 	}
 }
+
+func (f *sweepSetup) forSet() bool { return flagSet(f.fs, "for") }
 
 // options reads the sweep flags; an error is a usage error.
 func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
@@ -81,7 +85,7 @@ func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
 	if *f.parallel < 1 {
 		return nil, sweep.Options{}, fmt.Errorf("-p must be at least 1, got %d", *f.parallel)
 	}
-	if *f.span < 0 {
+	if *f.span < 0 || (*f.span == 0 && f.forSet()) {
 		return nil, sweep.Options{}, fmt.Errorf("--for must be positive, got %v", *f.span)
 	}
 	opts := sweep.Options{Parallel: *f.parallel, For: *f.span}

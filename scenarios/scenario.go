@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,7 +145,9 @@ func Lookup(name string) (Scenario, error) {
 		names = append(names, s.Name)
 	}
 	hint := ""
-	if best := closest(name, names); best != "" {
+	if starts := startingWith(name, names); len(starts) > 0 {
+		hint = fmt.Sprintf(" (did you mean %s?)", orList(starts))
+	} else if best := closest(name, names); best != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return Scenario{}, fmt.Errorf("%w %q%s; the scenarios are: %s", ErrUnknown, name, hint, strings.Join(names, ", "))
@@ -199,6 +202,36 @@ func (r *Run) Complete() {
 		return
 	}
 	r.World.RunFor(end - r.World.Now())
+}
+
+// startingWith returns the names one of whose dash-separated words starts
+// with s: "raft" gives the raft-* scenarios, "kv" raft-kv and quorum-kv.
+func startingWith(s string, names []string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		for _, word := range strings.Split(n, "-") {
+			if strings.HasPrefix(word, s) || strings.HasPrefix(n, s) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// orList is "a", "b" or "c".
+func orList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // closest returns the name with the smallest edit distance to s, if it is

@@ -148,15 +148,15 @@ func setupCAP(o scenarios.Options) (*scenarios.Run, error) {
 		r.Metrics = append(r.Metrics, scenarios.Metric{Name: "ap_sibling_reads_after_heal", Value: float64(siblingReads), Unit: "reads"})
 		switch {
 		case cpStats[0].stale+cpStats[1].stale > 0:
-			r.Err = fmt.Errorf("Raft returned a stale read")
+			r.Err = fmt.Errorf("the Raft store (CP) returned a stale read")
 		case !o.Scripted():
 			r.Summary = append(r.Summary, scenarios.Unscripted(o.Printer, o)...)
 		case cpStats[0].ops == 0 || cpStats[1].ops == 0 || apStats[0].ops == 0 || apStats[1].ops == 0:
 			r.Err = fmt.Errorf("a client issued nothing during the partition")
 		case cpStats[0].ok > 0:
-			r.Err = fmt.Errorf("Raft answered %s of the minority's operations", cpStats[0].availability())
+			r.Err = fmt.Errorf("the Raft store answered %s of the minority's operations", cpStats[0].availability())
 		case ratio(cpStats[1].ok, cpStats[1].ops) < 0.5:
-			r.Err = fmt.Errorf("Raft answered only %s of the majority's operations", cpStats[1].availability())
+			r.Err = fmt.Errorf("the Raft store answered only %s of the majority's operations", cpStats[1].availability())
 		case ratio(apStats[0].ok, apStats[0].ops) < 0.8 || ratio(apStats[1].ok, apStats[1].ops) < 0.8:
 			r.Err = fmt.Errorf("the sloppy-quorum store answered only %s and %s", apStats[0].availability(), apStats[1].availability())
 		case apStats[0].stale+apStats[1].stale == 0:

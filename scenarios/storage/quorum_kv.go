@@ -93,7 +93,7 @@ func measureQuorumKV(st *quorumStage, downFrom, downTo time.Duration) quorumKVSt
 func setupQuorumKV(o scenarios.Options) (*scenarios.Run, error) {
 	n, wq, rq := o.Knobs.Int("N"), o.Knobs.Int("W"), o.Knobs.Int("R")
 	if wq > n || rq > n {
-		return nil, fmt.Errorf("W=%d and R=%d must be at most N=%d: a quorum cannot be larger than the replicas", wq, rq, n)
+		return nil, fmt.Errorf("quorums W=%d and R=%d must be at most N=%d: a quorum cannot be larger than the replicas", wq, rq, n)
 	}
 	cfg := fmt.Sprintf("W=%d, R=%d", wq, rq)
 	overlap := wq+rq > n
