@@ -103,5 +103,5 @@ func sweepMerge(ctx *cli, paths []string) int {
 		fmt.Fprintf(ctx.stderr, "dsim sweep merge: %v\n", err)
 		return exitUsage
 	}
-	return printSweep(ctx, sum, h.Seeds)
+	return printSweep(ctx, sum, "", h.Seeds)
 }

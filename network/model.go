@@ -207,6 +207,31 @@ func (m *Model) Attach(w *sim.World) {
 	m.w = w
 }
 
+// ErrNoWorld is wrapped by a fault on a model no world uses: the fault
+// would change nothing anyone sees (build the world with the model as its
+// Network first).
+var ErrNoWorld = errors.New("the network model belongs to no world")
+
+// ErrUnknownNode is wrapped by a fault naming a node the world does not
+// have; the error lists the ones it has. It is sim.ErrUnknownNode.
+var ErrUnknownNode = sim.ErrUnknownNode
+
+// known checks that the model serves a world and that the world has every
+// node in ids, so a typo in a fault is an error instead of a fault that
+// silently cuts nobody off.
+func (m *Model) known(op string, ids ...sim.NodeID) error {
+	if m.w == nil {
+		return fmt.Errorf("network: %s: %w", op, ErrNoWorld)
+	}
+	nodes := m.w.Nodes()
+	for _, id := range ids {
+		if id != "" && !slices.Contains(nodes, id) {
+			return fmt.Errorf("network: %s: %w: %q; the nodes are %s", op, ErrUnknownNode, id, nodeNames(nodes))
+		}
+	}
+	return nil
+}
+
 // now is the world's time, or zero before the model is attached.
 func (m *Model) now() time.Duration {
 	if m.w == nil {
@@ -410,6 +435,13 @@ func (l *linkState) effective(def *LinkConfig) *LinkConfig {
 // Partition([]sim.NodeID{"n1", "n2"}) cuts n1 and n2 off from everyone else.
 // A new partition replaces the previous one; cuts and isolations stay.
 func (m *Model) Partition(groups ...[]sim.NodeID) error {
+	var all []sim.NodeID
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	if err := m.known("partition", all...); err != nil {
+		return err
+	}
 	seen := map[sim.NodeID]bool{}
 	for _, g := range groups {
 		if len(g) == 0 {
@@ -486,6 +518,9 @@ func (m *Model) Cut(from, to sim.NodeID) error {
 	if from == "" || to == "" {
 		return errors.New("network: cut: empty node name")
 	}
+	if err := m.known("cut", from, to); err != nil {
+		return err
+	}
 	l := m.link(m.node(from), m.node(to))
 	if !l.cut {
 		l.cut = true
@@ -499,6 +534,9 @@ func (m *Model) Cut(from, to sim.NodeID) error {
 func (m *Model) Isolate(id sim.NodeID) error {
 	if id == "" {
 		return errors.New("network: isolate: empty node name")
+	}
+	if err := m.known("isolate", id); err != nil {
+		return err
 	}
 	n := &m.nodes[m.node(id)]
 	if !n.isolated {

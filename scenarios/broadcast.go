@@ -17,9 +17,8 @@ func init() {
 messages and reorder the rest. A node that learns a value floods it to every
 peer at once (eager push); because floods get lost, every node also sends its
 whole set of values to one random peer every 50ms (anti-entropy), which
-repairs what flooding missed. The run ends when every node has every value.
-
-Look for: flooding alone leaves holes; anti-entropy closes them. The summary
+repairs what flooding missed. The run ends when every node has every value.`,
+		LookFor: `flooding alone leaves holes; anti-entropy closes them. The summary
 counts messages sent, redundant receipts (values a node already had) and the
 time to converge. Raise the loss with --schedule (e.g. "0s loss 0.5") and
 watch convergence slow down but still happen.`,
@@ -149,7 +148,7 @@ func (g *gossiper) Inspect() map[string]string {
 func setupBroadcast(o Options) (*Run, error) {
 	net, err := network.New(network.Config{Link: network.LinkConfig{
 		Latency: network.Uniform{Min: 2 * time.Millisecond, Max: 20 * time.Millisecond},
-		Loss:    0.2,
+		Loss:    o.Knobs.Float("loss"),
 		Reorder: true,
 	}})
 	if err != nil {

@@ -28,10 +28,10 @@ type Exploration struct {
 	DFS bool
 	// Crashable are the nodes the explorer may crash and restart.
 	Crashable []sim.NodeID
-	// Property, if set, is checked in every explored state besides the
-	// run's own Violation: a promise the scenario only measures, such as
-	// "no participant waits for a decision".
-	Property func(r *Run) error
+	// CheckProperty makes the run's Property (a promise the scenario only
+	// measures, such as "no transaction blocks") count as a violation in
+	// every explored state, besides the run's own Violation.
+	CheckProperty bool
 }
 
 // ErrUnknownBroken is wrapped by the error for a --broken variant the
@@ -70,7 +70,10 @@ func ExploreModel(s Scenario, o Options) (explore.Model, error) {
 			return nil, err
 		}
 		in := &explore.Instance{World: run.World, Progress: run.Progress, Abstract: run.Abstract, Observers: run.Observers}
-		violation, property := run.Violation, s.Explore.Property
+		violation, property := run.Violation, run.Property
+		if !s.Explore.CheckProperty {
+			property = nil
+		}
 		in.Check = func() error {
 			if violation != nil {
 				if err := violation(); err != nil {
@@ -78,7 +81,7 @@ func ExploreModel(s Scenario, o Options) (explore.Model, error) {
 				}
 			}
 			if property != nil {
-				return property(run)
+				return property()
 			}
 			return nil
 		}

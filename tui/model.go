@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -34,6 +35,8 @@ type Options struct {
 	Schedule network.Schedule
 	Broken   string
 	Knobs    scenarios.Knobs
+	// Printer is the language of the explanation ? shows; nil is English.
+	Printer *i18n.Printer
 }
 
 // DefaultScenario is what the TUI opens on when no scenario is named.
@@ -60,6 +63,7 @@ type Model struct {
 	speed    int  // index into speeds
 	tick     int  // generation of the running timer, so stale ticks are ignored
 	help     bool
+	helpTop  int // the first line the help screen shows
 	// msg is the answer to the last key, shown in the footer until the
 	// next step, so stepping back returns the earlier screen exactly.
 	msg string
@@ -110,7 +114,7 @@ var keys = struct {
 	drop:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "lose the next message any node sends")),
 	seed:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new seed (starts over, faults forgotten)")),
 	save:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the faults as a schedule file")),
-	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help on / off")),
+	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help and the scenario's explanation on / off (↑↓ scroll)")),
 	quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 }
 
@@ -177,7 +181,11 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.quit):
 		return m, tea.Quit
 	case key.Matches(k, keys.help):
-		m.help = !m.help
+		m.help, m.helpTop = !m.help, 0
+	case m.help && key.Matches(k, keys.next):
+		m.helpTop++ // the help screen scrolls: the explanation is long
+	case m.help && key.Matches(k, keys.prev):
+		m.helpTop = max(0, m.helpTop-1)
 	case key.Matches(k, keys.step):
 		m.msg = ""
 		if !m.s.Step() {

@@ -96,6 +96,11 @@ func NewSessionWith(s scenarios.Scenario, o scenarios.Options) (*Session, error)
 	return ss, nil
 }
 
+// NewSessionKnobs is NewSession with knobs set, as `dsim tui --set` does.
+func NewSessionKnobs(s scenarios.Scenario, seed uint64, knobs scenarios.Knobs) (*Session, error) {
+	return NewSessionWith(s, scenarios.Options{Seed: seed, Knobs: knobs})
+}
+
 // Scenario is the scenario being stepped.
 func (s *Session) Scenario() scenarios.Scenario { return s.scenario }
 
@@ -407,7 +412,7 @@ func (s *Session) ScheduleFile(dir string) string {
 
 // ReplayCommand is the command line that replays the saved session.
 func (s *Session) ReplayCommand(file string) string {
-	return fmt.Sprintf("dsim run %s --seed %d --schedule %s", s.scenario.Name, s.seed, file)
+	return fmt.Sprintf("dsim run %s --seed %d --schedule %s%s", s.scenario.Name, s.seed, file, s.knobs.Flags())
 }
 
 // Save writes the session's schedule to ScheduleFile(dir) and returns the

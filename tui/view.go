@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -83,6 +84,8 @@ func (m *Model) render() string {
 	switch {
 	case m.help:
 		body = m.helpLines(w)
+		m.helpTop = min(m.helpTop, max(0, len(body)-rest))
+		body = body[m.helpTop:]
 	case rest >= 8:
 		mid := max(3, rest*2/5)
 		body = append(m.middle(w, mid), m.logLines(w, rest-mid)...)
@@ -334,8 +337,21 @@ func (m *Model) helpLines(w int) []string {
 		out = append(out, fmt.Sprintf("  %-12s %s", k[0], k[1]))
 	}
 	file := m.s.ScheduleFile(m.opts.SaveDir)
-	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with",
-		"  "+m.s.ReplayCommand(file))
+	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with")
+	for _, line := range wrap(m.s.ReplayCommand(file), w-2) {
+		out = append(out, "  "+line) // shown whole, however narrow the screen
+	}
+	// Then the scenario's own explanation, as `dsim explain` prints it.
+	out = append(out, "", m.rule(m.s.Scenario().Name, w))
+	var b strings.Builder
+	_ = scenarios.Explain(&b, m.s.Scenario(), m.opts.Printer)
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		if line == "" {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, wrap(line, w)...)
+	}
 	return out
 }
 

@@ -30,6 +30,7 @@ var floors = map[string]int{
 	"storage":     3,
 	"service":     3,
 	"network/tcp": 4,
+	"i18n":        4,
 	"scenarios":   4,
 	"viz":         4,
 	"tui":         4,

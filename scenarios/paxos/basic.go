@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"errors"
@@ -17,9 +17,8 @@ func init() {
 		Name:    "paxos-basic",
 		Summary: "one proposer, three acceptors: both phases of Paxos, narrated, and a value chosen",
 		Doc: `Three nodes n1, n2, n3 each play proposer, acceptor and learner. At 10ms
-n1 proposes "blue". Messages take 2–5ms.
-
-Look for the two phases of Paxos Made Simple. Phase 1: n1 sends Prepare
+n1 proposes "blue". Messages take 2–5ms.`,
+		LookFor: `The two phases of Paxos Made Simple. Phase 1: n1 sends Prepare
 with ballot 1.n1; each acceptor promises never to accept a lower ballot,
 writes that promise to disk, and answers Promise, saying it accepted
 nothing yet. Phase 2: with a majority of promises and no accepted value
@@ -27,7 +26,8 @@ among them, n1 is free to propose its own value: Accept 1.n1 "blue". Each
 acceptor accepts, writes it to disk and tells every learner (Accepted).
 The moment a majority (2 of 3) accepted, "blue" is chosen — before anyone
 knows it. The learners find out as the Accepted messages arrive.`,
-		For: 200 * time.Millisecond,
+		Chapter: "consensus",
+		For:     200 * time.Millisecond,
 		Knobs: []scenarios.Knob{
 			{Name: "proposers", Kind: scenarios.KnobInt, Default: "1", Min: 1, Max: 3,
 				Doc: "how many nodes propose (n1 blue at 10ms, n2 red at 12ms, n3 green at 14ms); with more than one they compete"},

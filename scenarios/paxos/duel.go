@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"errors"
@@ -39,7 +39,13 @@ finish both phases, and a value is chosen.
 The summary compares them: rounds tried and time to choose, in a 2s
 window. Running both in one world keeps them on the same seed and in the
 same trace; the nodes' names tell the groups apart.`,
-		For: 2 * time.Second,
+		LookFor: `group a (no backoff) trying round after round and never choosing a
+value, yet never choosing two: safe but not live, as FLP allows. Group b
+(randomised backoff) chooses within a few rounds. Compare the rounds and
+the time to choose in the summary. dsim explore paxos-duel finds group a's
+cycle of pre-emptions itself.`,
+		Chapter: "consensus",
+		For:     2 * time.Second,
 		Knobs: []scenarios.Knob{
 			{Name: "groups", Kind: scenarios.KnobChoice, Default: "both", Choices: []string{"both", "a", "b"},
 				Doc: "which groups run: a (retry at once), b (randomised backoff), or both side by side"},

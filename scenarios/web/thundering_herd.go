@@ -26,13 +26,13 @@ identical queries hit the database at once (2000 a second times 20ms), and
 they queue behind each other on its 8 workers, which makes the window — and
 the herd — longer still. The coalescing cache (storage/cache.Coalescer) sends
 the first miss to the database and parks every later miss for the same key
-on that one fetch; when it returns, all of them are answered.
-
-Look for: the database queries for "home" after the expiry (dozens against
+on that one fetch; when it returns, all of them are answered.`,
+		LookFor: `the database queries for "home" after the expiry (dozens against
 one), the misses (about the same in both: coalescing does not prevent
 misses, only duplicate fetches), and the users' p99 around the expiry.`,
-		For:   2 * time.Second,
-		Setup: setupThunderingHerd,
+		Chapter: "web",
+		For:     2 * time.Second,
+		Setup:   setupThunderingHerd,
 	})
 }
 
