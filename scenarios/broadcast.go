@@ -22,8 +22,12 @@ repairs what flooding missed. The run ends when every node has every value.`,
 counts messages sent, redundant receipts (values a node already had) and the
 time to converge. Raise the loss with --schedule (e.g. "0s loss 0.5") and
 watch convergence slow down but still happen.`,
-		Knobs: []Knob{{Name: "nodes", Kind: KnobInt, Default: "5", Min: 2, Max: 20000,
-			Doc: "how many nodes gossip; the first five broadcast, and past 9 nodes a flood goes to 8 random peers, not all"}},
+		Chapter: "basics",
+		Knobs: []Knob{
+			{Name: "nodes", Kind: KnobInt, Default: "5", Min: 2, Max: 20000,
+				Doc: "how many nodes gossip; the first five broadcast, and past 9 nodes a flood goes to 8 random peers, not all"},
+			{Name: "loss", Kind: KnobFloat, Default: "0.2", Min: 0, Max: 0.9, Doc: "the share of messages the network loses"},
+		},
 		For:   10 * time.Second,
 		Setup: setupBroadcast,
 	})
