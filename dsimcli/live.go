@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/kv"
@@ -107,7 +108,7 @@ Exit status: 0 when every member applied it, 1 when some did not answer,
 func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	clusterPath := fs.String("cluster", "", "the cluster `FILE` (JSON)")
 	id := fs.String("id", "", "this node's `ID` in the cluster file")
-	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "", "the protocol to run: "+strings.Join(livecatalog.Names(), ", ")+" (default: the cluster file's, else raft-kv)")
 	data := fs.String("data", "", "the `DIR` for this node's durable state")
 	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret; peers without it are refused")
 	listen := fs.String("listen", "", "listen on `ADDR` instead of the cluster file's address (such as :7001)")
@@ -131,10 +132,14 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim node: --log-format %q: want text or json\n", *logFormat)
 			return exitUsage
 		}
+		proto, ok := nodeProtocol(ctx, *clusterPath, *protocol)
+		if !ok {
+			return exitUsage
+		}
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		err := tcp.RunNode(sctx, tcp.NodeOptions{
-			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: *protocol, DataDir: *data,
+			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: proto, DataDir: *data,
 			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h),
 		})
 		if err != nil {
@@ -150,7 +155,9 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 
 func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	n := fs.Int("n", 3, "how many nodes")
-	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(livecatalog.Names(), ", "))
+	var opts optList
+	fs.Var(&opts, "opt", "set one of the protocol's options in cluster.json, as `KEY=VALUE` (repeatable), such as --opt w=2")
 	dir := fs.String("dir", "", "keep cluster.json, data and logs in `DIR` (default: a fresh temporary directory)")
 	basePort := fs.Int("base-port", 0, "listen on ports PORT, PORT+1, ... (default: free ports)")
 	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node")
@@ -165,7 +172,19 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: *protocol, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile})
+		proto, err := livecatalog.Lookup(*protocol)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim cluster: --protocol: %v\n", err)
+			return exitUsage
+		}
+		var options json.RawMessage
+		if len(opts) > 0 {
+			if options, err = livecatalog.ParseOptions(nil, opts); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
+				return exitUsage
+			}
+		}
+		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: proto, Options: options, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
 			return exitUsage
@@ -233,15 +252,16 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if !ok {
 			return exitUsage
 		}
-		proto, err := tcp.LookupProtocol("raft-kv")
+		proto, err := livecatalog.ProtocolOf(cluster)
 		if err != nil {
-			panic(err)
+			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v\n", *lf.cluster, err)
+			return exitUsage
 		}
 		reg, err := proto.NewRegistry()
 		if err != nil {
 			panic(err)
 		}
-		c := tcp.NewClient(cluster, reg, secret)
+		c := livecatalog.NewClient(cluster, reg, secret)
 		defer c.Close()
 		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
 		defer cancel()
@@ -405,3 +425,31 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 	}
 	return tcp.FaultRequest{}, fmt.Errorf("cannot read %q", strings.Join(args, " "))
 }
+
+// nodeProtocol picks the protocol `dsim node` runs: --protocol, else the
+// cluster file's, else raft-kv. Problems are usage errors, reported here.
+func nodeProtocol(ctx *cli, clusterPath, flagName string) (tcp.Protocol, bool) {
+	name := flagName
+	if name == "" {
+		cluster, err := tcp.LoadCluster(clusterPath)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
+			return tcp.Protocol{}, false
+		}
+		if name = cluster.Protocol; name == "" {
+			name = "raft-kv"
+		}
+	}
+	proto, err := livecatalog.Lookup(name)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim node: --protocol: %v\n", err)
+		return tcp.Protocol{}, false
+	}
+	return proto, true
+}
+
+// optList is a repeatable --opt KEY=VALUE flag.
+type optList []string
+
+func (o *optList) String() string     { return strings.Join(*o, ",") }
+func (o *optList) Set(v string) error { *o = append(*o, v); return nil }

@@ -21,10 +21,15 @@ import (
 //	  {"id": "n3", "addr": "10.0.0.13:7001"}]}
 //
 // Name guards against a node joining the wrong cluster: the handshake
-// compares it.
+// compares it. Protocol, if set, names the protocol every member runs
+// (`dsim node` and the clients read it); Options hold that protocol's own
+// settings, such as {"n": 3, "r": 2, "w": 2} for quorum-kv, checked by the
+// protocol when it builds its node.
 type Cluster struct {
-	Name    string   `json:"cluster"`
-	Members []Member `json:"members"`
+	Name     string          `json:"cluster"`
+	Protocol string          `json:"protocol,omitempty"`
+	Options  json.RawMessage `json:"options,omitempty"`
+	Members  []Member        `json:"members"`
 }
 
 // Member is one node of the cluster and the address it listens on.
@@ -128,6 +133,9 @@ func (c Cluster) Validate() error {
 	}
 	if len(c.Members) == 0 {
 		return fmt.Errorf("%w: field \"members\" is missing or empty", ErrClusterFile)
+	}
+	if o := bytes.TrimSpace(c.Options); len(o) > 0 && o[0] != '{' && string(o) != "null" {
+		return fmt.Errorf("%w: field \"options\" holds %s; want an object such as {\"n\": 3}", ErrClusterFile, o)
 	}
 	ids := map[sim.NodeID]int{}
 	addrs := map[string]int{}

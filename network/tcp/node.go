@@ -3,6 +3,7 @@ package tcp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,7 +25,7 @@ import (
 type NodeOptions struct {
 	ClusterFile string
 	ID          sim.NodeID
-	Protocol    string
+	Protocol    Protocol
 	DataDir     string
 	SecretFile  string // optional
 	ListenAddr  string // optional: listen here instead of the member's address
@@ -39,9 +41,13 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	if err != nil {
 		return err
 	}
-	proto, err := LookupProtocol(o.Protocol)
+	proto := o.Protocol
+	if cluster.Protocol != "" && cluster.Protocol != proto.Name {
+		return fmt.Errorf("%w: %s runs protocol %q, not %q", ErrClusterFile, o.ClusterFile, cluster.Protocol, proto.Name)
+	}
+	node, err := proto.New(NodeConfig{ID: o.ID, Cluster: cluster})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", o.ClusterFile, err)
 	}
 	reg, err := proto.NewRegistry()
 	if err != nil {
@@ -62,7 +68,7 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	}
 	defer disk.Close()
 	rt, err := Start(Config{
-		Cluster: cluster, ID: o.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
+		Cluster: cluster, ID: o.ID, Node: node, Registry: reg, ClientMessages: proto.ClientMessages,
 		Disk: disk, Secret: secret, Seed: o.Seed, Logger: o.Logger, ListenAddr: o.ListenAddr,
 	})
 	if err != nil {
@@ -90,10 +96,11 @@ func ReadSecretFile(path string) ([]byte, error) {
 // LocalOptions are `dsim cluster local`'s flags.
 type LocalOptions struct {
 	N          int
-	Protocol   string
-	Dir        string // "" means a fresh temporary directory
-	Exe        string // the dsim binary to start (os.Args[0])
-	BasePort   int    // 0 means free ports picked by the kernel
+	Protocol   Protocol
+	Options    json.RawMessage // the protocol's options, written into cluster.json; nil keeps the file's
+	Dir        string          // "" means a fresh temporary directory
+	Exe        string          // the dsim binary to start (os.Args[0])
+	BasePort   int             // 0 means free ports picked by the kernel
 	SecretFile string
 	Stdout     io.Writer
 }
@@ -103,6 +110,7 @@ type LocalCluster struct {
 	Dir         string
 	ClusterFile string
 	Cluster     Cluster
+	Protocol    Protocol
 	mu          sync.Mutex
 	procs       map[sim.NodeID]*process
 	args        map[sim.NodeID][]string
@@ -115,9 +123,6 @@ type LocalCluster struct {
 func StartLocal(o LocalOptions) (*LocalCluster, error) {
 	if o.N < 1 || o.N > 99 {
 		return nil, fmt.Errorf("--n %d: want 1 to 99 nodes", o.N)
-	}
-	if _, err := LookupProtocol(o.Protocol); err != nil {
-		return nil, err
 	}
 	dir := o.Dir
 	if dir == "" {
@@ -137,13 +142,31 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := cluster.WriteFile(path); err != nil {
+		cluster.Protocol = o.Protocol.Name
+	}
+	switch {
+	case cluster.Protocol == "":
+		cluster.Protocol = o.Protocol.Name
+	case cluster.Protocol != o.Protocol.Name:
+		return nil, fmt.Errorf("%w: %s holds a %s cluster, not %s: use another --dir", ErrClusterFile, path, cluster.Protocol, o.Protocol.Name)
+	}
+	if o.Options != nil {
+		cluster.Options = o.Options
+	}
+	if err := cluster.Validate(); err != nil {
+		return nil, err
+	}
+	for _, m := range cluster.Members { // refuse bad options before starting anything
+		if _, err := o.Protocol.New(NodeConfig{ID: m.ID, Cluster: cluster}); err != nil {
 			return nil, err
 		}
 	}
-	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{}, exe: o.Exe}
+	if err := cluster.WriteFile(path); err != nil {
+		return nil, err
+	}
+	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, Protocol: o.Protocol, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{}, exe: o.Exe}
 	for _, m := range cluster.Members {
-		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol, "--data", filepath.Join(dir, string(m.ID))}
+		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol.Name, "--data", filepath.Join(dir, string(m.ID))}
 		if o.SecretFile != "" {
 			args = append(args, "--secret-file", o.SecretFile)
 		}
@@ -276,8 +299,10 @@ func (lc *LocalCluster) Usage(exe string) string {
 		fmt.Fprintf(&b, "  %-4s %-21s log %s\n", m.ID, m.Addr, filepath.Join(lc.Dir, string(m.ID)+".log"))
 	}
 	fmt.Fprintf(&b, "\nTry, in another terminal:\n")
-	fmt.Fprintf(&b, "  %s kv --cluster %s put x 1\n", exe, lc.ClusterFile)
-	fmt.Fprintf(&b, "  %s kv --cluster %s get x\n", exe, lc.ClusterFile)
+	for _, try := range lc.Protocol.Try {
+		cmd, rest, _ := strings.Cut(try, " ")
+		fmt.Fprintf(&b, "  %s %s --cluster %s %s\n", exe, cmd, lc.ClusterFile, rest)
+	}
 	fmt.Fprintf(&b, "  %s status --cluster %s\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "  %s fault --cluster %s block n1 n2     (then: heal)\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "\nCtrl-C stops every node; run again with --dir %s to restart them on their data.\n", lc.Dir)

@@ -1,4 +1,4 @@
-package tcp
+package livecatalog
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -22,14 +23,14 @@ var ErrUnavailable = errors.New("no answer from the cluster")
 // servers' sessions apply it at most once. Not safe for concurrent use: one
 // operation at a time, like rsm.Client.
 type Client struct {
-	cluster Cluster
-	reg     *Registry
+	cluster tcp.Cluster
+	reg     *tcp.Registry
 	secret  []byte
 	id      sim.NodeID
 	seq     uint64
 	members []sim.NodeID
 	leader  int // index in members of where to send next
-	conns   map[sim.NodeID]*Conn
+	conns   map[sim.NodeID]*tcp.Conn
 	// switches counts turns to another server: after a failure, or to
 	// follow a hint.
 	switches int
@@ -40,9 +41,9 @@ type Client struct {
 
 // NewClient returns a client with a fresh random id. reg must hold the
 // rsm messages (a Protocol's registry does).
-func NewClient(cluster Cluster, reg *Registry, secret []byte) *Client {
-	return &Client{cluster: cluster, reg: reg, secret: secret, id: NewClientID("cli"),
-		members: cluster.IDs(), conns: map[sim.NodeID]*Conn{}, TryTimeout: time.Second}
+func NewClient(cluster tcp.Cluster, reg *tcp.Registry, secret []byte) *Client {
+	return &Client{cluster: cluster, reg: reg, secret: secret, id: tcp.NewClientID("cli"),
+		members: cluster.IDs(), conns: map[sim.NodeID]*tcp.Conn{}, TryTimeout: time.Second}
 }
 
 // ID is the client's name, and its session id at the servers.
@@ -119,7 +120,7 @@ func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientR
 	if !ok {
 		dctx, cancel := context.WithTimeout(ctx, c.TryTimeout)
 		var err error
-		conn, err = DialNode(dctx, c.cluster, target, KindClient, c.id, c.reg, c.secret)
+		conn, err = tcp.DialNode(dctx, c.cluster, target, tcp.KindClient, c.id, c.reg, c.secret)
 		cancel()
 		if err != nil {
 			return rsm.ClientReply{}, err
@@ -134,7 +135,10 @@ func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientR
 	if err := conn.Send(req); err != nil {
 		return fail(err)
 	}
-	deadline := deadlineOf(ctx, c.TryTimeout)
+	deadline := time.Now().Add(c.TryTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	for {
 		msg, err := conn.Receive(deadline)
 		if err != nil {
