@@ -58,21 +58,36 @@ func ProtocolOf(c tcp.Cluster) (tcp.Protocol, error) {
 }
 
 // decodeOptions reads the cluster file's "options" into dst, which holds
-// the defaults. An unknown field or a value of the wrong type is an error
-// wrapping tcp.ErrClusterFile that names the field.
+// the defaults. An unknown field or a bad value is an error wrapping
+// tcp.ErrClusterFile that names the field ("options.w").
 func decodeOptions(c tcp.Cluster, dst any) error {
 	o := bytes.TrimSpace(c.Options)
 	if len(o) == 0 || string(o) == "null" {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(o))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
-			return fmt.Errorf("%w: options.%s holds a JSON %s, want %v", tcp.ErrClusterFile, typ.Field, typ.Value, typ.Type)
-		}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(o, &fields); err != nil {
 		return fmt.Errorf("%w: options: %v", tcp.ErrClusterFile, err)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys { // one field at a time, so an error names it
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		dec := json.NewDecoder(bytes.NewReader(one))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(dst); err != nil {
+			var typ *json.UnmarshalTypeError
+			switch {
+			case errors.As(err, &typ):
+				return fmt.Errorf("%w: options.%s holds a JSON %s, want %v", tcp.ErrClusterFile, k, typ.Value, typ.Type)
+			case strings.Contains(err.Error(), "unknown field"):
+				return fmt.Errorf("%w: options: unknown field %q", tcp.ErrClusterFile, k)
+			}
+			return fmt.Errorf("%w: options.%s: %v", tcp.ErrClusterFile, k, err)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@
 // scenarios) and joins them: it registers a tcp.Protocol per family,
 //
 //	raft-kv        Raft replicating a key/value store      dsim kv
+//	multipaxos-kv  the same store on Multi-Paxos           dsim kv
+//	paxos          single-decree Paxos                     dsim paxos propose
 //
 // and `dsim node --protocol NAME` and `dsim cluster local --protocol NAME`
 // look names up here.
