@@ -58,12 +58,15 @@ how to talk to them, and stop them all on Ctrl-C. Run it again with the same
 	register(&command{
 		name:    "kv",
 		args:    "--cluster FILE (put KEY VALUE | append KEY VALUE | get KEY)",
-		summary: "talk to a live Raft KV cluster",
+		summary: "talk to a live key/value cluster (raft-kv, multipaxos-kv, quorum-kv)",
 		help: `
-Send one operation to a live raft-kv cluster. The client finds the leader by
+Send one operation to a live key/value cluster, whichever store its cluster
+file names. On raft-kv and multipaxos-kv the client finds the leader by
 following the servers' hints and retries (with the same sequence number, so
-a retried put applies once). A put or append prints OK; a get prints the
-value (empty for a missing key).
+a retried put applies once). On quorum-kv any node coordinates: a put reads
+the key's vector-clock context first and writes a version built on it; a get
+that finds concurrent versions prints them all, separated by " | ". A put or
+append prints OK; a get prints the value (empty for a missing key).
 
 Exit status: 0 when the cluster answered, 1 when it did not within
 --timeout (the operation may or may not have been applied), 2 for a usage
@@ -252,34 +255,27 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if !ok {
 			return exitUsage
 		}
-		proto, err := livecatalog.ProtocolOf(cluster)
+		c, err := livecatalog.NewKV(cluster, secret)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v\n", *lf.cluster, err)
 			return exitUsage
 		}
-		reg, err := proto.NewRegistry()
-		if err != nil {
-			panic(err)
-		}
-		c := livecatalog.NewClient(cluster, reg, secret)
 		defer c.Close()
 		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
 		defer cancel()
-		res, err := c.Do(dctx, op.Encode())
-		if err != nil {
+		value, err := c.Do(dctx, op)
+		switch {
+		case errors.Is(err, livecatalog.ErrNotSupported):
+			fmt.Fprintf(ctx.stderr, "dsim kv: %v\n", err)
+			return exitUsage
+		case err != nil:
 			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v (the operation may or may not have been applied)\n", op, err)
 			return exitFailed
-		}
-		r, err := kv.DecodeResult(res)
-		switch {
-		case err != nil:
-			fmt.Fprintf(ctx.stderr, "dsim kv: %v\n", err)
-			return exitFailed
-		case r.Err != "":
-			fmt.Fprintf(ctx.stderr, "dsim kv: the store refused %s: %s\n", op, r.Err)
-			return exitFailed
 		case op.Kind == kv.KindGet:
-			fmt.Fprintln(ctx.stdout, r.Value)
+			fmt.Fprintln(ctx.stdout, value)
+			if n := livecatalog.Siblings(c); n > 1 {
+				fmt.Fprintf(ctx.stderr, "(%d concurrent versions: the next put resolves them)\n", n)
+			}
 		default:
 			fmt.Fprintln(ctx.stdout, "OK")
 		}

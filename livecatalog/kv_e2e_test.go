@@ -2,6 +2,7 @@ package livecatalog
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,4 +88,59 @@ func TestLiveMultiPaxosKVSurvivesKillingTheLeader(t *testing.T) {
 		return st[old]["error"] == "" && st[old]["role"] == "follower" && st[old]["rsm.applied"] == st[next]["rsm.applied"]
 	})
 	checkAcked(t, l, acked)
+}
+
+// The Dynamo store with W=3 of N=3 on four nodes: kill a node while
+// clients write, and writes still reach three replicas because a sloppy
+// quorum takes a stand-in that keeps a hint; restart the node and the
+// hints are handed off to it (every node's quorum.hints back to 0). No
+// acknowledged write is lost, and dsim kv reads each back.
+func TestLiveQuorumKVSloppyQuorumAndHintedHandoff(t *testing.T) {
+	t.Parallel()
+	l := startLive(t, "quorum-kv", 4, `{"n": 3, "r": 2, "w": 3}`)
+	ids := l.Cluster.IDs()
+	require.Equal(t, "OK\n", l.must(t, 5*time.Second, "kv", "put", "x", "1"))
+	require.Equal(t, "1\n", l.must(t, 2*time.Second, "kv", "get", "x"))
+	st := l.status(t)
+	assert.Equal(t, "N=3 R=2 W=3", st["n1"]["quorum.nrw"], "the options reached the nodes")
+
+	acked := kvWorkload(t, l, "before", 2, 2)
+	done := make(chan struct{})
+	var during map[string]string
+	go func() { defer close(done); during = kvWorkload(t, l, "during", 2, 4) }()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, l.Kill("n2"))
+	l.logf(t, "SIGKILL n2")
+	<-done
+	assert.NotEmpty(t, during, "writes go on with a node down")
+	hints := 0
+	for _, id := range ids {
+		if id != "n2" {
+			hints += atoi(l.status(t)[id]["quorum.hints"])
+		}
+	}
+	assert.Positive(t, hints, "stand-ins keep hints for n2")
+	l.logf(t, "%d hints held for n2", hints)
+	for k, v := range during {
+		acked[k] = v
+	}
+
+	require.NoError(t, l.Start("n2"))
+	l.logf(t, "restarted n2")
+	l.waitStatus(t, 5*time.Second, "hinted handoff to n2", func(st map[sim.NodeID]map[string]string) bool {
+		total := 0
+		for _, id := range ids {
+			if st[id]["error"] != "" {
+				return false
+			}
+			total += atoi(st[id]["quorum.hints"])
+		}
+		return total == 0
+	})
+	checkAcked(t, l, acked)
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
