@@ -310,8 +310,10 @@ func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			}
 			b, _ := json.MarshalIndent(out, "", "  ")
 			fmt.Fprintln(ctx.stdout, string(b))
-		} else {
+		} else if p, _ := livecatalog.ProtocolOf(cluster); p.Name == "raft-kv" || p.Name == "multipaxos-kv" {
 			printStatus(ctx, cluster, replies, errs, *all)
+		} else {
+			printFamilyStatus(ctx, cluster, replies, errs)
 		}
 		if len(errs) > 0 {
 			return exitFailed

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/storage/twopc"
 )
 
 // The client commands of the live families other than the key/value
@@ -31,6 +35,27 @@ if it does not answer, the next is tried.
 Exit status: 0 with the chosen value, 1 when no member answered within
 --timeout, 2 for a usage error.`,
 		flags: paxosFlags,
+	})
+	register(&command{
+		name:    "txn",
+		args:    "--cluster FILE put KEY=VALUE [KEY=VALUE...]",
+		summary: "run a two-phase commit transaction on a live 2pc cluster",
+		help: `
+Ask the coordinator of a live 2pc cluster to write every KEY=VALUE, all or
+nothing. Each key lives on one participant (chosen by a hash of the key,
+the same for every client; write NODE:KEY=VALUE to choose), and a
+transaction writes at most one key per participant. Prints committed, or
+aborted and why (a key locked by a transaction still in doubt, a vote that
+did not come in time).
+
+The blocking problem, live: delay the coordinator's link to one participant
+(dsim fault delay n1 n3 5s), start a transaction, and kill -9 the
+coordinator while the other participant has voted yes: dsim status shows
+that participant blocked, holding its lock, until the coordinator returns.
+
+Exit status: 0 when committed, 1 when aborted or no answer came within
+--timeout, 2 for a usage error.`,
+		flags: txnFlags,
 	})
 }
 
@@ -109,4 +134,102 @@ func paxosFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		fmt.Fprintf(ctx.stderr, "dsim paxos: no value learned within %v: %v\n", *lf.timeout, errors.Join(errs...))
 		return exitFailed
 	}
+}
+
+func txnFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	return func(ctx *cli, args []string) int {
+		if len(args) < 2 || args[0] != "put" {
+			fmt.Fprintln(ctx.stderr, "usage: dsim txn --cluster FILE put KEY=VALUE [KEY=VALUE...]")
+			return exitUsage
+		}
+		c, cluster, ok := familyClient(ctx, lf, "txn", "2pc")
+		if !ok {
+			return exitUsage
+		}
+		defer c.Close()
+		coord, err := livecatalog.TwoPCCoordinator(cluster)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim txn: %s: %v\n", *lf.cluster, err)
+			return exitUsage
+		}
+		participants, _ := livecatalog.TwoPCParticipants(cluster)
+		begin := twopc.Begin{Txn: fmt.Sprintf("%s-%d", c.ID(), c.NextSeq())}
+		for _, a := range args[1:] {
+			w, err := parseWrite(a, participants)
+			if err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim txn: %v\n", err)
+				return exitUsage
+			}
+			for _, o := range begin.Writes {
+				if o.Participant == w.Participant {
+					fmt.Fprintf(ctx.stderr, "dsim txn: %s and %s both live on %s; a transaction writes one key per participant (choose with NODE:KEY=VALUE)\n", o.Key, w.Key, w.Participant)
+					return exitUsage
+				}
+			}
+			begin.Writes = append(begin.Writes, w)
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+		defer cancel()
+		rep, err := c.Call(dctx, coord, begin, func(m sim.Message) bool {
+			o, ok := m.(twopc.Outcome)
+			return ok && o.Txn == begin.Txn
+		})
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim txn: %s: no outcome from the coordinator %s: %v (participants that voted yes wait for it, holding their locks: see dsim status)\n", begin.Txn, coord, err)
+			return exitFailed
+		}
+		o := rep.(twopc.Outcome)
+		var where []string
+		for _, w := range begin.Writes {
+			where = append(where, fmt.Sprintf("%s=%s on %s", w.Key, w.Value, w.Participant))
+		}
+		if o.Decision != twopc.Committed {
+			fmt.Fprintf(ctx.stdout, "%s: %s (%s): %s\n", o.Txn, o.Decision, strings.Join(where, ", "), o.Reason)
+			return exitFailed
+		}
+		fmt.Fprintf(ctx.stdout, "%s: %s (%s)\n", o.Txn, o.Decision, strings.Join(where, ", "))
+		return exitOK
+	}
+}
+
+// parseWrite reads KEY=VALUE or NODE:KEY=VALUE.
+func parseWrite(a string, participants []sim.NodeID) (twopc.Write, error) {
+	kv, val, ok := strings.Cut(a, "=")
+	if !ok || kv == "" {
+		return twopc.Write{}, fmt.Errorf("%q: want KEY=VALUE or NODE:KEY=VALUE", a)
+	}
+	node, key, explicit := strings.Cut(kv, ":")
+	if !explicit {
+		return twopc.Write{Participant: livecatalog.KeyOwner(participants, kv), Key: kv, Value: val}, nil
+	}
+	if !slices.Contains(participants, sim.NodeID(node)) {
+		return twopc.Write{}, fmt.Errorf("%q: %s is not a participant (participants: %v)", a, node, participants)
+	}
+	return twopc.Write{Participant: sim.NodeID(node), Key: key, Value: val}, nil
+}
+
+// printFamilyStatus is dsim status for the families without a leader and
+// a log: each node's role, then its own keys as key=value, then the
+// transport's counters.
+func printFamilyStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error) {
+	tw := tabwriter.NewWriter(ctx.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tSENT\tRECV\tDROPPED\tREFUSED\tFAULTS")
+	for _, id := range cluster.IDs() {
+		if err, bad := errs[id]; bad {
+			fmt.Fprintf(tw, "%s\tunreachable: %v\n", id, err)
+			continue
+		}
+		in := replies[id].Inspect
+		var state []string
+		for _, k := range slices.Sorted(maps.Keys(in)) {
+			if k != "role" && !strings.HasPrefix(k, "tcp.") {
+				state = append(state, k+"="+in[k])
+			}
+		}
+		dropped := atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
+		refused := atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", id, in["role"], strings.Join(state, " "), in["tcp.sent"], in["tcp.received"], dropped, refused, replies[id].Faults)
+	}
+	tw.Flush()
 }
