@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/network/tcp"
@@ -56,6 +57,21 @@ that participant blocked, holding its lock, until the coordinator returns.
 Exit status: 0 when committed, 1 when aborted or no answer came within
 --timeout, 2 for a usage error.`,
 		flags: txnFlags,
+	})
+	register(&command{
+		name:    "get",
+		args:    "--cluster FILE PATH [--edge ID]",
+		summary: "fetch PATH through the nearest edge of a live cdn cluster",
+		help: `
+Fetch PATH from a live cdn cluster through its nearest edge (the first to
+answer a connection; --edge picks one) and print the content, whether the
+edge had it (HIT) or fetched it from the origin (MISS), how full the edge's
+LRU is, and how long it took. An edge that is down does not answer, so the
+next nearest serves: the CDN routes around it.
+
+Exit status: 0 with the content, 1 when no edge answered or the origin did
+not (a miss while the origin is down), 2 for a usage error.`,
+		flags: getFlags,
 	})
 }
 
@@ -232,4 +248,73 @@ func printFamilyStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", id, in["role"], strings.Join(state, " "), in["tcp.sent"], in["tcp.received"], dropped, refused, replies[id].Faults)
 	}
 	tw.Flush()
+}
+
+func getFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	edge := fs.String("edge", "", "fetch through edge `ID` (default: the nearest)")
+	return func(ctx *cli, args []string) int {
+		if len(args) != 1 {
+			fmt.Fprintln(ctx.stderr, "usage: dsim get --cluster FILE PATH [--edge ID]")
+			return exitUsage
+		}
+		c, cluster, ok := familyClient(ctx, lf, "get", "cdn")
+		if !ok {
+			return exitUsage
+		}
+		defer c.Close()
+		edges, err := livecatalog.CDNEdges(cluster)
+		if err == nil && *edge != "" && !slices.Contains(edges, sim.NodeID(*edge)) {
+			err = fmt.Errorf("--edge %q is not an edge (edges: %v)", *edge, edges)
+		}
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim get: %v\n", err)
+			return exitUsage
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+		defer cancel()
+		start := time.Now()
+		var errs []error
+		for dctx.Err() == nil {
+			to := sim.NodeID(*edge)
+			if to == "" {
+				proto, _ := livecatalog.ProtocolOf(cluster)
+				reg, _ := proto.NewRegistry()
+				var err error
+				if to, _, err = livecatalog.Nearest(dctx, cluster, edges, reg, c.Secret()); err != nil {
+					errs = append(errs, err)
+					break
+				}
+			}
+			req := livecatalog.FetchRequest{ClientID: string(c.ID()), Seq: c.NextSeq(), Path: args[0]}
+			rep, err := c.Call(dctx, to, req, func(m sim.Message) bool {
+				r, ok := m.(livecatalog.FetchReply)
+				return ok && r.Seq == req.Seq
+			})
+			if err != nil {
+				errs = append(errs, err)
+				if *edge != "" {
+					break
+				}
+				edges = slices.DeleteFunc(edges, func(id sim.NodeID) bool { return id == to }) // route around it
+				if len(edges) == 0 {
+					break
+				}
+				continue
+			}
+			r := rep.(livecatalog.FetchReply)
+			how := "MISS (fetched from the origin)"
+			if r.Hit {
+				how = "HIT"
+			}
+			if r.Outcome != "ok" {
+				fmt.Fprintf(ctx.stdout, "%s via %s: %s, and the origin did not answer: %s\n", r.Path, r.Edge, how, r.Outcome)
+				return exitFailed
+			}
+			fmt.Fprintf(ctx.stdout, "%s\n%s via %s: %s; edge holds %d/%d entries; %v\n", r.Value, r.Path, r.Edge, how, r.Entries, r.Capacity, time.Since(start).Round(100*time.Microsecond))
+			return exitOK
+		}
+		fmt.Fprintf(ctx.stderr, "dsim get: no edge answered within %v: %v\n", *lf.timeout, errors.Join(errs...))
+		return exitFailed
+	}
 }

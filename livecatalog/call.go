@@ -2,6 +2,7 @@ package livecatalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,3 +87,40 @@ func (c *Caller) Close() {
 		delete(c.conns, id)
 	}
 }
+
+// Nearest dials every candidate at once and returns the first to complete
+// the handshake, with the time it took: the nearest member, as the network
+// sees it now. A member that is down never answers, so it is routed
+// around.
+func Nearest(ctx context.Context, cluster tcp.Cluster, candidates []sim.NodeID, reg *tcp.Registry, secret []byte) (sim.NodeID, time.Duration, error) {
+	type result struct {
+		id  sim.NodeID
+		rtt time.Duration
+		err error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan result, len(candidates))
+	start := time.Now()
+	for _, id := range candidates {
+		go func() {
+			conn, err := tcp.DialNode(ctx, cluster, id, tcp.KindClient, tcp.NewClientID("probe"), reg, secret)
+			if err == nil {
+				conn.Close()
+			}
+			results <- result{id, time.Since(start), err}
+		}()
+	}
+	var errs []error
+	for range candidates {
+		r := <-results
+		if r.err == nil {
+			return r.id, r.rtt, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", r.id, r.err))
+	}
+	return "", 0, fmt.Errorf("%w: %v", ErrUnavailable, errors.Join(errs...))
+}
+
+// Secret is the shared secret the caller proves.
+func (c *Caller) Secret() []byte { return c.secret }
