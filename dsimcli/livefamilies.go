@@ -73,6 +73,23 @@ Exit status: 0 with the content, 1 when no edge answered or the origin did
 not (a miss while the origin is down), 2 for a usage error.`,
 		flags: getFlags,
 	})
+	register(&command{
+		name:    "call",
+		args:    "--cluster FILE [KEY] [--node ID] [--count N]",
+		summary: "call a live breaker-service frontend; see its circuit breaker",
+		help: `
+Send a request to a frontend of a live breaker-service cluster (--node, or
+the first frontend). The frontend calls its dependency through a circuit
+breaker and a bulkhead; dsim call prints the outcome, how long it took, the
+breaker's state after the call and its latest transitions. Fault the
+dependency (dsim fault block n1 n3, or delay n1 n3 500ms) and call again:
+timeouts, then the breaker opens and calls fail fast; heal, wait open_for,
+and a half-open probe closes it. --count N makes N calls, one after another.
+
+Exit status: 0 when every call succeeded, 1 when one failed or no frontend
+answered, 2 for a usage error.`,
+		flags: callFlags,
+	})
 }
 
 // familyClient opens a Caller on cluster for the protocol it runs, which
@@ -316,5 +333,61 @@ func getFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		fmt.Fprintf(ctx.stderr, "dsim get: no edge answered within %v: %v\n", *lf.timeout, errors.Join(errs...))
 		return exitFailed
+	}
+}
+
+func callFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	lf := addLiveFlags(fs)
+	node := fs.String("node", "", "call frontend `ID` (default: the first)")
+	count := fs.Int("count", 1, "make `N` calls, one after another")
+	return func(ctx *cli, args []string) int {
+		if len(args) > 1 || *count < 1 {
+			fmt.Fprintln(ctx.stderr, "usage: dsim call --cluster FILE [KEY] [--node ID] [--count N]")
+			return exitUsage
+		}
+		key := "/"
+		if len(args) == 1 {
+			key = args[0]
+		}
+		c, cluster, ok := familyClient(ctx, lf, "call", "breaker-service")
+		if !ok {
+			return exitUsage
+		}
+		defer c.Close()
+		frontends, err := livecatalog.BreakerFrontends(cluster)
+		to := frontends[0]
+		if *node != "" {
+			to = sim.NodeID(*node)
+			if !slices.Contains(frontends, to) {
+				err = fmt.Errorf("--node %q is not a frontend (frontends: %v)", *node, frontends)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim call: %v\n", err)
+			return exitUsage
+		}
+		status := exitOK
+		for range *count {
+			dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
+			start := time.Now()
+			req := livecatalog.CallRequest{ClientID: string(c.ID()), Seq: c.NextSeq(), Key: key}
+			rep, err := c.Call(dctx, to, req, func(m sim.Message) bool {
+				r, ok := m.(livecatalog.CallReply)
+				return ok && r.Seq == req.Seq
+			})
+			cancel()
+			if err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim call: no answer from %s: %v\n", to, err)
+				return exitFailed
+			}
+			r := rep.(livecatalog.CallReply)
+			took := time.Since(start).Round(100 * time.Microsecond)
+			fmt.Fprintf(ctx.stdout, "%s %-6s in %-8v breaker %-9s bulkhead %d/%d  dependency calls: %d ok, %d timed out, %d failed fast  [%s]\n",
+				r.Node, r.Outcome, took, r.Breaker, r.BulkheadInFlight, r.BulkheadLimit, r.DepOK, r.DepTimeouts, r.DepFastFail, strings.Join(r.History, ", "))
+			if r.Outcome != "ok" {
+				status = exitFailed
+			}
+		}
+		return status
 	}
 }
