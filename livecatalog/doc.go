@@ -10,6 +10,11 @@
 //	raft-kv        Raft replicating a key/value store      dsim kv
 //	multipaxos-kv  the same store on Multi-Paxos           dsim kv
 //	paxos          single-decree Paxos                     dsim paxos propose
+//	quorum-kv      the Dynamo store (N/R/W, hinted handoff) dsim kv
+//	2pc            two-phase commit                        dsim txn put
+//	cdn            an origin and LRU edges                 dsim get
+//	breaker-service a dependency behind a circuit breaker  dsim call
+//	broadcast      gossip with Lamport and vector stamps   dsim broadcast
 //
 // and `dsim node --protocol NAME` and `dsim cluster local --protocol NAME`
 // look names up here.

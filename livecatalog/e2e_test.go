@@ -137,7 +137,14 @@ func (l *liveCluster) status(t *testing.T) map[sim.NodeID]map[string]string {
 func (l *liveCluster) waitStatus(t *testing.T, limit time.Duration, what string, cond func(map[sim.NodeID]map[string]string) bool) map[sim.NodeID]map[string]string {
 	t.Helper()
 	var st map[sim.NodeID]map[string]string
-	waitFor(t, limit, what, func() bool { st = l.status(t); return cond(st) })
+	deadline := time.Now().Add(limit)
+	for st = l.status(t); !cond(st); st = l.status(t) {
+		if time.Now().After(deadline) {
+			b, _ := json.MarshalIndent(st, "", "  ")
+			t.Fatalf("no %s within %v; dsim status says:\n%s", what, limit, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return st
 }
 

@@ -84,7 +84,7 @@ func TestLiveMultiPaxosKVSurvivesKillingTheLeader(t *testing.T) {
 	for k, v := range kvWorkload(t, l, "after", 1, 2) {
 		acked[k] = v
 	}
-	l.waitStatus(t, 5*time.Second, string(old)+" to catch up", func(st map[sim.NodeID]map[string]string) bool {
+	l.waitStatus(t, 8*time.Second, string(old)+" to catch up", func(st map[sim.NodeID]map[string]string) bool {
 		return st[old]["error"] == "" && st[old]["role"] == "follower" && st[old]["rsm.applied"] == st[next]["rsm.applied"]
 	})
 	checkAcked(t, l, acked)
