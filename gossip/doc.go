@@ -12,12 +12,13 @@
 //     is how a node that was down catches up.
 //
 // Every value carries the stamps of its broadcast: the origin's Lamport
-// time and vector clock (package clock). A node's own clocks follow the
-// rules of the papers: a broadcast is a local event (Tick), a receipt
-// observes the sender's stamps (Lamport: max+1; vector: merge, then tick).
-// So two values whose vector stamps are concurrent were broadcast by nodes
-// that had not heard of each other's value, and Lamport order is a total
-// order consistent with that causality.
+// time and vector clock (package clock). The clocks count broadcast
+// events, as in causal broadcast: a broadcast ticks the origin's clocks;
+// delivering another node's value observes its stamps (Lamport: max+1;
+// vector: merge), so vector[n] is how many of n's broadcasts a node has
+// delivered. Two values whose vector stamps are concurrent were broadcast
+// by nodes that had not heard of each other's value; Lamport order is a
+// total order consistent with that causality.
 //
 // What a node learned is on its Disk, with its clocks, so a restarted node
 // keeps its values and its clocks never run backwards.

@@ -28,19 +28,14 @@ type Entry struct {
 	Vector  clock.Vector
 }
 
-// Gossip floods one entry: eager push. Lamport and Vector are the
-// sender's clocks at the send.
+// Gossip floods one entry: eager push.
 type Gossip struct {
-	Entry   Entry
-	Lamport clock.LamportTime
-	Vector  clock.Vector
+	Entry Entry
 }
 
 // Digest carries every entry the sender knows: anti-entropy.
 type Digest struct {
 	Entries []Entry
-	Lamport clock.LamportTime
-	Vector  clock.Vector
 }
 
 // antiEntropyTick is the node's own timer.
@@ -50,8 +45,11 @@ type antiEntropyTick struct{}
 type Node struct {
 	cfg Config
 	id  sim.NodeID
-	// lamport and vector are this node's clocks; both only grow, and are
-	// on Disk after every event that moved them.
+	// lamport and vector are this node's clocks over broadcast events: a
+	// broadcast ticks both; delivering another node's value observes its
+	// stamps (Lamport max+1, vector merge). So vector[n] is how many of
+	// n's broadcasts this node has delivered. Both only grow, and are on
+	// Disk with the values.
 	lamport clock.Lamport
 	vector  clock.Vector
 	// known holds every value learned, by value; an entry never changes.
@@ -114,15 +112,12 @@ func (n *Node) Broadcast(env sim.Env, value string) {
 func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	switch m := msg.(type) {
 	case Gossip:
-		n.observe(m.Lamport, m.Vector)
 		if _, ok := n.known[m.Entry.Value]; ok {
 			n.redundant++
-			n.persist(env)
 			return
 		}
 		n.learn(env, m.Entry)
 	case Digest:
-		n.observe(m.Lamport, m.Vector)
 		for _, e := range m.Entries {
 			if _, ok := n.known[e.Value]; ok {
 				n.redundant++
@@ -130,32 +125,25 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			}
 			n.learn(env, e)
 		}
-		n.persist(env)
 	case antiEntropyTick:
 		if peers := env.Peers(); len(peers) > 0 {
-			n.lamport.Tick()
-			n.vector = n.vector.Tick(string(n.id))
-			n.persist(env)
-			env.Send(peers[env.Rand().IntN(len(peers))], Digest{Entries: n.Entries(), Lamport: n.lamport.Time(), Vector: n.vector.Copy()})
+			env.Send(peers[env.Rand().IntN(len(peers))], Digest{Entries: n.Entries()})
 		}
 		env.SetTimer(n.cfg.AntiEntropy, antiEntropyTick{})
 	}
 }
 
-// observe is a receipt: Lamport max+1, vector merge then tick.
-func (n *Node) observe(l clock.LamportTime, v clock.Vector) {
-	n.lamport.Observe(l)
-	n.vector = n.vector.Merge(v).Tick(string(n.id))
-}
-
-// learn records an entry, makes it durable and floods it to every peer.
+// learn delivers an entry: observe its stamps (unless it is this node's
+// own broadcast, already counted), make it durable, flood it to every peer.
 func (n *Node) learn(env sim.Env, e Entry) {
+	if e.Origin != n.id {
+		n.lamport.Observe(e.Lamport)
+		n.vector = n.vector.Merge(e.Vector)
+	}
 	n.known[e.Value] = e
 	n.persist(env)
 	for _, p := range env.Peers() {
-		n.lamport.Tick()
-		n.vector = n.vector.Tick(string(n.id))
-		env.Send(p, Gossip{Entry: e, Lamport: n.lamport.Time(), Vector: n.vector.Copy()})
+		env.Send(p, Gossip{Entry: e})
 	}
 }
 
