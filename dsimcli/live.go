@@ -118,6 +118,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debug := fs.Bool("debug", false, "log connection details too")
+	record := fs.String("record", "", "record every input and a digest of every output to `FILE` (appending a run per start), for dsim replay")
 	return func(ctx *cli, args []string) int {
 		if len(args) > 0 || *clusterPath == "" || *id == "" || *data == "" {
 			fmt.Fprintln(ctx.stderr, "dsim node needs --cluster FILE, --id ID and --data DIR, and no arguments")
@@ -139,11 +140,17 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if !ok {
 			return exitUsage
 		}
+		wrap, closeRecord, err := recorder(*record, proto.Name, *seed)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim node: --record: %v\n", err)
+			return exitUsage
+		}
+		defer closeRecord()
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err := tcp.RunNode(sctx, tcp.NodeOptions{
+		err = tcp.RunNode(sctx, tcp.NodeOptions{
 			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: proto, DataDir: *data,
-			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h),
+			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Wrap: wrap,
 		})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
@@ -164,6 +171,7 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	dir := fs.String("dir", "", "keep cluster.json, data and logs in `DIR` (default: a fresh temporary directory)")
 	basePort := fs.Int("base-port", 0, "listen on ports PORT, PORT+1, ... (default: free ports)")
 	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node")
+	record := fs.Bool("record", false, "have every node record its run to DIR/ID.record, for dsim replay")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 || args[0] != "local" {
 			fmt.Fprintln(ctx.stderr, "usage: dsim cluster local [--n N] [--protocol NAME] [--dir DIR]")
@@ -187,7 +195,7 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 				return exitUsage
 			}
 		}
-		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: proto, Options: options, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile})
+		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: proto, Options: options, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile, Record: *record})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
 			return exitUsage

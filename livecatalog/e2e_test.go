@@ -66,12 +66,15 @@ type liveCluster struct {
 	start time.Time
 }
 
-func startLive(t *testing.T, protocol string, n int, options string) *liveCluster {
+func startLive(t *testing.T, protocol string, n int, options string, tweaks ...func(*tcp.LocalOptions)) *liveCluster {
 	t.Helper()
 	exe := buildDsim(t)
 	proto, err := Lookup(protocol)
 	require.NoError(t, err)
 	o := tcp.LocalOptions{N: n, Protocol: proto, Dir: t.TempDir(), Exe: exe}
+	for _, tweak := range tweaks {
+		tweak(&o)
+	}
 	if options != "" {
 		o.Options = json.RawMessage(options)
 	}

@@ -32,6 +32,7 @@ var floors = map[string]int{
 	"gossip":      3,
 	"network/tcp": 2,
 	"livecatalog": 4,
+	"replay":      4,
 	"scenarios":   4,
 	"viz":         4,
 	"tui":         4,

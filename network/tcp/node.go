@@ -31,6 +31,9 @@ type NodeOptions struct {
 	ListenAddr  string // optional: listen here instead of the member's address
 	Seed        uint64 // 0: from crypto/rand
 	Logger      *slog.Logger
+	// Wrap, if set, wraps the node before it starts: `dsim node --record`
+	// puts a recorder around it (package replay).
+	Wrap func(node sim.Node, reg *Registry, cluster Cluster) sim.Node
 }
 
 // RunNode runs one member until ctx is done, then closes it cleanly. The
@@ -67,6 +70,9 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 		return err
 	}
 	defer disk.Close()
+	if o.Wrap != nil {
+		node = o.Wrap(node, reg, cluster)
+	}
 	rt, err := Start(Config{
 		Cluster: cluster, ID: o.ID, Node: node, Registry: reg, ClientMessages: proto.ClientMessages,
 		Disk: disk, Secret: secret, Seed: o.Seed, Logger: o.Logger, ListenAddr: o.ListenAddr,
@@ -103,6 +109,9 @@ type LocalOptions struct {
 	BasePort   int             // 0 means free ports picked by the kernel
 	SecretFile string
 	Stdout     io.Writer
+	// Record has each node record its run to DIR/ID.record (dsim node
+	// --record); a restarted node appends a new run.
+	Record bool
 }
 
 // LocalCluster is N `dsim node` processes on loopback.
@@ -169,6 +178,9 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol.Name, "--data", filepath.Join(dir, string(m.ID))}
 		if o.SecretFile != "" {
 			args = append(args, "--secret-file", o.SecretFile)
+		}
+		if o.Record {
+			args = append(args, "--record", filepath.Join(dir, string(m.ID)+".record"))
 		}
 		lc.args[m.ID] = args
 		if err := lc.Start(m.ID); err != nil {
