@@ -7,17 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/replay"
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/tui"
 )
 
 func init() {
 	register(&command{
 		name:    "replay",
-		args:    "FILE [--tui]",
+		args:    "FILE [--tui [--run N]]",
 		summary: "replay a live node's recording in the simulator and check it",
 		help: `
 Replay a recording made by 'dsim node --record FILE' (or 'dsim cluster local
@@ -72,7 +75,8 @@ func buildLive(protocol string, c tcp.NodeConfig) (sim.Node, *tcp.Registry, erro
 }
 
 func replayCmdFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	tui := fs.Bool("tui", false, "step through the replayed run in the terminal")
+	useTUI := fs.Bool("tui", false, "step through the replayed run in the terminal")
+	runNo := fs.Int("run", 1, "with --tui, which run of the file (one per process start) to show")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintln(ctx.stderr, "usage: dsim replay FILE [--tui]")
@@ -89,8 +93,8 @@ func replayCmdFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim replay: %s: %v\n", args[0], err)
 			return exitUsage
 		}
-		if *tui {
-			return replayTUI(ctx, args[0], runs)
+		if *useTUI {
+			return replayTUI(ctx, args[0], runs, *runNo)
 		}
 		rep, err := replay.Check(runs, buildLive)
 		var div *replay.Divergence
@@ -108,7 +112,27 @@ func replayCmdFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	}
 }
 
-func replayTUI(ctx *cli, path string, runs []replay.Run) int {
-	fmt.Fprintln(ctx.stderr, "dsim replay --tui: not built yet")
-	return exitUsage
+// replayTUI opens run number n (from 1) of a recording in the TUI.
+func replayTUI(ctx *cli, path string, runs []replay.Run, n int) int {
+	if n < 1 || n > len(runs) {
+		fmt.Fprintf(ctx.stderr, "dsim replay: --run %d: %s holds %d run(s)\n", n, path, len(runs))
+		return exitUsage
+	}
+	name := fmt.Sprintf("replay of %s, run %d", filepath.Base(path), n)
+	sc, err := replay.Scenario(name, runs[n-1], buildLive)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim replay: %s: %v\n", path, err)
+		return exitUsage
+	}
+	scenarios.Register(sc)
+	opts := tui.Options{Scenario: name, Seed: 1, SaveDir: os.TempDir(), NoColor: os.Getenv("NO_COLOR") != ""}
+	if _, err := tui.New(opts); err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim replay: %v\n", err)
+		return exitUsage
+	}
+	if err := tui.Run(opts); err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim replay: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
 }

@@ -156,17 +156,12 @@ func checkRun(runNo int, run Run, build Factory, see func(Step)) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: run %d: building %s's %s node: %v", ErrBadRecording, runNo, s.Node, s.Protocol, err)
 	}
-	disk := sim.NewMemDisk()
-	for k, v := range s.Disk {
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return 0, fmt.Errorf("%w: run %d: disk key %q: %v", ErrBadRecording, runNo, k, err)
-		}
-		disk.Put(k, b)
+	disk, err := recordedDisk(s)
+	if err != nil {
+		return 0, fmt.Errorf("run %d: %w", runNo, err)
 	}
-	disk.Sync()
 	var outs []string
-	fx := &effects{reg: reg, rng: rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15)), seed: s.Seed, emit: func(o string) { outs = append(outs, o) }}
+	fx := &effects{reg: reg, rng: newRand(s.Seed), seed: s.Seed, emit: func(o string) { outs = append(outs, o) }}
 	fx.reset()
 	base := &replayEnv{id: s.Node, peers: slices.Clone(s.Peers), disk: disk}
 	compared := 0
@@ -237,3 +232,20 @@ func (e *replayEnv) SetTimer(time.Duration, sim.Message) sim.TimerID {
 	e.timers++
 	return e.timers
 }
+
+// recordedDisk is the disk a run started on.
+func recordedDisk(s Line) (*sim.MemDisk, error) {
+	disk := sim.NewMemDisk()
+	for k, v := range s.Disk {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: disk key %q: %v", ErrBadRecording, k, err)
+		}
+		disk.Put(k, b)
+	}
+	disk.Sync()
+	return disk, nil
+}
+
+// newRand is the recorder's random stream for a seed.
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }

@@ -73,7 +73,7 @@ type Recorder struct {
 // cluster go into the recording so that Check can build the node again.
 func Record(node sim.Node, w io.Writer, reg *tcp.Registry, protocol string, cluster tcp.Cluster, seed uint64) *Recorder {
 	r := &Recorder{inner: node, reg: reg, protocol: protocol, cluster: cluster, out: bufio.NewWriter(w)}
-	r.fx = effects{reg: reg, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed, emit: r.emit}
+	r.fx = effects{reg: reg, rng: newRand(seed), seed: seed, emit: r.emit}
 	return r
 }
 
