@@ -32,8 +32,8 @@ func dsimExit(t *testing.T, exe string, args ...string) (string, int) {
 }
 
 // A raft-kv cluster records its run (dsim cluster local --record), takes
-// five puts and stops. dsim replay feeds n1's recorded inputs to a fresh
-// node in the simulator and every output matches; a recording with one
+// five puts and stops. dsim replay feeds each node's recorded inputs to a
+// fresh node in the simulator and every output matches; a recording with one
 // message altered diverges, and dsim replay names where.
 func TestLiveRecordingReplaysInTheSimulator(t *testing.T) {
 	t.Parallel()
@@ -42,11 +42,12 @@ func TestLiveRecordingReplaysInTheSimulator(t *testing.T) {
 		require.Equal(t, "OK\n", l.must(t, 5*time.Second, "kv", "put", "k"+strconv.Itoa(i), "v"))
 	}
 	l.Stop()
+	for _, id := range l.Cluster.IDs() {
+		out, exit := dsimExit(t, l.exe, "replay", filepath.Join(l.Dir, string(id)+".record"))
+		require.Equal(t, 0, exit, out)
+		assert.Regexp(t, string(id)+`.record: `+string(id)+` of raft-kv: 1 run\(s\), \d+ events, \d+ outputs replayed; every output matches`, out)
+	}
 	path := filepath.Join(l.Dir, "n1.record")
-
-	out, exit := dsimExit(t, l.exe, "replay", path)
-	require.Equal(t, 0, exit, out)
-	assert.Regexp(t, `n1.record: n1 of raft-kv: 1 run\(s\), \d+ events, \d+ outputs replayed; every output matches`, out)
 
 	// Tamper: the first Raft message n1 received now carries a term far
 	// ahead. The node would persist it and answer with it.
@@ -73,7 +74,7 @@ func TestLiveRecordingReplaysInTheSimulator(t *testing.T) {
 	require.True(t, tampered, "n1 received a Raft message")
 	bad := filepath.Join(t.TempDir(), "tampered.record")
 	require.NoError(t, os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644))
-	out, exit = dsimExit(t, l.exe, "replay", bad)
+	out, exit := dsimExit(t, l.exe, "replay", bad)
 	assert.Equal(t, 1, exit, out)
 	assert.Regexp(t, `DIVERGED: run 1, line \d+ \(raft\.\w+ from n\d at [\d:.]+\): output \d+ differs: the live node did .*; the replay did `, out)
 	t.Log(out)

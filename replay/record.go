@@ -121,7 +121,7 @@ func (r *Recorder) Start(env sim.Env) {
 		v, _ := env.Disk().Get(k)
 		disk[k] = base64.StdEncoding.EncodeToString(v)
 	}
-	now := env.Now()
+	now := env.Now().Round(0) // no monotonic reading: a replay has none, and Sub must agree
 	c := r.cluster
 	r.write(Line{Kind: "start", At: now, Node: env.ID(), Protocol: r.protocol, Cluster: &c, Peers: env.Peers(), Seed: r.fx.seed, Disk: disk})
 	r.fx.reset()
@@ -131,7 +131,7 @@ func (r *Recorder) Start(env sim.Env) {
 
 // Receive records the event and hands it to the inner node.
 func (r *Recorder) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	now := env.Now()
+	now := env.Now().Round(0) // no monotonic reading: a replay has none, and Sub must agree
 	switch m := msg.(type) {
 	case timerFire:
 		r.write(Line{Kind: "timer", At: now, Timer: m.K})
