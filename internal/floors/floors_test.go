@@ -38,6 +38,7 @@ var floors = map[string]int{
 	"tui":         4,
 	"sweep":       4,
 	"cmd":         5,
+	"deploy":      5,
 	"dsimcli":     5,
 	"examples":    5,
 	"internal":    5,
