@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/dsimlab/dsim/network/tcp"
@@ -61,7 +60,9 @@ type Recorder struct {
 	protocol string
 	cluster  tcp.Cluster
 
-	mu  sync.Mutex // the file: written from the event loop only, but closed from outside
+	// out is the recording. Only the handlers write it (one at a time, on
+	// the runtime's event loop), and what is written never flows back
+	// into the node: the recorder watches, it does not steer.
 	out *bufio.Writer
 	err error
 
@@ -77,16 +78,11 @@ func Record(node sim.Node, w io.Writer, reg *tcp.Registry, protocol string, clus
 	return r
 }
 
-// Err is the first error writing the recording, if any.
-func (r *Recorder) Err() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
-}
+// Err is the first error writing the recording, if any. Ask once the
+// node has stopped.
+func (r *Recorder) Err() error { return r.err }
 
 func (r *Recorder) write(l Line) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.err != nil {
 		return
 	}
@@ -102,8 +98,6 @@ func (r *Recorder) write(l Line) {
 
 // flush ends an event: what is written survives a kill -9 after it.
 func (r *Recorder) flush() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.err == nil {
 		if err := r.out.Flush(); err != nil {
 			r.err = fmt.Errorf("recording: %w", err)
