@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dsimlab/dsim/network/tcp"
+	"github.com/dsimlab/dsim/sim"
 )
 
 // dsimExit runs the dsim binary and returns its output and exit status.
@@ -32,7 +33,7 @@ func dsimExit(t *testing.T, exe string, args ...string) (string, int) {
 }
 
 // A raft-kv cluster records its run (dsim cluster local --record), takes
-// five puts and stops. dsim replay feeds each node's recorded inputs to a
+// five puts, loses n3 to SIGKILL and gets it back, and stops. dsim replay feeds each node's recorded inputs to a
 // fresh node in the simulator and every output matches; a recording with one
 // message altered diverges, and dsim replay names where.
 func TestLiveRecordingReplaysInTheSimulator(t *testing.T) {
@@ -41,11 +42,21 @@ func TestLiveRecordingReplaysInTheSimulator(t *testing.T) {
 	for i := range 5 {
 		require.Equal(t, "OK\n", l.must(t, 5*time.Second, "kv", "put", "k"+strconv.Itoa(i), "v"))
 	}
+	// n3 is killed and comes back: its recording holds two runs, the
+	// second starting from the disk the first left.
+	require.NoError(t, l.Kill("n3"))
+	require.NoError(t, l.Start("n3"))
+	l.waitStatus(t, 5*time.Second, "n3 back", func(st map[sim.NodeID]map[string]string) bool { return st["n3"]["error"] == "" })
+	require.Equal(t, "OK\n", l.must(t, 5*time.Second, "kv", "put", "after", "v"))
 	l.Stop()
 	for _, id := range l.Cluster.IDs() {
+		runs := "1 run"
+		if id == "n3" {
+			runs = "2 run"
+		}
 		out, exit := dsimExit(t, l.exe, "replay", filepath.Join(l.Dir, string(id)+".record"))
 		require.Equal(t, 0, exit, out)
-		assert.Regexp(t, string(id)+`.record: `+string(id)+` of raft-kv: 1 run\(s\), \d+ events, \d+ outputs replayed; every output matches`, out)
+		assert.Regexp(t, string(id)+`.record: `+string(id)+` of raft-kv: `+runs+`\(s\), \d+ events, \d+ outputs replayed; every output matches`, out)
 	}
 	path := filepath.Join(l.Dir, "n1.record")
 

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -43,10 +44,19 @@ func Read(rd io.Reader) ([]Run, error) {
 	for n := 1; sc.Scan(); n++ {
 		var l Line
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			if len(runs) > 0 && !sc.Scan() {
-				break // a last line cut short by kill -9: the run ends before it
+			// A line cut short (a full disk, a power cut) can only be the
+			// last of a run: the file ends, or the next run starts.
+			if len(runs) > 0 && (!sc.Scan() || bytes.HasPrefix(sc.Bytes(), []byte(`{"kind":"start"`))) {
+				if len(sc.Bytes()) == 0 {
+					break
+				}
+				n++
+				if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+					return nil, fmt.Errorf("%w: line %d: %v", ErrBadRecording, n, err)
+				}
+			} else {
+				return nil, fmt.Errorf("%w: line %d: %v", ErrBadRecording, n, err)
 			}
-			return nil, fmt.Errorf("%w: line %d: %v", ErrBadRecording, n, err)
 		}
 		switch l.Kind {
 		case "start":

@@ -1,7 +1,7 @@
 package replay
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -62,9 +62,12 @@ type Recorder struct {
 
 	// out is the recording. Only the handlers write it (one at a time, on
 	// the runtime's event loop), and what is written never flows back
-	// into the node: the recorder watches, it does not steer.
-	out *bufio.Writer
-	err error
+	// into the node: the recorder watches, it does not steer. An event's
+	// lines (its input and outputs) collect in pending and go out in one
+	// write when its handler returns, so a kill -9 leaves whole events.
+	out     io.Writer
+	pending bytes.Buffer
+	err     error
 
 	fx effects
 }
@@ -73,7 +76,7 @@ type Recorder struct {
 // protocol's registry (it encodes the recorded messages); protocol and
 // cluster go into the recording so that Check can build the node again.
 func Record(node sim.Node, w io.Writer, reg *tcp.Registry, protocol string, cluster tcp.Cluster, seed uint64) *Recorder {
-	r := &Recorder{inner: node, reg: reg, protocol: protocol, cluster: cluster, out: bufio.NewWriter(w)}
+	r := &Recorder{inner: node, reg: reg, protocol: protocol, cluster: cluster, out: w}
 	r.fx = effects{reg: reg, rng: newRand(seed), seed: seed, emit: r.emit}
 	return r
 }
@@ -87,22 +90,22 @@ func (r *Recorder) write(l Line) {
 		return
 	}
 	b, err := json.Marshal(l)
-	if err == nil {
-		b = append(b, '\n')
-		_, err = r.out.Write(b)
-	}
 	if err != nil {
 		r.err = fmt.Errorf("recording: %w", err)
+		return
 	}
+	r.pending.Write(b)
+	r.pending.WriteByte('\n')
 }
 
 // flush ends an event: what is written survives a kill -9 after it.
 func (r *Recorder) flush() {
 	if r.err == nil {
-		if err := r.out.Flush(); err != nil {
+		if _, err := r.out.Write(r.pending.Bytes()); err != nil {
 			r.err = fmt.Errorf("recording: %w", err)
 		}
 	}
+	r.pending.Reset()
 }
 
 func (r *Recorder) emit(out string) { r.write(Line{Kind: "out", Out: out}) }

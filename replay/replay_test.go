@@ -169,3 +169,22 @@ func tamper(t *testing.T, data []byte) []byte {
 	t.Fatal("n1 received no write")
 	return nil
 }
+
+// A run cut short mid-line (a power cut) ends there; the next run, after
+// the restart, is read and checked on its own.
+func TestReadToleratesARunCutShort(t *testing.T) {
+	data, _ := record(t)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	cut := append(append([]byte{}, bytes.Join(lines[:20], []byte("\n"))...), '\n')
+	cut = append(cut, lines[20][:len(lines[20])/2]...)
+	cut = append(cut, '\n')
+	cut = append(cut, data...)
+	runs, err := replay.Read(bytes.NewReader(cut))
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	_, err = replay.Check(runs[1:], build)
+	assert.NoError(t, err)
+
+	_, err = replay.Read(bytes.NewReader(append([]byte(`{"kind":"start","node":"n1"`+"\n"), data...)))
+	assert.ErrorIs(t, err, replay.ErrBadRecording, "a broken first line is not a recording")
+}
