@@ -210,6 +210,6 @@ func init() {
 		},
 		New:            newBreakerNode,
 		ClientMessages: []string{"breaker.CallRequest"},
-		Try:            []string{"call", "fault block n1 n3   (then dsim call a few times: timeouts, then breaker-open; heal and wait)"},
+		Try:            []string{"call", "fault drop 1   (every call to the dependency is lost: call again, see timeouts, then the breaker open; fault heal, wait, call)"},
 	})
 }
