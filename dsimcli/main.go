@@ -134,7 +134,7 @@ var groups = []struct {
 	names []string
 }{
 	{"Simulate", []string{"list", "run", "tui", "sweep", "plot"}},
-	{"Run nodes over real TCP", []string{"cluster", "node", "kv", "status", "fault"}},
+	{"Run nodes over real TCP", []string{"cluster", "node", "kv", "paxos", "txn", "get", "call", "broadcast", "status", "fault", "replay"}},
 }
 
 func usage(w io.Writer) {
@@ -147,7 +147,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
 		for _, n := range g.names {
 			if c, ok := commands[n]; ok {
-				fmt.Fprintf(w, "  %-8s %s\n", n, c.summary)
+				fmt.Fprintf(w, "  %-9s %s\n", n, c.summary)
 				listed[n] = true
 			}
 		}
@@ -162,7 +162,7 @@ func usage(w io.Writer) {
 	if len(rest) > 0 {
 		fmt.Fprintf(w, "\nMore:\n")
 		for _, n := range rest {
-			fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+			fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 		}
 	}
 	fmt.Fprintln(w)
