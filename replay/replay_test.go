@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,8 +123,16 @@ func TestReplayScenarioReachesTheRecordedState(t *testing.T) {
 	assert.GreaterOrEqual(t, atoi(got["rsm.applied"]), 5, "the five writes")
 
 	scenarios.Register(sc)
-	_, err = tui.New(tui.Options{Scenario: "replay-test"})
+	m, err := tui.New(tui.Options{Scenario: "replay-test", NoColor: true, Width: 120, Height: 40})
 	require.NoError(t, err)
+	for range 40 { // step through the first events, as space does
+		m.Update(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+	}
+	screen := m.View().Content
+	for _, want := range []string{"n1", "n2", "n3", "replay-test"} {
+		assert.Contains(t, screen, want)
+	}
+	t.Log(screen)
 }
 
 func atoi(s string) int {
