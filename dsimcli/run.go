@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	_ "github.com/dsimlab/dsim/scenarios/catalog" // every scenario
 	"github.com/dsimlab/dsim/sim"
@@ -75,6 +74,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	verbose := fs.Bool("verbose", false, "print sends and timer settings too")
+	broken := fs.String("broken", "", "run a deliberately broken implementation (`VARIANT`), to watch a known bug happen")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintln(ctx.stderr, "dsim run needs exactly one scenario name; 'dsim list' shows them")
@@ -89,7 +89,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: --for must be positive, got %v\n", *span)
 			return exitUsage
 		}
-		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts}
+		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Broken: *broken}
 		if *artifacts != "" {
 			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim run: --artifacts: %v\n", err)
@@ -97,12 +97,15 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			}
 		}
 		if *schedPath != "" {
-			sched, err := readSchedule(*schedPath)
+			rf, err := readSchedule(*schedPath)
 			if err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 				return exitUsage
 			}
-			opts.Schedule = sched
+			if err := rf.applyTo(&opts); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim run: %s: %v\n", *schedPath, err)
+				return exitUsage
+			}
 		}
 
 		out := bufio.NewWriter(ctx.stdout)
@@ -188,7 +191,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		fmt.Fprintf(out, "trace sha256 %s (%d records)\n", hasher.Sum(), hasher.Records())
 		if res.Err != nil {
 			fmt.Fprintf(out, "FAILED: %v\n", res.Err)
-			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s\n", s.Name, *seed, replayFlags(*span, *schedPath))
+			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s\n", s.Name, *seed, replayFlags(*span, *schedPath, *broken))
 			return exitFailed
 		}
 		fmt.Fprintln(out, "OK")
@@ -196,8 +199,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	}
 }
 
-func replayFlags(span time.Duration, sched string) string {
+func replayFlags(span time.Duration, sched, broken string) string {
 	var b strings.Builder
+	if broken != "" {
+		fmt.Fprintf(&b, " --broken %s", broken)
+	}
 	if span > 0 {
 		fmt.Fprintf(&b, " --for %v", span)
 	}
@@ -207,17 +213,43 @@ func replayFlags(span time.Duration, sched string) string {
 	return b.String()
 }
 
-func readSchedule(path string) (network.Schedule, error) {
+// runFile is a schedule file: its fault schedule, and the "set" and
+// "broken" lines a counterexample from dsim explore carries.
+type runFile struct{ scenarios.RunFile }
+
+func readSchedule(path string) (runFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the fault schedule: %w", err)
+		return runFile{}, fmt.Errorf("cannot read the fault schedule: %w", err)
 	}
 	defer f.Close()
-	s, err := network.ParseSchedule(f)
+	rf, err := scenarios.ParseRunFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("fault schedule %s: %w", path, err)
+		return runFile{}, fmt.Errorf("fault schedule %s: %w", path, err)
 	}
-	return s, nil
+	return runFile{rf}, nil
+}
+
+// applyTo puts the file's schedule, knobs and broken variant into o. A
+// knob or variant the command line gave already must agree with the file.
+func (rf runFile) applyTo(o *scenarios.Options) error {
+	o.Schedule = rf.Schedule
+	if rf.Broken != "" {
+		if o.Broken != "" && o.Broken != rf.Broken {
+			return fmt.Errorf("the file says broken %s, the command line --broken %s", rf.Broken, o.Broken)
+		}
+		o.Broken = rf.Broken
+	}
+	for k, v := range rf.Knobs {
+		if o.Knobs == nil {
+			o.Knobs = scenarios.Knobs{}
+		}
+		if old, ok := o.Knobs[k]; ok && old != v {
+			return fmt.Errorf("the file sets %s=%s, the command line %s=%s", k, v, k, old)
+		}
+		o.Knobs[k] = v
+	}
+	return nil
 }
 
 // logTracer prints the readable one-line-per-event log. Sends and timer

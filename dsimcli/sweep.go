@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "sweep",
-		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--schedule FILE]",
+		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--schedule FILE] [--shard K/N --out FILE] | merge FILES...",
 		summary: "run a scenario over many seeds; aggregate its numbers, list failing seeds",
 		help: `
 Run the scenario NAME once per seed, several runs at a time (each run on
@@ -41,8 +41,21 @@ Seeds are listed like 1-1000, 7 or 1,5,9-12. The table is the same for any
 Progress goes to stderr, as a bar with an ETA on a terminal and a line
 every 5% otherwise. 'dsim plot NAME --seeds ...' draws the distributions.
 
+To spread a sweep over machines, run it in shards and merge the files:
+
+    dsim sweep raft-election --seeds 1-200 --shard 1/2 --out s1.jsonl
+    dsim sweep raft-election --seeds 1-200 --shard 2/2 --out s2.jsonl
+    dsim sweep merge s1.jsonl s2.jsonl
+
+Shard K/N runs every N-th seed of the list from the K-th (K counts from 1)
+and writes each seed's metrics and verdict as JSON Lines; merge prints the
+very table and failing seeds the whole sweep prints. deploy/sweep has
+recipes for a Kubernetes Indexed Job, a Slurm job array and GNU parallel.
+
 Exit status: 0 when every seed passed, 1 when a seed failed, 2 for a
-usage error (unknown scenario, bad --seeds, unreadable file).`,
+usage error (unknown scenario, bad --seeds, unreadable file). A shard run
+with --out exits 0 once its file is written, failing seeds or not: merge
+gives the verdict.`,
 		flags: sweepFlags,
 	})
 }
@@ -79,18 +92,25 @@ func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
 	}
 	opts := sweep.Options{Parallel: *f.parallel, For: *f.span}
 	if *f.sched != "" {
-		s, err := readSchedule(*f.sched)
+		rf, err := readSchedule(*f.sched)
 		if err != nil {
 			return nil, sweep.Options{}, err
 		}
-		opts.Schedule, opts.ScheduleFile = s, *f.sched
+		if rf.Broken != "" || len(rf.Knobs) > 0 {
+			return nil, sweep.Options{}, fmt.Errorf("%s has set or broken lines (a counterexample from dsim explore): replay it with dsim run, one seed", *f.sched)
+		}
+		opts.Schedule, opts.ScheduleFile = rf.Schedule, *f.sched
 	}
 	return seeds, opts, nil
 }
 
 func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	setup := addSweepFlags(fs, "")
+	shard := addShardFlags(fs)
 	return func(ctx *cli, args []string) int {
+		if len(args) > 0 && args[0] == "merge" {
+			return sweepMerge(ctx, args[1:])
+		}
 		s, ok := oneScenario(ctx, "sweep", args)
 		if !ok {
 			return exitUsage
@@ -104,19 +124,29 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
+		if shard.given() {
+			return runShard(ctx, s, *setup.seeds, seeds, opts, shard)
+		}
 		sum, status := runSweep(ctx, s, seeds, opts)
 		if status == exitUsage {
 			return status
 		}
-		fmt.Fprintf(ctx.stdout, "# %s over %d seeds (%s)\n\n", s.Name, len(seeds), *setup.seeds)
-		if len(sum.Metrics) == 0 {
-			fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
-		} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
-			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
-			return exitUsage
-		}
-		return reportFailures(ctx.stdout, sum)
+		return printSweep(ctx, sum, *setup.seeds)
 	}
+}
+
+// printSweep prints what a sweep showed, whole or merged from shards: the
+// table of its metrics, then its failing seeds. seedList is the --seeds
+// value.
+func printSweep(ctx *cli, sum sweep.Summary, seedList string) int {
+	fmt.Fprintf(ctx.stdout, "# %s over %d seeds (%s)\n\n", sum.Scenario, len(sum.Runs), seedList)
+	if len(sum.Metrics) == 0 {
+		fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
+	} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
+		return exitUsage
+	}
+	return reportFailures(ctx.stdout, sum)
 }
 
 // oneScenario looks up the single scenario name a command takes.

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/tui"
 )
 
 func init() {
 	register(&command{
 		name:    "tui",
-		args:    "[NAME] [--seed N] [--save-dir DIR]",
+		args:    "[NAME] [--seed N] [--schedule FILE] [--broken VARIANT] [--save-dir DIR]",
 		summary: "step through a scenario in the terminal, forwards and back",
 		help: `
 Open scenario NAME (default raft-election) in a terminal UI: a card per
@@ -25,12 +26,27 @@ FILE' replays exactly. Press ? for every key. NO_COLOR turns colour off.`,
 		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
 			seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
 			dir := fs.String("save-dir", ".", "where w writes the session's schedule (`DIR`)")
+			schedPath := fs.String("schedule", "", "start from the fault schedule in `FILE` (one that w saved, or a counterexample from dsim explore)")
+			broken := fs.String("broken", "", "step through a deliberately broken implementation (`VARIANT`)")
 			return func(ctx *cli, args []string) int {
 				if len(args) > 1 {
 					fmt.Fprintln(ctx.stderr, "dsim tui takes at most one scenario name; 'dsim list' shows them")
 					return exitUsage
 				}
-				opts := tui.Options{Seed: *seed, SaveDir: *dir, NoColor: os.Getenv("NO_COLOR") != ""}
+				opts := tui.Options{Seed: *seed, SaveDir: *dir, NoColor: os.Getenv("NO_COLOR") != "", Broken: *broken}
+				if *schedPath != "" {
+					rf, err := readSchedule(*schedPath)
+					if err != nil {
+						fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
+						return exitUsage
+					}
+					o := scenarios.Options{Broken: *broken}
+					if err := rf.applyTo(&o); err != nil {
+						fmt.Fprintf(ctx.stderr, "dsim tui: %s: %v\n", *schedPath, err)
+						return exitUsage
+					}
+					opts.Schedule, opts.Broken, opts.Knobs = o.Schedule, o.Broken, o.Knobs
+				}
 				if len(args) == 1 {
 					opts.Scenario = args[0]
 				}

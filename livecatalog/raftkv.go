@@ -48,11 +48,14 @@ func registerAll(r *tcp.Registry, msgs []named) error {
 // LiveRaftConfig is Raft's configuration on real machines: the defaults
 // (PreVote, CheckQuorum, snapshots) with a longer election timeout than the
 // simulator's, since a real process also waits for the scheduler, the
-// garbage collector and fsync.
+// garbage collector and fsync; and one AppendEntries in flight per
+// follower, so that under load the commands that arrive meanwhile travel,
+// and are fsynced, together.
 func LiveRaftConfig() raft.Config {
 	c := raft.DefaultConfig()
 	c.ElectionTimeout = 300 * time.Millisecond
 	c.HeartbeatInterval = 50 * time.Millisecond
+	c.MaxInflightAppends = 1
 	return c
 }
 

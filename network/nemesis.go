@@ -38,6 +38,10 @@ func Play(w *sim.World, m *Model, s Schedule) error {
 		}
 	}
 	for _, e := range s {
+		if f, ok := e.Action.(Fate); ok {
+			_ = f.apply(w, m) // before the run: a fate is about a message, not a moment
+			continue
+		}
 		w.At(e.At, func() {
 			if err := e.Action.apply(w, m); err != nil {
 				panic(fmt.Sprintf("network: checked action %q failed: %v", e.Action, err))

@@ -37,7 +37,7 @@ func setupRaftFailover(o Options) (*Run, error) {
 		Link:    network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		Clients: 3,
 		// Appends with unique values make a lost or doubled write visible.
-		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true},
+		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000},
 	})
 	if err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func setupRaftKV(o Options, base raftKVConfig) (*Run, error) {
 	cfg.Raft = func(sim.NodeID) raft.Config { return raft.DefaultConfig() }
 	cfg.Link = network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 10 * time.Millisecond}}
 	cfg.Clients = 3
-	cfg.Workload = kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true}
+	cfg.Workload = kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000}
 	c, err := newRaftKV("raft-kv", o, cfg)
 	if err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ func setupRaftPartition(o Options) (*Run, error) {
 		Raft:     func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
 		Link:     network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		Clients:  2,
-		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true},
+		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000},
 		// The clients stop at 6s, so the logs can be compared at rest.
 		StopClientsAt: 6 * time.Second,
 	})

@@ -29,6 +29,12 @@ type Scenario struct {
 	// Knobs are what --set may change, with defaults and ranges. Setup
 	// reads them from Options.Knobs.
 	Knobs []Knob
+	// Broken names deliberately broken implementations a run can use
+	// instead of the real one (--broken forgets-promise), so a learner can
+	// watch a known bug happen; Setup reads Options.Broken.
+	Broken []string
+	// Explore, if set, lets `dsim explore` search the scenario's states.
+	Explore *Exploration
 	// For is how much virtual time a run lasts unless told otherwise.
 	For time.Duration
 	// Setup builds the world for the given options.
@@ -51,6 +57,8 @@ type Options struct {
 	// declared knobs and fills in the defaults, so Setup can read every
 	// declared knob (o.Knobs.Int("W")).
 	Knobs Knobs
+	// Broken selects one of Scenario.Broken; empty is the real thing.
+	Broken string
 }
 
 // Run is a scenario set up and ready to go.
@@ -65,6 +73,16 @@ type Run struct {
 	Done func() bool
 	// Finish checks and summarises the run once it is over.
 	Finish func() Result
+	// Violation, if set, reports the first safety violation so far, nil
+	// while every invariant the scenario checks after each step holds. The
+	// explorer calls it after every step.
+	Violation func() error
+	// Progress and Abstract let the explorer look for livelocks (see
+	// explore.Instance); Observers are the checkers' own state, part of
+	// what the explorer counts as one state.
+	Progress  func() bool
+	Abstract  func() uint64
+	Observers []any
 }
 
 // Result is what a run showed.
@@ -156,6 +174,9 @@ func Start(s Scenario, o Options) (*Run, error) {
 		return nil, err
 	}
 	o.Knobs = knobs
+	if err := s.checkBroken(o.Broken); err != nil {
+		return nil, err
+	}
 	run, err := s.Setup(o)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)

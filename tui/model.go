@@ -29,6 +29,11 @@ type Options struct {
 	// Width and Height are the screen size until the terminal reports its
 	// own; zero means 80×24.
 	Width, Height int
+	// Schedule, Broken and Knobs set up the run as `dsim run --schedule
+	// --broken --set` would: a counterexample from dsim explore, say.
+	Schedule network.Schedule
+	Broken   string
+	Knobs    scenarios.Knobs
 }
 
 // DefaultScenario is what the TUI opens on when no scenario is named.
@@ -75,7 +80,7 @@ func New(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewSession(sc, opts.Seed)
+	s, err := NewSessionWith(sc, scenarios.Options{Seed: opts.Seed, Schedule: opts.Schedule, Broken: opts.Broken, Knobs: opts.Knobs})
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +96,7 @@ var keys = struct {
 	crash, restart, isolate, heal, drop, seed, save, help, quit key.Binding
 }{
 	step:    key.NewBinding(key.WithKeys("space", "n"), key.WithHelp("space n", "step one event")),
-	back:    key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (re-executes from the seed)")),
+	back:    key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (instant for the last 512)")),
 	run:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run / pause")),
 	faster:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+ -", "run faster / slower")),
 	slower:  key.NewBinding(key.WithKeys("-", "_")),
@@ -156,7 +161,7 @@ func (m *Model) nextTick() tea.Cmd {
 }
 
 func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	nodes := m.s.World().Nodes()
+	nodes := m.s.Nodes()
 	if len(nodes) == 0 {
 		nodes = []sim.NodeID{""} // a world without nodes: node keys find nothing to act on
 	}
@@ -204,13 +209,13 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.next):
 		m.selected = (m.selected + 1) % len(nodes)
 	case key.Matches(k, keys.crash):
-		if m.s.World().Node(sel) == nil {
+		if m.s.Crashed(sel) {
 			m.msg = fmt.Sprintf("%s is down already: x restarts it", sel)
 			break
 		}
 		m.inject(network.Crash{Node: sel}, string(sel)+" crashes")
 	case key.Matches(k, keys.restart):
-		if m.s.World().Node(sel) != nil {
+		if !m.s.Crashed(sel) {
 			m.msg = fmt.Sprintf("%s is running: c crashes it", sel)
 			break
 		}

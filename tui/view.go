@@ -67,7 +67,7 @@ const (
 // render draws the whole screen, at most width×height cells.
 func (m *Model) render() string {
 	w, h := max(m.width, 1), max(m.height, 1)
-	cards := cardsOf(m.s)
+	cards := m.s.frame().cards
 	var top []string
 	top = append(top, m.header(w))
 	switch {
@@ -116,7 +116,7 @@ func (m *Model) header(w int) string {
 		state = "end of run"
 	}
 	text := fmt.Sprintf("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
-		sim.FormatTime(s.World().Now()), shortDur(s.End()), state)
+		sim.FormatTime(s.Now()), shortDur(s.End()), state)
 	if ansi.StringWidth(text)+9 <= w {
 		text = "dsim tui " + text
 	}
@@ -273,13 +273,8 @@ func (m *Model) middle(w, rows int) []string {
 }
 
 func (m *Model) inFlight(w, rows int) []string {
-	now := m.s.World().Now()
-	var msgs []sim.Pending
-	for _, p := range m.s.World().Pending() {
-		if p.Kind == sim.KindDeliver {
-			msgs = append(msgs, p)
-		}
-	}
+	now := m.s.Now()
+	msgs := m.s.frame().inFlight
 	out := []string{m.rule(fmt.Sprintf("in flight (%d)", len(msgs)), w)}
 	for i, p := range msgs {
 		if len(out) == rows-1 && len(msgs)-i > 1 {
@@ -298,20 +293,18 @@ func (m *Model) inFlight(w, rows int) []string {
 func (m *Model) network(w, rows int) []string {
 	s := m.s
 	out := []string{m.rule("network", w)}
-	var faults []string
-	if net := s.Net(); net != nil {
-		lines := strings.Split(strings.TrimSpace(net.String()), "\n")
-		faults = lines[1:] // the first line is the links' configuration
-		if len(faults) == 0 {
-			faults = []string{"all links up"}
-		}
-	} else {
+	f := s.frame()
+	faults := f.faults
+	switch {
+	case !f.hasNet:
 		faults = []string{"no simulated network"}
+	case len(faults) == 0:
+		faults = []string{"all links up"}
 	}
 	for _, f := range faults {
 		out = append(out, wrap(f, w)...)
 	}
-	st := s.World().Stats()
+	st := f.stats
 	out = append(out,
 		ansi.Truncate(fmt.Sprintf("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
 		ansi.Truncate(fmt.Sprintf("faults by key: %d", len(s.schedule)), w, "…"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/raft"
@@ -37,13 +38,32 @@ func testProtocol(name string) (Protocol, error) {
 			return nil
 		},
 		New: func(NodeConfig) (sim.Node, error) {
-			cfg := raft.DefaultConfig()
-			cfg.ElectionTimeout = 300 * time.Millisecond
-			cfg.HeartbeatInterval = 50 * time.Millisecond
+			cfg := liveRaftConfig()
 			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return raft.New(cfg, app) }, kv.New()), nil
 		},
 		ClientMessages: []string{"rsm.ClientRequest"},
 	}, nil
+}
+
+// liveRaftConfig is livecatalog.LiveRaftConfig, which these tests cannot
+// import: longer timeouts than the simulator's, one AppendEntries in flight
+// per follower.
+func liveRaftConfig() raft.Config {
+	c := raft.DefaultConfig()
+	c.ElectionTimeout = 300 * time.Millisecond
+	c.HeartbeatInterval = 50 * time.Millisecond
+	c.MaxInflightAppends = 1
+	return c
+}
+
+// mustTestProtocol is testProtocol for a test that cannot go on without it.
+func mustTestProtocol(t testing.TB, name string) Protocol {
+	t.Helper()
+	p, err := testProtocol(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // testClient is a plain rsm client for the runtime's tests: it tries each

@@ -122,7 +122,7 @@ func setupMultiPaxosKV(o scenarios.Options) (*scenarios.Run, error) {
 	}
 	for i := 1; i <= 3; i++ {
 		id := sim.NodeID(fmt.Sprintf("c%d", i))
-		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(o.Seed, uint64(i))), kv.WorkloadConfig{Client: string(id), Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true})
+		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(o.Seed, uint64(i))), kv.WorkloadConfig{Client: string(id), Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000})
 		if err != nil {
 			return nil, err
 		}

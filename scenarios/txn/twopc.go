@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dsimlab/dsim/check/explore"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -27,7 +28,13 @@ write, release the lock and acknowledge.
 Look for: the order of disk syncs and messages in the trace (a promise is
 durable before it is sent), two round trips per transaction, and the check
 at the end that every participant committed both transactions.`,
-		For:   time.Second,
+		For: time.Second,
+		// The explorer crashes the coordinator wherever it can: right after
+		// the last yes vote, before the decision, every participant blocks.
+		Explore: &scenarios.Exploration{
+			Crashable: []sim.NodeID{"coord"},
+			Bounds:    explore.Bounds{Depth: 30, Crashes: 1, Deviations: 2, Horizon: 150 * time.Millisecond},
+		},
 		Setup: setup2PC,
 	})
 	scenarios.Register(scenarios.Scenario{
@@ -92,6 +99,9 @@ type twoPC struct {
 	// txns are the transactions begun, in order.
 	txns      []*txnRun
 	violation error
+	// blocking is the first moment a transaction blocked, where the
+	// scenario treats that as a failure (checkBlocking).
+	blocking error
 }
 
 type txnRun struct {
@@ -180,6 +190,42 @@ func (c *twoPC) checkAtomicity() {
 	}
 }
 
+// checkBlocking runs after every event where blocking is a failure (the
+// happy path): it records the first moment a transaction's participants
+// have all voted yes, none knows the decision, and the coordinator, the
+// only node that does, is down. They can do nothing but wait.
+func (c *twoPC) checkBlocking() {
+	if c.blocking != nil {
+		return
+	}
+	for _, t := range c.txns {
+		if c.w.Up(t.coord) {
+			continue
+		}
+		ps := t.participants()
+		all := len(ps) > 0
+		for _, p := range ps {
+			if !twopc.IsPrepared(c.disk(p), t.id) {
+				all = false
+			}
+		}
+		if all {
+			c.blocking = fmt.Errorf("at %s: %s is blocked: %s all voted yes and %s, the only node that knows the decision, is down",
+				sim.FormatTime(c.w.Now()), t.id, joinIDs(ps), t.coord)
+			c.w.Logf("BLOCKED: %v", c.blocking)
+			return
+		}
+	}
+}
+
+// firstViolation is the run's safety verdict so far, for the explorer.
+func (c *twoPC) firstViolation() error {
+	if c.violation != nil {
+		return c.violation
+	}
+	return c.blocking
+}
+
 // finish checks every transaction ended atomically with the expected
 // decision, and writes the table of transactions.
 func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) {
@@ -242,8 +288,12 @@ func setup2PC(o scenarios.Options) (*scenarios.Run, error) {
 	}
 	t1 := c.begin(10*time.Millisecond, "coord", "T1", "1", "p1:x", "p2:y", "p3:z")
 	c.begin(200*time.Millisecond, "coord", "T2", "2", "p1:x", "p2:y", "p3:z")
-	return &scenarios.Run{World: c.w, Net: c.net, Finish: func() scenarios.Result {
+	c.w.AfterStep(c.checkBlocking)
+	return &scenarios.Run{World: c.w, Net: c.net, Violation: c.firstViolation, Finish: func() scenarios.Result {
 		var r scenarios.Result
+		if c.blocking != nil {
+			r.Err = c.blocking
+		}
 		c.finish(&r, map[string]twopc.Decision{"T1": twopc.Committed, "T2": twopc.Committed})
 		for _, p := range twoPCParticipants {
 			for _, k := range []string{"x", "y", "z"} {
