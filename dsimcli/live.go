@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/kv"
@@ -95,13 +96,17 @@ error (a bad flag, a port out of range, a bad cluster.json in DIR).`,
 	register(&command{
 		name:    "kv",
 		args:    "--cluster FILE (put KEY VALUE | append KEY VALUE | get KEY)",
-		summary: "talk to a live Raft KV cluster",
+		summary: "talk to a live key/value cluster (raft-kv, multipaxos-kv, quorum-kv)",
 		help: `
-Send one operation to a live raft-kv cluster. The client finds the leader by
+Send one operation to a live key/value cluster, whichever store its cluster
+file names. On raft-kv and multipaxos-kv the client finds the leader by
 following the servers' hints and retries (with the same sequence number, so
-a retried put applies once). A put or append prints OK; a get prints the
-value (empty for a missing key). With --value-file FILE, put and append take
-the value from FILE and only KEY on the command line.
+a retried put applies once). On quorum-kv any node coordinates: a put reads
+the key's vector-clock context first and writes a version built on it; a get
+that finds concurrent versions prints them all, separated by " | ". A put or
+append prints OK; a get prints the value (empty for a missing key). With
+--value-file FILE, put and append take the value from FILE and only KEY on
+the command line.
 
 An operation too large for one request (about 12 MB) is refused at once:
 it was not sent, so it was not applied.
@@ -149,7 +154,7 @@ Exit status: 0 when every member applied it, 1 when some did not answer,
 func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	clusterPath := fs.String("cluster", "", "the cluster `FILE` (JSON)")
 	id := fs.String("id", "", "this node's `ID` in the cluster file")
-	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "", "the protocol to run: "+strings.Join(livecatalog.Names(), ", ")+" (default: the cluster file's, else raft-kv)")
 	data := fs.String("data", "", "the `DIR` for this node's durable state")
 	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret (default: the cluster file's \"secret_file\"); peers, clients and tools without it are refused")
 	insecure := fs.Bool("insecure", false, "run without a secret: anyone who can reach the port can pose as a member (logged loudly, shown by dsim status)")
@@ -158,6 +163,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debug := fs.Bool("debug", false, "log connection details too")
 	salvage := fs.Bool("salvage", false, "open a damaged data directory anyway: keep a copy of the damaged file (FILE.damaged-TIME), cut it at the damage, and have the node wait for a leader before it votes again")
+	record := fs.String("record", "", "record every input and a digest of every output to `FILE` (appending a run per start), for dsim replay")
 	return func(ctx *cli, args []string) int {
 		if len(args) > 0 || *clusterPath == "" || *id == "" || *data == "" {
 			fmt.Fprintln(ctx.stderr, "dsim node needs --cluster FILE, --id ID and --data DIR, and no arguments")
@@ -175,11 +181,21 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim node: --log-format %q: want text or json\n", *logFormat)
 			return exitUsage
 		}
+		proto, ok := nodeProtocol(ctx, *clusterPath, *protocol)
+		if !ok {
+			return exitUsage
+		}
+		wrap, closeRecord, err := recorder(*record, proto.Name, *seed)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim node: --record: %v\n", err)
+			return exitUsage
+		}
+		defer closeRecord()
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err := tcp.RunNode(sctx, tcp.NodeOptions{
-			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: *protocol, DataDir: *data,
-			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Salvage: *salvage, Insecure: *insecure,
+		err = tcp.RunNode(sctx, tcp.NodeOptions{
+			ClusterFile: *clusterPath, ID: sim.NodeID(*id), Protocol: proto, DataDir: *data,
+			SecretFile: *secretFile, ListenAddr: *listen, Seed: *seed, Logger: slog.New(h), Salvage: *salvage, Insecure: *insecure, Wrap: wrap,
 		})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
@@ -194,11 +210,14 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 
 func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	n := fs.Int("n", 3, "how many nodes")
-	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(tcp.ProtocolNames(), ", "))
+	protocol := fs.String("protocol", "raft-kv", "the protocol to run: "+strings.Join(livecatalog.Names(), ", "))
+	var opts optList
+	fs.Var(&opts, "opt", "set one of the protocol's options in cluster.json, as `KEY=VALUE` (repeatable), such as --opt w=2")
 	dir := fs.String("dir", "", "keep cluster.json, data and logs in `DIR` (default: a fresh temporary directory)")
 	basePort := fs.Int("base-port", 0, "listen on ports PORT, PORT+1, ... (default: free ports)")
 	secretFile := fs.String("secret-file", "", "pass this secret `FILE` to every node (default: a fresh one in DIR/secret)")
 	restart := fs.String("restart", "", "start only these members (`ID,...`) of the cluster in --dir, which was started before")
+	record := fs.Bool("record", false, "have every node record its run to DIR/ID.record, for dsim replay")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 || args[0] != "local" {
 			fmt.Fprintln(ctx.stderr, "usage: dsim cluster local [--n N] [--protocol NAME] [--dir DIR] [--base-port PORT] [--restart ID,...]")
@@ -216,7 +235,20 @@ func clusterFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: *protocol, Dir: *dir, Exe: exe, BasePort: *basePort, SecretFile: *secretFile, Only: only})
+		proto, err := livecatalog.Lookup(*protocol)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim cluster: --protocol: %v\n", err)
+			return exitUsage
+		}
+		var options json.RawMessage
+		if len(opts) > 0 {
+			if options, err = livecatalog.ParseOptions(nil, opts); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
+				return exitUsage
+			}
+		}
+		lc, err := tcp.StartLocal(tcp.LocalOptions{N: *n, Protocol: proto, Options: options, Dir: *dir, Exe: exe, BasePort: *basePort,
+			SecretFile: *secretFile, Only: only, Record: *record})
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim cluster: %v\n", err)
 			if errors.Is(err, tcp.ErrBadOption) || errors.Is(err, tcp.ErrClusterFile) {
@@ -309,37 +341,30 @@ func kvFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if !ok {
 			return exitUsage
 		}
-		proto, err := tcp.LookupProtocol("raft-kv")
+		c, err := livecatalog.NewKV(cluster, secret)
 		if err != nil {
-			panic(err)
+			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v\n", *lf.cluster, err)
+			return exitUsage
 		}
-		reg, err := proto.NewRegistry()
-		if err != nil {
-			panic(err)
-		}
-		c := tcp.NewClient(cluster, reg, secret)
 		defer c.Close()
 		dctx, cancel := context.WithTimeout(context.Background(), *lf.timeout)
 		defer cancel()
-		res, err := c.Do(dctx, op.Encode())
-		if errors.Is(err, tcp.ErrRequestTooLarge) {
+		value, err := c.Do(dctx, op)
+		switch {
+		case errors.Is(err, livecatalog.ErrRequestTooLarge):
 			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v; it was not applied: store a smaller value\n", opSummary(op), err)
 			return exitUsage
-		}
-		if err != nil {
+		case errors.Is(err, livecatalog.ErrNotSupported):
+			fmt.Fprintf(ctx.stderr, "dsim kv: %v\n", err)
+			return exitUsage
+		case err != nil:
 			fmt.Fprintf(ctx.stderr, "dsim kv: %s: %v (the operation may or may not have been applied)\n", opSummary(op), err)
 			return exitFailed
-		}
-		r, err := kv.DecodeResult(res)
-		switch {
-		case err != nil:
-			fmt.Fprintf(ctx.stderr, "dsim kv: %v\n", err)
-			return exitFailed
-		case r.Err != "":
-			fmt.Fprintf(ctx.stderr, "dsim kv: the store refused %s: %s\n", op, r.Err)
-			return exitFailed
 		case op.Kind == kv.KindGet:
-			fmt.Fprintln(ctx.stdout, r.Value)
+			fmt.Fprintln(ctx.stdout, value)
+			if n := livecatalog.Siblings(c); n > 1 {
+				fmt.Fprintf(ctx.stderr, "(%d concurrent versions: the next put resolves them)\n", n)
+			}
 		default:
 			fmt.Fprintln(ctx.stdout, "OK")
 		}
@@ -384,8 +409,10 @@ func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			}
 			b, _ := json.MarshalIndent(out, "", "  ")
 			fmt.Fprintln(ctx.stdout, string(b))
-		} else {
+		} else if p, _ := livecatalog.ProtocolOf(cluster); p.Name == "raft-kv" || p.Name == "multipaxos-kv" {
 			printStatus(ctx, cluster, replies, errs, *all)
+		} else {
+			printFamilyStatus(ctx, cluster, replies, errs)
 		}
 		if len(errs) > 0 {
 			return exitFailed
@@ -499,3 +526,31 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 	}
 	return tcp.FaultRequest{}, fmt.Errorf("cannot read %q", strings.Join(args, " "))
 }
+
+// nodeProtocol picks the protocol `dsim node` runs: --protocol, else the
+// cluster file's, else raft-kv. Problems are usage errors, reported here.
+func nodeProtocol(ctx *cli, clusterPath, flagName string) (tcp.Protocol, bool) {
+	name := flagName
+	if name == "" {
+		cluster, err := tcp.LoadCluster(clusterPath)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim node: %v\n", err)
+			return tcp.Protocol{}, false
+		}
+		if name = cluster.Protocol; name == "" {
+			name = "raft-kv"
+		}
+	}
+	proto, err := livecatalog.Lookup(name)
+	if err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim node: --protocol: %v\n", err)
+		return tcp.Protocol{}, false
+	}
+	return proto, true
+}
+
+// optList is a repeatable --opt KEY=VALUE flag.
+type optList []string
+
+func (o *optList) String() string     { return strings.Join(*o, ",") }
+func (o *optList) Set(v string) error { *o = append(*o, v); return nil }

@@ -219,8 +219,8 @@ var groups = []struct {
 	title string
 	names []string
 }{
-	{"Simulate", []string{"list", "explain", "run", "tui", "sweep", "plot", "version"}},
-	{"Run nodes over real TCP", []string{"cluster", "node", "kv", "status", "fault"}},
+	{"Simulate", []string{"list", "explain", "run", "tui", "sweep", "plot", "explore", "version"}},
+	{"Run nodes over real TCP", []string{"cluster", "node", "secret", "kv", "paxos", "txn", "get", "call", "broadcast", "status", "fault", "replay"}},
 }
 
 func usage(w io.Writer, p *i18n.Printer) {
@@ -232,7 +232,7 @@ func usage(w io.Writer, p *i18n.Printer) {
 		fmt.Fprintf(w, "\n%s:\n", p.S(g.title))
 		for _, n := range g.names {
 			if c, ok := commands[n]; ok {
-				fmt.Fprintf(w, "  %-8s %s\n", n, p.S(c.summary))
+				fmt.Fprintf(w, "  %-9s %s\n", n, p.S(c.summary))
 				listed[n] = true
 			}
 		}
@@ -247,7 +247,7 @@ func usage(w io.Writer, p *i18n.Printer) {
 	if len(rest) > 0 {
 		fmt.Fprintf(w, "\n%s:\n", p.T("More"))
 		for _, n := range rest {
-			fmt.Fprintf(w, "  %-8s %s\n", n, p.S(commands[n].summary))
+			fmt.Fprintf(w, "  %-9s %s\n", n, p.S(commands[n].summary))
 		}
 	}
 	fmt.Fprintln(w)

@@ -90,6 +90,14 @@ func (c *Conn) Send(msg sim.Message) error {
 	return writeMessage(c.c, c.reg, msg)
 }
 
+// SendFrame writes one frame already encoded by Registry.Encode (a
+// client that checks a request's size before sending encodes it once).
+func (c *Conn) SendFrame(frame []byte) error {
+	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.c.Write(frame)
+	return err
+}
+
 // Receive reads the next message that is not a keep-alive, waiting until
 // deadline at most.
 func (c *Conn) Receive(deadline time.Time) (sim.Message, error) {

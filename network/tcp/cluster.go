@@ -26,11 +26,16 @@ import (
 // compares it. SecretFile, if set, names the file holding the cluster's
 // shared secret (relative to the cluster file's directory, or absolute):
 // `dsim cluster local` writes one, so nodes and tools find the secret
-// without a flag.
+// without a flag. Protocol, if set, names the protocol every member runs
+// (`dsim node` and the clients read it); Options hold that protocol's own
+// settings, such as {"n": 3, "r": 2, "w": 2} for quorum-kv, checked by the
+// protocol when it builds its node.
 type Cluster struct {
-	Name       string   `json:"cluster"`
-	SecretFile string   `json:"secret_file,omitempty"`
-	Members    []Member `json:"members"`
+	Name       string          `json:"cluster"`
+	Protocol   string          `json:"protocol,omitempty"`
+	Options    json.RawMessage `json:"options,omitempty"`
+	SecretFile string          `json:"secret_file,omitempty"`
+	Members    []Member        `json:"members"`
 }
 
 // Member is one node of the cluster and the address it listens on.
@@ -172,6 +177,9 @@ func (c Cluster) Validate() error {
 		return fmt.Errorf("%w: field \"members\" is missing or empty", ErrClusterFile)
 	case len(c.Members) > maxMembers:
 		return fmt.Errorf("%w: field \"members\" lists %d members: at most %d", ErrClusterFile, len(c.Members), maxMembers)
+	}
+	if o := bytes.TrimSpace(c.Options); len(o) > 0 && o[0] != '{' && string(o) != "null" {
+		return fmt.Errorf("%w: field \"options\" holds %s; want an object such as {\"n\": 3}", ErrClusterFile, o)
 	}
 	ids := map[sim.NodeID]int{}
 	addrs := map[string]int{}

@@ -116,11 +116,19 @@
 // package network's partitions and loss do in the simulator, on machines
 // where tc is not available.
 //
+// # Protocols
+//
+// The runtime knows no protocol. A Protocol value names the node's message
+// types and builds the node from its NodeConfig (its id and the cluster
+// file, whose "options" carry per-family settings). Package livecatalog,
+// above this one, declares one per family; `dsim node --protocol NAME`
+// picks one there.
+//
 // # Commands
 //
 //	dsim secret new /etc/dsim/secret
-//	dsim node --cluster cluster.json --id n1 --data DIR --secret-file F   (or --insecure) [--salvage]
-//	dsim cluster local --n 5 [--dir DIR] [--restart n2]
+//	dsim node --cluster cluster.json --id n1 --data DIR --secret-file F   (or --insecure) [--protocol NAME] [--salvage] [--record FILE]
+//	dsim cluster local --n 5 [--protocol NAME] [--opt KEY=VALUE] [--dir DIR] [--restart n2] [--record]
 //	dsim kv --cluster cluster.json put x 1
 //	dsim status --cluster cluster.json
 //	dsim fault --cluster cluster.json block n1 n2

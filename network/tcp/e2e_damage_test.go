@@ -26,7 +26,7 @@ import (
 // --salvage they neither vote nor campaign, so nothing is overwritten.
 func TestDamagedLogsOnTwoFollowersLoseNoAcknowledgedWrite(t *testing.T) {
 	exe := buildDsim(t)
-	lc, err := StartLocal(LocalOptions{N: 3, Protocol: "raft-kv", Dir: t.TempDir(), Exe: exe})
+	lc, err := StartLocal(LocalOptions{N: 3, Protocol: mustTestProtocol(t, "raft-kv"), Dir: t.TempDir(), Exe: exe})
 	require.NoError(t, err)
 	t.Cleanup(lc.Stop)
 	ids := lc.Cluster.IDs()
@@ -40,7 +40,7 @@ func TestDamagedLogsOnTwoFollowersLoseNoAcknowledgedWrite(t *testing.T) {
 	}()
 	secret, err := LoadSecret(lc.Cluster, "", false)
 	require.NoError(t, err, "dsim cluster local made a secret")
-	proto, err := LookupProtocol("raft-kv")
+	proto, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()
 	require.NoError(t, err)

@@ -69,7 +69,7 @@ func TestFrameFloodStaysUnder100MiB(t *testing.T) {
 	t.Cleanup(func() { node.Process.Kill(); node.Wait() })
 	pid := node.Process.Pid
 
-	proto, err := LookupProtocol("raft-kv")
+	proto, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()
 	require.NoError(t, err)

@@ -25,7 +25,7 @@ import (
 // and the tools still need no flag.
 func TestStrangerCannotForgeAppendEntriesByDefault(t *testing.T) {
 	exe := buildDsim(t)
-	lc, err := StartLocal(LocalOptions{N: 3, Protocol: "raft-kv", Dir: t.TempDir(), Exe: exe})
+	lc, err := StartLocal(LocalOptions{N: 3, Protocol: mustTestProtocol(t, "raft-kv"), Dir: t.TempDir(), Exe: exe})
 	require.NoError(t, err)
 	t.Cleanup(lc.Stop)
 	info, err := os.Stat(filepath.Join(lc.Dir, "secret"))
@@ -46,7 +46,7 @@ func TestStrangerCannotForgeAppendEntriesByDefault(t *testing.T) {
 	st := tool.status(t)
 	assert.Equal(t, "false", st[follower]["tcp.insecure"])
 
-	proto, err := LookupProtocol("raft-kv")
+	proto, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()
 	require.NoError(t, err)

@@ -167,7 +167,9 @@ func (r *kvRecorder) do(t *testing.T, client sim.NodeID, op kv.Op) (string, bool
 func TestProcessClusterSurvivesKillingTheLeader(t *testing.T) {
 	exe := buildDsim(t)
 	start := time.Now()
-	lc, err := StartLocal(LocalOptions{N: 3, Protocol: "raft-kv", Dir: t.TempDir(), Exe: exe})
+	proto, err := testProtocol("raft-kv")
+	require.NoError(t, err)
+	lc, err := StartLocal(LocalOptions{N: 3, Protocol: proto, Dir: t.TempDir(), Exe: exe})
 	require.NoError(t, err)
 	t.Cleanup(lc.Stop)
 	ids := lc.Cluster.IDs()

@@ -19,7 +19,7 @@ import (
 
 func raftKVRegistry(t testing.TB) *Registry {
 	t.Helper()
-	p, err := LookupProtocol("raft-kv")
+	p, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := p.NewRegistry()
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ import (
 type NodeOptions struct {
 	ClusterFile string
 	ID          sim.NodeID
-	Protocol    string
+	Protocol    Protocol
 	DataDir     string
 	SecretFile  string // "": the cluster file's secret_file
 	// Insecure runs without a secret, which must be asked for: anyone who
@@ -39,6 +40,9 @@ type NodeOptions struct {
 	// Salvage opens a damaged disk by cutting it at the damage, after
 	// keeping a copy (see DiskOptions.Salvage).
 	Salvage bool
+	// Wrap, if set, wraps the node before it starts: `dsim node --record`
+	// puts a recorder around it (package replay).
+	Wrap func(node sim.Node, reg *Registry, cluster Cluster) sim.Node
 }
 
 // RunNode runs one member until ctx is done, then closes it cleanly. The
@@ -49,9 +53,13 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 	if err != nil {
 		return err
 	}
-	proto, err := LookupProtocol(o.Protocol)
+	proto := o.Protocol
+	if cluster.Protocol != "" && cluster.Protocol != proto.Name {
+		return fmt.Errorf("%w: %s runs protocol %q, not %q", ErrClusterFile, o.ClusterFile, cluster.Protocol, proto.Name)
+	}
+	node, err := proto.New(NodeConfig{ID: o.ID, Cluster: cluster})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", o.ClusterFile, err)
 	}
 	reg, err := proto.NewRegistry()
 	if err != nil {
@@ -81,8 +89,11 @@ func RunNode(ctx context.Context, o NodeOptions) error {
 		o.Logger.Warn("INSECURE: running without a cluster secret (--insecure). Any process that can reach this port can pose as a member, " +
 			"forge Raft messages and change the data. Make a secret with 'dsim secret new > FILE' and start every node with --secret-file FILE")
 	}
+	if o.Wrap != nil {
+		node = o.Wrap(node, reg, cluster)
+	}
 	rt, err := Start(Config{
-		Cluster: cluster, ID: o.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
+		Cluster: cluster, ID: o.ID, Node: node, Registry: reg, ClientMessages: proto.ClientMessages,
 		Disk: disk, Secret: secret, Seed: o.Seed, Logger: o.Logger, ListenAddr: o.ListenAddr,
 	})
 	if err != nil {
@@ -138,10 +149,11 @@ var ErrBadOption = errors.New("bad option")
 // LocalOptions are `dsim cluster local`'s flags.
 type LocalOptions struct {
 	N          int
-	Protocol   string
-	Dir        string // "" means a fresh temporary directory
-	Exe        string // the dsim binary to start (os.Args[0])
-	BasePort   int    // 0 means free ports picked by the kernel
+	Protocol   Protocol
+	Options    json.RawMessage // the protocol's options, written into cluster.json; nil keeps the file's
+	Dir        string          // "" means a fresh temporary directory
+	Exe        string          // the dsim binary to start (os.Args[0])
+	BasePort   int             // 0 means free ports picked by the kernel
 	SecretFile string
 	Stdout     io.Writer
 	// Only, if set, starts just these members of the cluster already in
@@ -150,6 +162,9 @@ type LocalOptions struct {
 	// StartTimeout bounds how long a node may take to start listening.
 	// Default 10s.
 	StartTimeout time.Duration
+	// Record has each node record its run to DIR/ID.record (dsim node
+	// --record); a restarted node appends a new run.
+	Record bool
 }
 
 // ErrNodeFailed is wrapped by the errors of a node process that could not
@@ -173,6 +188,7 @@ type LocalCluster struct {
 	Dir         string
 	ClusterFile string
 	Cluster     Cluster
+	Protocol    Protocol
 	mu          sync.Mutex
 	procs       map[sim.NodeID]*process
 	args        map[sim.NodeID][]string
@@ -200,9 +216,6 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 	if o.BasePort < 0 || o.BasePort > 65536-o.N {
 		return nil, fmt.Errorf("%w: --base-port %d: want a port from 1 to %d (%d nodes), or 0 for free ones", ErrBadOption, o.BasePort, 65536-o.N, o.N)
 	}
-	if _, err := LookupProtocol(o.Protocol); err != nil {
-		return nil, err
-	}
 	dir := o.Dir
 	if dir == "" {
 		var err error
@@ -221,7 +234,22 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := cluster.WriteFile(path); err != nil {
+		cluster.Protocol = o.Protocol.Name
+	}
+	switch {
+	case cluster.Protocol == "":
+		cluster.Protocol = o.Protocol.Name
+	case cluster.Protocol != o.Protocol.Name:
+		return nil, fmt.Errorf("%w: %s holds a %s cluster, not %s: use another --dir", ErrClusterFile, path, cluster.Protocol, o.Protocol.Name)
+	}
+	if o.Options != nil {
+		cluster.Options = o.Options
+	}
+	if err := cluster.Validate(); err != nil {
+		return nil, err
+	}
+	for _, m := range cluster.Members { // refuse bad options before starting anything
+		if _, err := o.Protocol.New(NodeConfig{ID: m.ID, Cluster: cluster}); err != nil {
 			return nil, err
 		}
 	}
@@ -231,11 +259,14 @@ func StartLocal(o LocalOptions) (*LocalCluster, error) {
 		if err := WriteSecretFile(filepath.Join(dir, localSecretName)); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, err
 		}
-		cluster.SecretFile = localSecretName
-		if err := cluster.WriteFile(path); err != nil {
-			return nil, err
-		}
 		cluster.SecretFile = filepath.Join(dir, localSecretName)
+	}
+	onDisk := cluster // a secret inside DIR is named relative to it, so DIR can move
+	if rel, err := filepath.Rel(dir, cluster.SecretFile); cluster.SecretFile != "" && err == nil && !strings.HasPrefix(rel, "..") {
+		onDisk.SecretFile = rel
+	}
+	if err := onDisk.WriteFile(path); err != nil {
+		return nil, err
 	}
 	return launch(o, dir, path, cluster, cluster.IDs())
 }
@@ -245,9 +276,6 @@ func restartLocal(o LocalOptions) (*LocalCluster, error) {
 	if o.Dir == "" {
 		return nil, fmt.Errorf("%w: --restart needs the --dir of a cluster started before", ErrBadOption)
 	}
-	if _, err := LookupProtocol(o.Protocol); err != nil {
-		return nil, err
-	}
 	path := filepath.Join(o.Dir, "cluster.json")
 	cluster, err := LoadCluster(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -255,6 +283,9 @@ func restartLocal(o LocalOptions) (*LocalCluster, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if cluster.Protocol != "" && cluster.Protocol != o.Protocol.Name {
+		return nil, fmt.Errorf("%w: %s holds a %s cluster, not %s", ErrBadOption, path, cluster.Protocol, o.Protocol.Name)
 	}
 	for _, id := range o.Only {
 		if _, ok := cluster.Member(id); !ok {
@@ -266,20 +297,26 @@ func restartLocal(o LocalOptions) (*LocalCluster, error) {
 
 // launch starts members ids and waits until each listens.
 func launch(o LocalOptions, dir, path string, cluster Cluster, ids []sim.NodeID) (*LocalCluster, error) {
-	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{},
+	lc := &LocalCluster{Dir: dir, ClusterFile: path, Cluster: cluster, Protocol: o.Protocol, procs: map[sim.NodeID]*process{}, args: map[sim.NodeID][]string{},
 		exe: o.Exe, exits: make(chan NodeExit, 2*len(cluster.Members))}
-	lc.restart = fmt.Sprintf("dsim cluster local --dir %s --protocol %s", dir, o.Protocol)
+	lc.restart = fmt.Sprintf("dsim cluster local --dir %s --protocol %s", dir, o.Protocol.Name)
 	if o.SecretFile != "" {
 		lc.restart += " --secret-file " + o.SecretFile
+	}
+	if o.Record {
+		lc.restart += " --record"
 	}
 	lc.restart += " --restart"
 	if len(ids) < len(cluster.Members) {
 		lc.only = ids
 	}
 	for _, m := range cluster.Members {
-		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol, "--data", filepath.Join(dir, string(m.ID))}
+		args := []string{"node", "--cluster", path, "--id", string(m.ID), "--protocol", o.Protocol.Name, "--data", filepath.Join(dir, string(m.ID))}
 		if o.SecretFile != "" {
 			args = append(args, "--secret-file", o.SecretFile)
+		}
+		if o.Record {
+			args = append(args, "--record", filepath.Join(dir, string(m.ID)+".record"))
 		}
 		lc.args[m.ID] = args
 	}
@@ -539,8 +576,10 @@ func (lc *LocalCluster) Usage(exe string) string {
 		fmt.Fprintf(&b, "  secret %s (named in cluster.json: every connection must prove it knows it)\n", lc.Cluster.SecretFile)
 	}
 	fmt.Fprintf(&b, "\nTry, in another terminal:\n")
-	fmt.Fprintf(&b, "  %s kv --cluster %s put x 1\n", exe, lc.ClusterFile)
-	fmt.Fprintf(&b, "  %s kv --cluster %s get x\n", exe, lc.ClusterFile)
+	for _, try := range lc.Protocol.Try {
+		cmd, rest, _ := strings.Cut(try, " ")
+		fmt.Fprintf(&b, "  %s %s --cluster %s %s\n", exe, cmd, lc.ClusterFile, rest)
+	}
 	fmt.Fprintf(&b, "  %s status --cluster %s\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "  %s fault --cluster %s block n1 n2     (then: heal)\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "\nA node that dies is reported here, with the command that restarts it.\n")

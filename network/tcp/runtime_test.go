@@ -57,7 +57,7 @@ type liveCluster struct {
 
 func startLiveCluster(t testing.TB, n int, secret []byte, disk func(id sim.NodeID) sim.Disk, tweaks ...func(*Config)) *liveCluster {
 	t.Helper()
-	proto, err := LookupProtocol("raft-kv")
+	proto, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()
 	require.NoError(t, err)
@@ -76,7 +76,9 @@ func startLiveCluster(t testing.TB, n int, secret []byte, disk func(id sim.NodeI
 		if disk != nil {
 			d = disk(m.ID)
 		}
-		cfg := Config{Cluster: lc.cluster, ID: m.ID, Node: proto.New(), Registry: reg, ClientMessages: proto.ClientMessages,
+		node, err := proto.New(NodeConfig{ID: m.ID, Cluster: lc.cluster})
+		require.NoError(t, err)
+		cfg := Config{Cluster: lc.cluster, ID: m.ID, Node: node, Registry: reg, ClientMessages: proto.ClientMessages,
 			Disk: d, Secret: secret, Listener: lns[m.ID], Logger: logger, Seed: uint64(len(lc.rts) + 1)}
 		for _, tweak := range tweaks {
 			tweak(&cfg)
@@ -378,27 +380,6 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// A server closes a client connection that stays silent for four
-// keep-alives. The client's next operation redials the same server instead
-// of blaming it and wandering off to another.
-func TestIdleClientRedialsTheSameServer(t *testing.T) {
-	lc := startLiveCluster(t, 3, nil, nil, func(c *Config) { c.KeepAlive = 20 * time.Millisecond })
-	leader := lc.waitLeader(t)
-	c := NewClient(lc.cluster, lc.reg, nil)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := c.Do(ctx, kv.Put("a", "1").Encode())
-	require.NoError(t, err)
-	require.Equal(t, leader, c.Leader(), "the client found the leader")
-	switches := c.Switches()
-	time.Sleep(200 * time.Millisecond) // > 4 keep-alives: the server hangs up
-	res, err := c.Do(ctx, kv.Get("a").Encode())
-	require.NoError(t, err)
-	assert.Equal(t, `ok "1"`, string(res))
-	assert.Equal(t, switches, c.Switches(), "the client redialled the leader rather than try another server")
 }
 
 func TestFaultsTable(t *testing.T) {

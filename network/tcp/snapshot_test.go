@@ -24,7 +24,7 @@ import (
 // the test moves a few hundred kilobytes, not the 16 MiB of the default.)
 func TestRestartedFollowerCatchesUpOnASnapshotLargerThanAFrame(t *testing.T) {
 	const maxFrame = 64 << 10
-	rcfg := LiveRaftConfig()
+	rcfg := liveRaftConfig()
 	rcfg.SnapshotThreshold = 20
 	rcfg.SnapshotTrailingEntries = 5
 	rcfg.SnapshotChunkSize = 16 << 10
@@ -45,7 +45,7 @@ func TestRestartedFollowerCatchesUpOnASnapshotLargerThanAFrame(t *testing.T) {
 //	go test ./network/tcp -run XXX -bench LiveSnapshotCatchUp -benchtime 1x
 func BenchmarkLiveSnapshotCatchUp100MB(b *testing.B) {
 	for range b.N {
-		r := catchUpOnSnapshot(b, LiveRaftConfig(), 0, 400, strings.Repeat("x", 256<<10), 1100)
+		r := catchUpOnSnapshot(b, liveRaftConfig(), 0, 400, strings.Repeat("x", 256<<10), 1100)
 		b.ReportMetric(float64(r.installed)/1e6, "MB-snapshot")
 		b.ReportMetric(r.toInstall.Seconds(), "s-to-install")
 		b.ReportMetric(r.catchUp.Seconds(), "s-catch-up")

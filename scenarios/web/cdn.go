@@ -110,10 +110,10 @@ func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
 		w.Logf("warm-up over: hit ratios are counted from now on")
 		for _, v := range variants {
 			for _, e := range v.edges {
-				v.warmHits += e.stats.Hits
-				v.warmMisses += e.stats.Misses
-				v.warmFetches += e.stats.Fetches
-				v.warmCold += e.stats.Cold
+				v.warmHits += e.Stats().Hits
+				v.warmMisses += e.Stats().Misses
+				v.warmFetches += e.Stats().Fetches
+				v.warmCold += e.Stats().Cold
 			}
 		}
 	})
@@ -129,10 +129,10 @@ func finishCDN(variants []*cdnVariant, zipf *service.Zipf) scenarios.Result {
 	for _, v := range variants {
 		hits, misses, fetches, cold := -v.warmHits, -v.warmMisses, -v.warmFetches, -v.warmCold
 		for _, e := range v.edges {
-			hits += e.stats.Hits
-			misses += e.stats.Misses
-			fetches += e.stats.Fetches
-			cold += e.stats.Cold
+			hits += e.Stats().Hits
+			misses += e.Stats().Misses
+			fetches += e.Stats().Fetches
+			cold += e.Stats().Cold
 		}
 		var recs []service.Record
 		for _, u := range v.users {

@@ -94,14 +94,14 @@ func finishThunderingHerd(variants []*herdVariant) scenarios.Result {
 	var rows [][]string
 	queries := map[string]int{}
 	for _, v := range variants {
-		hot := v.cache.fetchesOf[hotKey]
+		hot := v.cache.FetchesOf(hotKey)
 		queries[v.name] = hot
 		around := service.Summarize(service.Between(v.users.Records(), at(herdExpiry-100*time.Millisecond), at(herdExpiry+200*time.Millisecond)))
-		rows = append(rows, []string{v.name, itoa(hot), itoa(v.cache.missesOf[hotKey]), itoa(v.cache.stats.Coalesced), itoa(v.db.Stats().MaxQueue),
+		rows = append(rows, []string{v.name, itoa(hot), itoa(v.cache.MissesOf(hotKey)), itoa(v.cache.Stats().Coalesced), itoa(v.db.Stats().MaxQueue),
 			dur(around.P50), dur(around.P99All)})
 		r.Metrics = append(r.Metrics,
 			scenarios.Metric{Name: v.name + "_db_queries_hot", Value: float64(hot), Unit: "queries"},
-			scenarios.Metric{Name: v.name + "_misses_hot", Value: float64(v.cache.missesOf[hotKey]), Unit: "requests"},
+			scenarios.Metric{Name: v.name + "_misses_hot", Value: float64(v.cache.MissesOf(hotKey)), Unit: "requests"},
 			scenarios.Metric{Name: v.name + "_p99_around_expiry", Value: around.P99All.Seconds(), Unit: "s"},
 		)
 	}

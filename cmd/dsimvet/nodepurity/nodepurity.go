@@ -288,6 +288,12 @@ func (c *checker) rangeStmt(rs *ast.RangeStmt, fnBody *ast.BlockStmt) {
 		return
 	}
 	info := c.pass.TypesInfo
+	loopVars := map[types.Object]bool{}
+	for _, e := range []ast.Expr{rs.Key, rs.Value} {
+		if obj := objectOf(info, e); obj != nil {
+			loopVars[obj] = true
+		}
+	}
 	var why string
 	var inspect func(n ast.Node, loops int) bool
 	inspect = func(n ast.Node, loops int) bool {
@@ -298,10 +304,16 @@ func (c *checker) rangeStmt(rs *ast.RangeStmt, fnBody *ast.BlockStmt) {
 		case *ast.FuncLit:
 			return false
 		case *ast.ReturnStmt:
-			why = "returns from inside the loop, so which key it returns depends on map order"
+			// Returning a constant (found one: return false) does not depend
+			// on which entry came first; returning the key or value does.
+			for _, r := range n.Results {
+				if usesAny(info, r, loopVars) {
+					why = "returns from inside the loop, so which key it returns depends on map order"
+				}
+			}
 		case *ast.BranchStmt:
-			if n.Tok == token.BREAK && n.Label == nil && loops == 0 {
-				why = "breaks out of the loop, so which keys it visited depends on map order"
+			if n.Tok == token.BREAK && n.Label == nil && loops == 0 && keepsLoopVar(info, rs, loopVars) {
+				why = "breaks out of the loop after keeping a key or value, so which one it kept depends on map order"
 			}
 		case *ast.CallExpr:
 			if fn := calleeFunc(info, n); fn != nil && isEnvMethod(fn) {
@@ -403,4 +415,40 @@ func sortedAfter(info *types.Info, body *ast.BlockStmt, obj types.Object, pos to
 		return true
 	})
 	return found
+}
+
+// usesAny reports whether e mentions one of vars.
+func usesAny(info *types.Info, e ast.Node, vars map[types.Object]bool) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && vars[info.ObjectOf(id)] {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// keepsLoopVar reports whether the loop body assigns something computed
+// from the key or value to a variable declared outside the loop.
+func keepsLoopVar(info *types.Info, rs *ast.RangeStmt, vars map[types.Object]bool) bool {
+	kept := false
+	ast.Inspect(rs.Body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || kept {
+			return !kept
+		}
+		for i, lhs := range as.Lhs {
+			obj := objectOf(info, lhs)
+			if obj == nil || (obj.Pos() >= rs.Pos() && obj.Pos() < rs.End()) {
+				continue
+			}
+			rhs := as.Rhs[min(i, len(as.Rhs)-1)]
+			if usesAny(info, rhs, vars) {
+				kept = true
+			}
+		}
+		return !kept
+	})
+	return kept
 }

@@ -39,6 +39,29 @@ func (g *Gossip) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	_ = g.peerList()
 	_ = g.sortedPeerList()
 	_ = g.count()
+	_ = g.anyUnseen()
+	_ = g.pickOne()
+}
+
+// anyUnseen returns a constant from inside a map range: whichever entry
+// comes first, the answer is the same.
+func (g *Gossip) anyUnseen() bool {
+	for _, seen := range g.seen {
+		if !seen {
+			return true
+		}
+	}
+	return false
+}
+
+// pickOne keeps the first key it meets: which one depends on map order.
+func (g *Gossip) pickOne() string {
+	var first string
+	for k := range g.seen { // want `breaks out of the loop after keeping a key or value`
+		first = k
+		break
+	}
+	return first
 }
 
 // background is reached from Start: it is node code too.

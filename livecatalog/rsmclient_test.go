@@ -1,4 +1,4 @@
-package tcp
+package livecatalog
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsimlab/dsim/network/tcp"
 )
 
 // An operation too large to send fails at once, saying so, rather than
@@ -15,17 +17,17 @@ import (
 // never left the client. Nothing listens at the cluster's addresses, so a
 // request that was tried ends in ErrUnavailable instead.
 func TestClientRefusesAnOversizedRequestAtOnce(t *testing.T) {
-	proto, err := LookupProtocol("raft-kv")
+	proto, err := Lookup("raft-kv")
 	require.NoError(t, err)
 	reg, err := proto.NewRegistry()
 	require.NoError(t, err)
-	cluster := Cluster{Name: "nowhere", Members: []Member{{ID: "n1", Addr: "127.0.0.1:1"}, {ID: "n2", Addr: "127.0.0.1:2"}}}
+	cluster := tcp.Cluster{Name: "nowhere", Members: []tcp.Member{{ID: "n1", Addr: "127.0.0.1:1"}, {ID: "n2", Addr: "127.0.0.1:2"}}}
 	cases := []struct {
 		name     string
 		size     int
 		tooLarge bool
 	}{
-		{"over a frame", MaxFrameSize, true},
+		{"over a frame", tcp.MaxFrameSize, true},
 		{"base64 fits, the request does not", 12_533_760, true}, // 16,711,680 bytes of base64, plus the envelope
 		{"small", 1000, false},
 	}

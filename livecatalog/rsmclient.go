@@ -1,4 +1,4 @@
-package tcp
+package livecatalog
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -26,7 +27,7 @@ var ErrRequestTooLarge = errors.New("request too large")
 // the operation from the leader to the followers (an AppendEntries holds it
 // with a little more around it). A request that fits in a frame but left no
 // room would be accepted and then never replicated.
-const MaxRequestSize = MaxFrameSize - 64<<10
+const MaxRequestSize = tcp.MaxFrameSize - 64<<10
 
 // Client sends operations to a replicated state machine (rsm.Server) over
 // TCP: the live counterpart of rsm.Client. It follows the servers' leader
@@ -35,14 +36,14 @@ const MaxRequestSize = MaxFrameSize - 64<<10
 // servers' sessions apply it at most once. Not safe for concurrent use: one
 // operation at a time, like rsm.Client.
 type Client struct {
-	cluster Cluster
-	reg     *Registry
+	cluster tcp.Cluster
+	reg     *tcp.Registry
 	secret  []byte
 	id      sim.NodeID
 	seq     uint64
 	members []sim.NodeID
 	leader  int // index in members of where to send next
-	conns   map[sim.NodeID]*Conn
+	conns   map[sim.NodeID]*tcp.Conn
 	// switches counts turns to another server: after a failure, or to
 	// follow a hint.
 	switches int
@@ -53,9 +54,9 @@ type Client struct {
 
 // NewClient returns a client with a fresh random id. reg must hold the
 // rsm messages (a Protocol's registry does).
-func NewClient(cluster Cluster, reg *Registry, secret []byte) *Client {
-	return &Client{cluster: cluster, reg: reg, secret: secret, id: NewClientID("cli"),
-		members: cluster.IDs(), conns: map[sim.NodeID]*Conn{}, TryTimeout: time.Second}
+func NewClient(cluster tcp.Cluster, reg *tcp.Registry, secret []byte) *Client {
+	return &Client{cluster: cluster, reg: reg, secret: secret, id: tcp.NewClientID("cli"),
+		members: cluster.IDs(), conns: map[sim.NodeID]*tcp.Conn{}, TryTimeout: time.Second}
 }
 
 // ID is the client's name, and its session id at the servers.
@@ -80,12 +81,12 @@ func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
 		var err error
 		frame, err = c.reg.Encode(req)
 		switch {
-		case errors.Is(err, ErrFrameTooLarge):
-			encoded = MaxFrameSize + 1
+		case errors.Is(err, tcp.ErrFrameTooLarge):
+			encoded = tcp.MaxFrameSize + 1
 		case err != nil:
 			return nil, err
 		default:
-			encoded = len(frame) - headerSize
+			encoded = len(frame) - 4 // the frame's length prefix
 		}
 	}
 	if encoded > MaxRequestSize {
@@ -156,7 +157,7 @@ func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientR
 	if !ok {
 		dctx, cancel := context.WithTimeout(ctx, c.TryTimeout)
 		var err error
-		conn, err = DialNode(dctx, c.cluster, target, KindClient, c.id, c.reg, c.secret)
+		conn, err = tcp.DialNode(dctx, c.cluster, target, tcp.KindClient, c.id, c.reg, c.secret)
 		cancel()
 		if err != nil {
 			return rsm.ClientReply{}, err
@@ -168,11 +169,13 @@ func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientR
 		delete(c.conns, target)
 		return rsm.ClientReply{}, err
 	}
-	conn.c.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if _, err := conn.c.Write(frame); err != nil {
+	if err := conn.SendFrame(frame); err != nil {
 		return fail(err)
 	}
-	deadline := deadlineOf(ctx, c.TryTimeout)
+	deadline := time.Now().Add(c.TryTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	for {
 		msg, err := conn.Receive(deadline)
 		if err != nil {
