@@ -9,6 +9,7 @@ package catalog
 
 import (
 	_ "github.com/dsimlab/dsim/scenarios"          // broadcast, lamport, raft-*
+	_ "github.com/dsimlab/dsim/scenarios/edge"     // api-gateway, service-mesh, zero-trust, jwt-alg-confusion
 	_ "github.com/dsimlab/dsim/scenarios/failures" // fallacy-*, gray-failure
 	_ "github.com/dsimlab/dsim/scenarios/paxos"    // paxos-*, multipaxos-kv
 	_ "github.com/dsimlab/dsim/scenarios/storage"  // consistent-hashing, quorum-*, cap
