@@ -22,6 +22,8 @@ func run(t *testing.T, name string, seed uint64) scenarios.Result {
 var chapters = map[string]string{
 	"jwt-alg-confusion": "security",
 	"zero-trust":        "security",
+	"api-gateway":       "web",
+	"service-mesh":      "web",
 }
 
 // Same seed, same trace; another seed, another trace.
@@ -103,4 +105,36 @@ func TestZeroTrust(t *testing.T) {
 		assert.Equal(t, 10.0, metric(t, res, "zero_trust_call2_allowed"), "the legitimate call still passes")
 		assert.Zero(t, metric(t, res, "perimeter_call5_allowed"), "the perimeter does keep outsiders out")
 	}
+}
+
+// The gateway refuses eve at the edge, limits bob and not alice, and its
+// timeout and breaker keep /home fast while recommendations is slow.
+func TestAPIGateway(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "api-gateway", seed)
+		assert.Zero(t, metric(t, res, "eve_200"))
+		assert.Positive(t, metric(t, res, "eve_401"))
+		assert.Zero(t, metric(t, res, "alice_429"))
+		assert.Greater(t, metric(t, res, "bob_429"), metric(t, res, "bob_200"), "bob is limited more often than not")
+		assert.Greater(t, metric(t, res, "bare_home_p99_slow"), 0.5)
+		assert.Less(t, metric(t, res, "guarded_home_p99_slow"), 0.06)
+		assert.Positive(t, metric(t, res, "guarded_home_degraded_slow"))
+		assert.Positive(t, metric(t, res, "guarded_recs_fast_failures"))
+		assert.Greater(t, metric(t, res, "guarded_backend_calls"), metric(t, res, "guarded_forwarded"), "aggregation: more backend calls than client requests")
+	}
+}
+
+// Retries compose by multiplication: tries^layers at the backend; budgets
+// keep it near 1.
+func TestServiceMesh(t *testing.T) {
+	for _, seed := range scenariotest.Seeds[:3] {
+		res := run(t, "service-mesh", seed)
+		assert.InDelta(t, 1.0, metric(t, res, "no_retries_amplification"), 0.01)
+		assert.InDelta(t, 3.0, metric(t, res, "edge_retries_only_amplification"), 0.01)
+		assert.InDelta(t, 27.0, metric(t, res, "retries_everywhere_amplification"), 0.01)
+		assert.Less(t, metric(t, res, "retry_budgets_amplification"), 2.0)
+	}
+	res := scenariotest.Run(t, "service-mesh", scenarios.Options{Seed: 1, Knobs: scenarios.Knobs{"layers": "2", "tries": "4"}})
+	require.NoError(t, res.Err)
+	assert.InDelta(t, 16.0, metric(t, res, "retries_everywhere_amplification"), 0.01, "4 tries at 2 layers")
 }
