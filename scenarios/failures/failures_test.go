@@ -21,6 +21,7 @@ func run(t *testing.T, name string, seed uint64) scenarios.Result {
 var names = []string{
 	"fallacy-reliable-network", "fallacy-zero-latency", "fallacy-infinite-bandwidth", "fallacy-secure-network",
 	"fallacy-fixed-topology", "fallacy-one-administrator", "fallacy-zero-transport-cost", "fallacy-homogeneous-network",
+	"gray-failure",
 }
 
 // Same seed, same trace; another seed, another trace.
@@ -129,5 +130,23 @@ func TestHomogeneousNetwork(t *testing.T) {
 		assert.Greater(t, metric(t, res, "round_robin_p99"), 1.0)
 		assert.InDelta(t, 1.0/13, metric(t, res, "weighted_pi_share"), 0.01)
 		assert.Less(t, metric(t, res, "weighted_p99"), 0.06)
+	}
+}
+
+// Gray failure: a short timeout flaps and accuses the jittery remote, a long
+// one never fires, phi suspects the gray node at once and no healthy one;
+// hedging cuts the p99.
+func TestGrayFailure(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "gray-failure", seed)
+		assert.GreaterOrEqual(t, metric(t, res, "timeout_100ms_s3_suspicions"), 5.0, "flaps")
+		assert.Positive(t, metric(t, res, "timeout_100ms_healthy_suspicions"), "false suspicions of the remote node")
+		assert.Zero(t, metric(t, res, "timeout_1s_s3_suspicions"))
+		assert.Positive(t, metric(t, res, "phi_8_s3_suspicions"))
+		assert.Zero(t, metric(t, res, "phi_8_healthy_suspicions"))
+		assert.Less(t, metric(t, res, "max_phi_remote"), 8.0)
+		assert.Greater(t, metric(t, res, "plain_p99_gray"), 0.5)
+		assert.Less(t, metric(t, res, "hedged_p99_gray"), 0.02)
+		assert.Less(t, metric(t, res, "hedged_extra_copies"), 0.25, "hedging costs a few extra copies")
 	}
 }
