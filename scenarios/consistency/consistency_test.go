@@ -18,7 +18,7 @@ func run(t *testing.T, name string, seed uint64) scenarios.Result {
 	return res
 }
 
-var names = []string{"pacelc"}
+var names = []string{"pacelc", "cap-exercise"}
 
 // Same seed, same trace; another seed, another trace.
 func TestDeterministic(t *testing.T) {
@@ -47,4 +47,27 @@ func TestPACELC(t *testing.T) {
 	res := scenariotest.Run(t, "pacelc", scenarios.Options{Seed: 1, Knobs: scenarios.Knobs{"wan": "150ms"}})
 	require.NoError(t, res.Err)
 	assert.InDelta(t, 0.18, metric(t, res, "quorum_read_p50"), 0.02, "twice the WAN, twice the latency")
+}
+
+// Exercise 1: CP refuses the minority and is never wrong; AP answers
+// everyone and overdraws, miscounts, double-books and double-locks, and is
+// merely late with comments.
+func TestCAPExercise(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "cap-exercise", seed)
+		for _, sys := range []string{"bank", "followers", "seat", "comments", "lock"} {
+			assert.Positive(t, metric(t, res, "cp_"+sys+"_unavailable"), sys)
+			assert.Zero(t, metric(t, res, "cp_"+sys+"_wrong"), sys)
+			assert.Zero(t, metric(t, res, "ap_"+sys+"_unavailable"), sys)
+		}
+		assert.Equal(t, 80.0, metric(t, res, "cp_bank_paid"))
+		assert.Equal(t, 160.0, metric(t, res, "ap_bank_paid"), "two withdrawals of 80 from 100")
+		assert.Zero(t, metric(t, res, "cp_followers_off_by"))
+		assert.Positive(t, metric(t, res, "ap_followers_off_by"))
+		assert.Equal(t, 1.0, metric(t, res, "cp_seat_holders"))
+		assert.Equal(t, 2.0, metric(t, res, "ap_seat_holders"))
+		assert.Equal(t, 2.0, metric(t, res, "ap_lock_holders"))
+		assert.Equal(t, 2.0, metric(t, res, "ap_comments_visible"), "late, not lost")
+		assert.Zero(t, metric(t, res, "ap_comments_wrong"))
+	}
 }
