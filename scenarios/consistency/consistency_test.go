@@ -18,7 +18,7 @@ func run(t *testing.T, name string, seed uint64) scenarios.Result {
 	return res
 }
 
-var names = []string{"pacelc", "cap-exercise"}
+var names = []string{"pacelc", "cap-exercise", "consistency-models"}
 
 // Same seed, same trace; another seed, another trace.
 func TestDeterministic(t *testing.T) {
@@ -69,5 +69,25 @@ func TestCAPExercise(t *testing.T) {
 		assert.Equal(t, 2.0, metric(t, res, "ap_lock_holders"))
 		assert.Equal(t, 2.0, metric(t, res, "ap_comments_visible"), "late, not lost")
 		assert.Zero(t, metric(t, res, "ap_comments_wrong"))
+	}
+}
+
+// The ladder: each store is admitted by its own model and every weaker
+// one, refused by every stronger one; weaker is faster.
+func TestConsistencyModels(t *testing.T) {
+	want := map[string][4]float64{
+		"linearizable": {8, 8, 8, 8},
+		"sequential":   {0, 8, 8, 8},
+		"causal":       {0, 0, 8, 8},
+		"eventual":     {0, 0, 0, 8},
+	}
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "consistency-models", seed)
+		for store, w := range want {
+			for i, model := range []string{"linearizable", "sequential", "causal", "converged"} {
+				assert.Equal(t, w[i], metric(t, res, store+"_"+model), "%s store, %s rounds (seed %d)", store, model, seed)
+			}
+		}
+		assert.Greater(t, metric(t, res, "linearizable_read_p50"), 20*metric(t, res, "sequential_read_p50"), "reads at the primary cost a WAN trip")
 	}
 }
