@@ -501,6 +501,12 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 		}
 		return
 	}
+	if fate.Msg != nil {
+		if w.tracer != nil {
+			w.emit(KindFault, from, from, to, id, fate.Msg, "equivocation: "+string(to)+" will receive "+MessageString(fate.Msg))
+		}
+		msg = fate.Msg
+	}
 	w.schedule(w.now+max(fate.Delay, 0), event{kind: evDeliver, node: toIdx, from: fromIdx, id: id, msg: msg})
 	if fate.Duplicate {
 		w.stats.Duplicated++
