@@ -24,6 +24,7 @@ var chapters = map[string]string{
 	"zero-trust":        "security",
 	"api-gateway":       "web",
 	"service-mesh":      "web",
+	"byzantine":         "security",
 }
 
 // Same seed, same trace; another seed, another trace.
@@ -137,4 +138,32 @@ func TestServiceMesh(t *testing.T) {
 	res := scenariotest.Run(t, "service-mesh", scenarios.Options{Seed: 1, Knobs: scenarios.Knobs{"layers": "2", "tries": "4"}})
 	require.NoError(t, res.Err)
 	assert.InDelta(t, 16.0, metric(t, res, "retries_everywhere_amplification"), 0.01, "4 tries at 2 layers")
+}
+
+// One liar breaks Raft; signed broadcast with n = 3f+1 holds against f
+// colluding liars, n = 3f and unchecked signatures do not.
+func TestByzantine(t *testing.T) {
+	for _, seed := range scenariotest.Seeds {
+		res := run(t, "byzantine", seed)
+		assert.Zero(t, metric(t, res, "raft_agreement"), "one liar in five splits Raft")
+		assert.Equal(t, 1.0, metric(t, res, "bft4_agreement"))
+		assert.Equal(t, 1.0, metric(t, res, "bft4_values_delivered"), "the liar's broadcast is delivered, as one value")
+		assert.Equal(t, 1.0, metric(t, res, "bft4_honest_delivered"))
+		assert.Positive(t, metric(t, res, "bft4_bad_signatures"), "forged echoes refused")
+		assert.Zero(t, metric(t, res, "bft3_agreement"))
+		assert.Zero(t, metric(t, res, "bft4_unsigned_agreement"))
+	}
+	for _, knobs := range []scenarios.Knobs{{"f": "2"}, {"f": "3"}, {"f": "2", "n": "9"}, {"f": "1", "n": "3"}} {
+		res := scenariotest.Run(t, "byzantine", scenarios.Options{Seed: 2, Knobs: knobs})
+		require.NoError(t, res.Err, "knobs %v", knobs)
+	}
+	_, err := scenarios.Execute(mustLookup(t, "byzantine"), scenarios.Options{Seed: 1, Knobs: scenarios.Knobs{"f": "3", "n": "4"}})
+	assert.ErrorContains(t, err, "fewer than two honest nodes")
+}
+
+func mustLookup(t *testing.T, name string) scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Lookup(name)
+	require.NoError(t, err)
+	return s
 }
