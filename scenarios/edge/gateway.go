@@ -260,7 +260,7 @@ func (c *gwClient) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		route := []string{"/profile", "/orders", "/home"}[env.Rand().IntN(3)]
 		c.sent[c.next] = gwSample{sent: now, route: route}
 		env.Send(c.gateway, GatewayRequest{ID: c.next, Token: c.token, Route: route})
-		env.SetTimer(time.Duration(env.Rand().ExpFloat64()*float64(c.every)), gwTick{})
+		env.SetTimer(network.Exponential{Mean: c.every}.Sample(env.Rand()), gwTick{})
 	case GatewayReply:
 		s := c.sent[m.ID]
 		delete(c.sent, m.ID)

@@ -331,7 +331,7 @@ func (u *meshUser) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		u.sendTime = append(u.sendTime, now)
 		u.sent[now/meshBucket*meshBucket]++
 		env.Send(u.entry, MeshCall{ID: u.next, Try: 1, Service: u.service, Src: "user", Token: u.token, Origin: u.next})
-		env.SetTimer(time.Duration(env.Rand().ExpFloat64()*float64(time.Second/meshRate)), userTick{})
+		env.SetTimer(network.Exponential{Mean: time.Second / meshRate}.Sample(env.Rand()), userTick{})
 	case MeshReply:
 		at, ok := u.sentAt[m.ID]
 		if !ok {

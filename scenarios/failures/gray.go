@@ -213,7 +213,7 @@ func (c *grayClient) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			c.reqs[idx].lat = since(env.Now()) - c.reqs[idx].sent
 			c.reqs[idx].ok = r.Outcome == service.OK
 		})
-	env.SetTimer(time.Duration(rng.ExpFloat64()*float64(time.Second/grayRate)), grayTick{})
+	env.SetTimer(network.Exponential{Mean: time.Second / grayRate}.Sample(rng), grayTick{})
 }
 
 func (c *grayClient) Inspect() map[string]string {
@@ -302,6 +302,9 @@ func finishGray(mon *monitor, clients map[string]*grayClient) scenarios.Result {
 			if s != "s3" {
 				falsePos += mon.state[s][d].suspicions
 			}
+		}
+		if s3.first >= 0 {
+			r.Metrics = append(r.Metrics, scenarios.Metric{Name: m + "_s3_first_suspicion", Value: (s3.first - grayFrom).Seconds(), Unit: "s"})
 		}
 		r.Metrics = append(r.Metrics,
 			scenarios.Metric{Name: m + "_s3_suspicions", Value: float64(s3.suspicions), Unit: "suspicions"},

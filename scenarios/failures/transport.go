@@ -144,7 +144,7 @@ func (s *orderSender) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		start := max(now, s.busyUntil)
 		s.busyUntil = start + cost
 		env.SetTimer(s.busyUntil-now, encoded{Msg: EncodedOrder{ID: o.OrderID, Encoding: s.encoding, Bytes: len(b), Sent: now}})
-		env.SetTimer(time.Duration(rng.ExpFloat64()*float64(time.Second/transportRate)), orderTick{})
+		env.SetTimer(network.Exponential{Mean: time.Second / transportRate}.Sample(rng), orderTick{})
 	case encoded:
 		env.Send(s.to, m.Msg)
 	}
