@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -166,4 +167,12 @@ func mustLookup(t *testing.T, name string) scenarios.Scenario {
 	s, err := scenarios.Lookup(name)
 	require.NoError(t, err)
 	return s
+}
+
+// With an artifact directory, service-mesh plots inventory's load.
+func TestServiceMeshPlot(t *testing.T) {
+	dir := t.TempDir()
+	res := scenariotest.Run(t, "service-mesh", scenarios.Options{Seed: 1, ArtifactDir: dir})
+	require.NoError(t, res.Err)
+	assert.FileExists(t, filepath.Join(dir, "service-mesh-seed-1.svg"))
 }

@@ -208,6 +208,10 @@ func (u *alice) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	}
 }
 
+func (u *alice) Inspect() map[string]string {
+	return map[string]string{"token": u.tok.JTI, "expires": strconv.FormatInt(u.tok.ExpMS, 10)}
+}
+
 type thiefTick struct{}
 
 // thief uses a stolen token on every API every 10ms, and records when each
@@ -244,6 +248,14 @@ func (t *thief) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			t.accepted[a] = append(t.accepted[a], since(env.Now()))
 		}
 	}
+}
+
+func (t *thief) Inspect() map[string]string {
+	out := map[string]string{"has token": strconv.FormatBool(t.token != "")}
+	for a, ts := range t.accepted {
+		out["accepted by "+string(a)] = strconv.Itoa(len(ts))
+	}
+	return out
 }
 
 type forgeTick struct{}
@@ -286,6 +298,14 @@ func (m *mallory) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			m.accepted[m.target[r.ID]]++
 		}
 	}
+}
+
+func (m *mallory) Inspect() map[string]string {
+	out := map[string]string{"forged token": strconv.FormatBool(m.forged != ""), "tries": strconv.Itoa(m.tries)}
+	for a, n := range m.accepted {
+		out["accepted by "+string(a)] = strconv.Itoa(n)
+	}
+	return out
 }
 
 func setupJWT(o scenarios.Options) (*scenarios.Run, error) {

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/dsimlab/dsim/resilience"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/viz"
 )
 
 func init() {
@@ -417,7 +419,13 @@ func setupMesh(o scenarios.Options) (*scenarios.Run, error) {
 	}
 	w.At(meshFailFrom, func() { w.Logf("inventory starts failing every request (overloaded)") })
 	w.At(meshFailTo, func() { w.Logf("inventory recovers") })
-	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result { return finishMesh(variants, layers, tries) }}, nil
+	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result {
+		r := finishMesh(variants, layers, tries)
+		if o.ArtifactDir != "" {
+			r.Summary = append(r.Summary, meshPlot(o, variants))
+		}
+		return r
+	}}, nil
 }
 
 func finishMesh(variants []*meshVariant, layers, tries int) scenarios.Result {
@@ -495,6 +503,28 @@ func finishMesh(variants []*meshVariant, layers, tries int) scenarios.Result {
 	}
 	r.Err = c.err
 	return r
+}
+
+// meshPlot writes inventory's load per configuration over time to the
+// artifact directory, and says where.
+func meshPlot(o scenarios.Options, variants []*meshVariant) string {
+	var series []viz.Series
+	for _, v := range variants {
+		var pts []viz.Point
+		for t := time.Duration(0); t < meshLoadStop+meshBucket; t += meshBucket {
+			pts = append(pts, viz.Point{At: t, Value: float64(v.backend.received[t] * int(time.Second/meshBucket))})
+		}
+		series = append(series, viz.Series{Name: v.name, Points: pts})
+	}
+	p, err := viz.TimeSeriesChart("service-mesh: requests reaching inventory", "requests per second", series,
+		[]viz.FaultWindow{{From: meshFailFrom, To: meshFailTo, Text: "inventory fails"}})
+	if err == nil {
+		path := filepath.Join(o.ArtifactDir, fmt.Sprintf("service-mesh-seed-%d.svg", o.Seed))
+		if err = viz.Save(p, path); err == nil {
+			return "plot of inventory's load: " + path
+		}
+	}
+	return fmt.Sprintf("could not write the plot: %v", err)
 }
 
 func pctf(part, whole int) string {

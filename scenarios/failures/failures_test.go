@@ -1,6 +1,7 @@
 package failures
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/dsimlab/dsim/scenarios"
@@ -148,5 +149,15 @@ func TestGrayFailure(t *testing.T) {
 		assert.Greater(t, metric(t, res, "plain_p99_gray"), 0.5)
 		assert.Less(t, metric(t, res, "hedged_p99_gray"), 0.02)
 		assert.Less(t, metric(t, res, "hedged_extra_copies"), 0.25, "hedging costs a few extra copies")
+	}
+}
+
+// With an artifact directory, gray-failure draws both clients' latencies.
+func TestGrayFailurePlots(t *testing.T) {
+	dir := t.TempDir()
+	res := scenariotest.Run(t, "gray-failure", scenarios.Options{Seed: 1, ArtifactDir: dir})
+	require.NoError(t, res.Err)
+	for _, name := range []string{"plain", "hedged"} {
+		assert.FileExists(t, filepath.Join(dir, "gray-failure-seed-1-"+name+".svg"))
 	}
 }

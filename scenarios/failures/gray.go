@@ -2,7 +2,9 @@ package failures
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dsimlab/dsim/network"
@@ -10,6 +12,7 @@ import (
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/service"
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/viz"
 )
 
 func init() {
@@ -274,7 +277,13 @@ func setupGray(o scenarios.Options) (*scenarios.Run, error) {
 			_ = net.SetLoss(l, 0)
 		}
 	})
-	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result { return finishGray(mon, clients) }}, nil
+	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result {
+		r := finishGray(mon, clients)
+		if o.ArtifactDir != "" {
+			r.Summary = append(r.Summary, grayPlots(o, clients)...)
+		}
+		return r
+	}}, nil
 }
 
 func finishGray(mon *monitor, clients map[string]*grayClient) scenarios.Result {
@@ -400,4 +409,30 @@ func finishGray(mon *monitor, clients map[string]*grayClient) scenarios.Result {
 	}
 	r.Err = c.err
 	return r
+}
+
+// grayPlots writes a latency histogram per client, of the requests sent
+// during the gray failure, to the artifact directory.
+func grayPlots(o scenarios.Options, clients map[string]*grayClient) []string {
+	var out []string
+	for _, name := range []string{"plain", "hedged"} {
+		var lat []time.Duration
+		for _, q := range clients[name].reqs {
+			if q.ok && q.sent >= grayFrom && q.sent < grayTo {
+				lat = append(lat, q.lat)
+			}
+		}
+		p, err := viz.LatencyHistogram(lat, 40)
+		if err == nil {
+			p.Title.Text = "gray-failure, " + name + " client: " + strings.Replace(p.Title.Text, "message latency", "request latency", 1)
+			p.Y.Label.Text = "requests"
+			path := filepath.Join(o.ArtifactDir, fmt.Sprintf("gray-failure-seed-%d-%s.svg", o.Seed, name))
+			if err = viz.Save(p, path); err == nil {
+				out = append(out, "latency histogram, "+name+": "+path)
+				continue
+			}
+		}
+		out = append(out, fmt.Sprintf("could not write the %s histogram: %v", name, err))
+	}
+	return out
 }

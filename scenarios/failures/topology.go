@@ -166,6 +166,9 @@ type directory struct{}
 
 func (d *directory) Start(sim.Env)                            {}
 func (d *directory) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (d *directory) Inspect() map[string]string {
+	return map[string]string{"role": "membership directory"}
+}
 func (d *directory) announce(env sim.Env, client sim.NodeID, nodes []sim.NodeID) {
 	env.Send(client, Members{Nodes: nodes})
 }
