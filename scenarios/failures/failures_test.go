@@ -150,6 +150,10 @@ func TestGrayFailure(t *testing.T) {
 		assert.Less(t, metric(t, res, "hedged_p99_gray"), 0.02)
 		assert.Less(t, metric(t, res, "hedged_extra_copies"), 0.25, "hedging costs a few extra copies")
 	}
+	// hedging later: a longer tail (the hedge delay plus a healthy answer)
+	late := scenariotest.Run(t, "gray-failure", scenarios.Options{Seed: 1, Knobs: scenarios.Knobs{"hedge-after": "50ms"}})
+	require.NoError(t, late.Err)
+	assert.InDelta(t, 0.055, metric(t, late, "hedged_p99_gray"), 0.01, "the hedge delay plus a healthy answer")
 }
 
 // With an artifact directory, gray-failure draws both clients' latencies.

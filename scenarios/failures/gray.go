@@ -37,7 +37,7 @@ probes, its process looks alive, but its disk is dying — each request takes
 Two clients send 100 requests a second each to random servers among
 s1–s4. The plain client waits for the server it chose. The hedged client
 (service.Hedger) sends a copy to another server when the first has not
-answered within 10ms, and takes the first answer.`,
+answered within 10ms (the knob hedge-after), and takes the first answer.`,
 		LookFor: `The detector table. timeout-100ms flaps on s3 (suspected, cleared,
 suspected again, again and again) and also suspects the healthy remote node
 many times: its timeout is shorter than the remote's normal jitter.
@@ -53,8 +53,12 @@ is most of a second, set by s3, and some of its requests time out; the
 hedged client's p99 is the hedge delay plus a healthy answer, for about 15%
 more copies sent.`,
 		Chapter: "failures",
-		For:     6 * time.Second,
-		Setup:   setupGray,
+		Knobs: []scenarios.Knob{
+			{Name: "hedge-after", Kind: scenarios.KnobDuration, Default: "10ms", Min: float64(time.Millisecond), Max: float64(time.Second),
+				Doc: "how long the hedged client waits before sending a copy to a second server"},
+		},
+		For:   6 * time.Second,
+		Setup: setupGray,
 	})
 }
 
@@ -64,7 +68,6 @@ const (
 	grayProbe        = 50 * time.Millisecond
 	grayCheck        = 5 * time.Millisecond
 	grayRate         = 100
-	grayHedgeAfter   = 10 * time.Millisecond
 	grayWarmup       = 20 // answers from a server before any detector judges it
 )
 
@@ -225,6 +228,7 @@ func (c *grayClient) Inspect() map[string]string {
 }
 
 func setupGray(o scenarios.Options) (*scenarios.Run, error) {
+	hedgeAfter := o.Knobs.Duration("hedge-after")
 	net := network.MustNew(network.Config{Link: network.LinkConfig{Latency: network.Uniform{Min: 300 * time.Microsecond, Max: 900 * time.Microsecond}}})
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
 	servers := []sim.NodeID{"s1", "s2", "s3", "s4"}
@@ -251,7 +255,7 @@ func setupGray(o scenarios.Options) (*scenarios.Run, error) {
 	for _, name := range []string{"plain", "hedged"} {
 		cfg := service.HedgeConfig{Name: "api", Timeout: 2 * time.Second}
 		if name == "hedged" {
-			cfg.After = grayHedgeAfter
+			cfg.After = hedgeAfter
 		}
 		w.AddClient(sim.NodeID(name+"-client"), func() sim.Node {
 			c := &grayClient{servers: servers, hedger: service.MustHedger(cfg)}
@@ -278,7 +282,7 @@ func setupGray(o scenarios.Options) (*scenarios.Run, error) {
 		}
 	})
 	return &scenarios.Run{World: w, Net: net, Finish: func() scenarios.Result {
-		r := finishGray(mon, clients)
+		r := finishGray(mon, clients, hedgeAfter)
 		if o.ArtifactDir != "" {
 			r.Summary = append(r.Summary, grayPlots(o, clients)...)
 		}
@@ -286,7 +290,7 @@ func setupGray(o scenarios.Options) (*scenarios.Run, error) {
 	}}, nil
 }
 
-func finishGray(mon *monitor, clients map[string]*grayClient) scenarios.Result {
+func finishGray(mon *monitor, clients map[string]*grayClient, hedgeAfter time.Duration) scenarios.Result {
 	var r scenarios.Result
 	var c checks
 	span := grayTo - grayFrom
@@ -378,7 +382,7 @@ func finishGray(mon *monitor, clients map[string]*grayClient) scenarios.Result {
 			scenarios.Metric{Name: name + "_failed_gray", Value: float64(failed), Unit: "requests"},
 		)
 	}
-	r.Summary = append(r.Summary, fmt.Sprintf("latency of the requests sent during the gray failure, in buckets (the plot); hedge after %s:", grayHedgeAfter))
+	r.Summary = append(r.Summary, fmt.Sprintf("latency of the requests sent during the gray failure, in buckets (the plot); hedge after %s:", hedgeAfter))
 	r.Summary = append(r.Summary, table(lh, rows)...)
 
 	st := func(d, s string) *detectorState { return mon.state[sim.NodeID(s)][d] }
