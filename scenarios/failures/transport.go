@@ -16,7 +16,7 @@ import (
 func init() {
 	scenarios.Register(scenarios.Scenario{
 		Name:    "fallacy-zero-transport-cost",
-		Summary: "fallacy 7, transport cost is zero: verbose JSON orders cost 5× the bytes, CPU and egress of a compact binary encoding, and queue on a thin link",
+		Summary: "fallacy 7, transport cost is zero: verbose JSON orders cost 4–5× the bytes and egress and 30× the CPU of a compact binary encoding, and queue on a thin link",
 		Doc: `A shop front sends 400 orders a second for 2 seconds to the order
 service in another data centre, over a 200 KB/s link (the knob bandwidth).
 Each order has a customer, a currency and 5–15 line items, drawn from the
