@@ -19,7 +19,7 @@ import (
 func init() {
 	scenarios.Register(scenarios.Scenario{
 		Name:    "service-mesh",
-		Summary: "sidecars retry at every hop: 3 layers × 3 tries hit a failing backend 27 times per request; retry budgets at the sidecars keep it near 1×",
+		Summary: "sidecars retry at every hop: 3 layers × 3 tries hit a failing backend 27 times per request; retry budgets at the sidecars keep it near 1.4×",
 		Doc: `A request from a user passes through a chain of services — frontend,
 catalog, pricing (the knob layers) — to inventory, the backend at the end.
 Every service runs beside a sidecar proxy, as in Istio or Linkerd: the
