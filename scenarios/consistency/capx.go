@@ -721,20 +721,20 @@ func finishCAPX(cp, ap *capxWorld) scenarios.Result {
 		cpv, apv := verdicts["CP/"+sys], verdicts["AP/"+sys]
 		switch {
 		case cpv.bad:
-			c.failf("%s on the CP store went wrong: %s", sys, cpv.wrong)
+			c.Failf("%s on the CP store went wrong: %s", sys, cpv.wrong)
 		case cpv.unavailable == 0:
-			c.failf("%s on the CP store was never unavailable on the minority side", sys)
+			c.Failf("%s on the CP store was never unavailable on the minority side", sys)
 		case apv.unavailable != 0:
-			c.failf("%s on the AP store was unavailable %d times", sys, apv.unavailable)
+			c.Failf("%s on the AP store was unavailable %d times", sys, apv.unavailable)
 		case sys != "comments" && !apv.bad:
-			c.failf("%s on the AP store showed nothing wrong", sys)
+			c.Failf("%s on the AP store showed nothing wrong", sys)
 		case sys == "comments" && apv.bad:
-			c.failf("comments on the AP store: %s", apv.wrong)
+			c.Failf("comments on the AP store: %s", apv.wrong)
 		}
 	}
-	if c.err == nil {
+	if c.Err() == nil {
 		r.Summary = append(r.Summary, "CP refused the minority and was never wrong; AP answered everyone and was wrong for the balance, the count, the seat and the lock — and merely late for comments")
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

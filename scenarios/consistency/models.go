@@ -489,17 +489,17 @@ func finishModels(stores []*modelStore) scenarios.Result {
 		for n, h := range st.hist {
 			lin, err := check.CheckKV(h, 0)
 			if err != nil {
-				c.failf("%s round %d: %v", st.name, n+1, err)
+				c.Failf("%s round %d: %v", st.name, n+1, err)
 				continue
 			}
 			seq, err := check.CheckSequential(h)
 			if err != nil {
-				c.failf("%s round %d: %v", st.name, n+1, err)
+				c.Failf("%s round %d: %v", st.name, n+1, err)
 				continue
 			}
 			cau, err := check.CheckCausal(h)
 			if err != nil {
-				c.failf("%s round %d: %v", st.name, n+1, err)
+				c.Failf("%s round %d: %v", st.name, n+1, err)
 				continue
 			}
 			if lin.Verdict == check.Linearizable {
@@ -543,14 +543,14 @@ func finishModels(stores []*modelStore) scenarios.Result {
 	}
 	for _, name := range modelStores {
 		if admitted[name] != want[name] {
-			c.failf("%s store: rounds admitted (lin, seq, causal, converged) %v, want %v", name, admitted[name], want[name])
+			c.Failf("%s store: rounds admitted (lin, seq, causal, converged) %v, want %v", name, admitted[name], want[name])
 		}
 	}
-	if c.err == nil {
+	if c.Err() == nil {
 		r.Summary = append(r.Summary, "each store is admitted by its own model and every weaker one, and refused by every stronger one: the ladder, with the checkers' verdicts")
 		r.Summary = append(r.Summary, example(stores))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }
 

@@ -257,17 +257,17 @@ func finishPACELC(variants []*pacelcVariant, wan time.Duration) scenarios.Result
 	lo, q, wb := got[variants[0].name], got[variants[1].name], got[variants[2].name]
 	switch {
 	case lo.stale == 0:
-		c.failf("local reads were never stale in %d reads", lo.reads)
+		c.Failf("local reads were never stale in %d reads", lo.reads)
 	case q.stale != 0 || wb.stale != 0:
-		c.failf("quorum reads were stale %d times (write-back %d): W+R > N should prevent it", q.stale, wb.stale)
+		c.Failf("quorum reads were stale %d times (write-back %d): W+R > N should prevent it", q.stale, wb.stale)
 	case q.readP50 < 10*lo.readP50:
-		c.failf("quorum reads (p50 %s) should cost far more than local ones (%s)", dur(q.readP50), dur(lo.readP50))
+		c.Failf("quorum reads (p50 %s) should cost far more than local ones (%s)", dur(q.readP50), dur(lo.readP50))
 	case wb.readP50 <= q.readP50:
-		c.failf("write-back reads (p50 %s) should cost more than plain quorum reads (%s)", dur(wb.readP50), dur(q.readP50))
+		c.Failf("write-back reads (p50 %s) should cost more than plain quorum reads (%s)", dur(wb.readP50), dur(q.readP50))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("with nothing broken, consistency cost %.0f× the read latency (p50 %s against %s) and local reads were stale %s of the time",
 			float64(q.readP50)/float64(max(lo.readP50, 1)), dur(q.readP50), dur(lo.readP50), pct(lo.stale, lo.reads)))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

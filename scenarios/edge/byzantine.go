@@ -358,9 +358,9 @@ func finishByzantine(rafts map[sim.NodeID]*raftReplica, ids []sim.NodeID, liar s
 	}
 	switch {
 	case liar == "":
-		c.failf("no Raft leader had been elected by %s to compromise", byzCompromise)
+		c.Failf("no Raft leader had been elected by %s to compromise", byzCompromise)
 	case broken == 0:
-		c.failf("the lying Raft leader %s did not make the replicas disagree", liar)
+		c.Failf("the lying Raft leader %s did not make the replicas disagree", liar)
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("Raft, one liar (%s, the leader) in five: at log index %d the replicas applied %s", liar, broken, strings.Join(split, " but ")))
 	}
@@ -421,22 +421,22 @@ func finishByzantine(rafts map[sim.NodeID]*raftReplica, ids []sim.NodeID, liar s
 		safe := cl.n >= 3*cl.f+1 && !cl.skipVerify
 		switch {
 		case safe && !agree:
-			c.failf("%s: n=%d ≥ 3f+1 with signatures checked, yet honest nodes delivered %s", cl.name, cl.n, strings.Join(got, ", "))
+			c.Failf("%s: n=%d ≥ 3f+1 with signatures checked, yet honest nodes delivered %s", cl.name, cl.n, strings.Join(got, ", "))
 		case safe && honestOK != honestWant:
-			c.failf("%s: only %d of %d honest deliveries of honest broadcasts", cl.name, honestOK, honestWant)
+			c.Failf("%s: only %d of %d honest deliveries of honest broadcasts", cl.name, honestOK, honestWant)
 		case safe && bad == 0 && cl.origin.forged > 0:
-			c.failf("%s: the liar forged %d echoes and no node refused a signature", cl.name, cl.origin.forged)
+			c.Failf("%s: the liar forged %d echoes and no node refused a signature", cl.name, cl.origin.forged)
 		case !safe && cl.n == 3*cl.f && agree:
-			c.failf("%s: with n = 3f the liars should split the honest nodes, but they agreed (%s)", cl.name, strings.Join(got, ", "))
+			c.Failf("%s: with n = 3f the liars should split the honest nodes, but they agreed (%s)", cl.name, strings.Join(got, ", "))
 		case cl.skipVerify && agree:
-			c.failf("%s: without signature checks the forged echoes should split the honest nodes (%s)", cl.name, strings.Join(got, ", "))
+			c.Failf("%s: without signature checks the forged echoes should split the honest nodes (%s)", cl.name, strings.Join(got, ", "))
 		}
 	}
 	r.Summary = append(r.Summary, "Byzantine reliable broadcast: the colluding liars' origin sends X to half the honest nodes and Y to the other half; what the honest nodes delivered:")
 	r.Summary = append(r.Summary, table([]string{"cluster", "n", "f", "quorum", "signatures", "liar's broadcast delivered", "agreement", "echoes forged", "signatures refused", "honest broadcasts"}, rows)...)
-	if c.err == nil {
+	if c.Err() == nil {
 		r.Summary = append(r.Summary, "n ≥ 3f+1 and signed messages: any two quorums share an honest node, who echoes once, and nobody can sign for it; take away either and the liars split the cluster")
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

@@ -410,19 +410,19 @@ func finishGateway(variants []*gwVariant) scenarios.Result {
 		scenarios.Metric{Name: "guarded_backend_calls", Value: float64(g.gw.backendCalls), Unit: "calls"})
 	switch {
 	case status["eve"][401] == 0 || status["eve"][200]+status["eve"][429] != 0 || g.gw.bySub["eve"] != 0:
-		c.failf("eve's requests should all be refused with 401 and none reach a backend")
+		c.Failf("eve's requests should all be refused with 401 and none reach a backend")
 	case status["bob"][429] == 0 || status["alice"][429] != 0:
-		c.failf("the rate limit should refuse bob (%d 429s) and not alice (%d)", status["bob"][429], status["alice"][429])
+		c.Failf("the rate limit should refuse bob (%d 429s) and not alice (%d)", status["bob"][429], status["alice"][429])
 	case p99["bare"] < 500*time.Millisecond:
-		c.failf("the bare gateway's /home p99 while recommendations was slow was %s: want the slowness to show", dur(p99["bare"]))
+		c.Failf("the bare gateway's /home p99 while recommendations was slow was %s: want the slowness to show", dur(p99["bare"]))
 	case p99["guarded"] > 100*time.Millisecond || degr["guarded"] == 0:
-		c.failf("the guarded gateway should answer /home within 100ms, degraded: p99 %s, %d degraded", dur(p99["guarded"]), degr["guarded"])
+		c.Failf("the guarded gateway should answer /home within 100ms, degraded: p99 %s, %d degraded", dur(p99["guarded"]), degr["guarded"])
 	case variants[1].gw.callers["recs"].Stats().FastFail == 0:
-		c.failf("the breaker never failed a recommendations call fast")
+		c.Failf("the breaker never failed a recommendations call fast")
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("eve never got past the edge; bob was limited %d times and alice never; while recommendations was slow /home took up to %s behind the bare gateway and %s behind the guarded one, %d of its answers degraded",
 			status["bob"][429], dur(p99["bare"]), dur(p99["guarded"]), degr["guarded"]))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

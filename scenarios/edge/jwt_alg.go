@@ -363,17 +363,17 @@ func finishJWT(names []string, apis []sim.NodeID, th *thief, ml *mallory, sync t
 	r.Summary = append(r.Summary, table([]string{"API", "forged admin accepted", "stolen token accepted", "after revocation", "window after revocation"}, rows)...)
 	switch {
 	case ml.tries != jwtForgeries || forged["trust-header"] != jwtForgeries:
-		c.failf("trust-header should accept the forged token every time: %d of %d", forged["trust-header"], ml.tries)
+		c.Failf("trust-header should accept the forged token every time: %d of %d", forged["trust-header"], ml.tries)
 	case forged["pinned"]+forged["pinned-no-deny-list"] != 0:
-		c.failf("a pinned verifier accepted the forged token")
+		c.Failf("a pinned verifier accepted the forged token")
 	case last["pinned"] <= jwtRevokeAt || last["pinned"]-jwtRevokeAt > sync+20*time.Millisecond:
-		c.failf("pinned with a deny list accepted the stolen token until %s after revocation; want within deny-sync (%s) plus a network delay", dur(last["pinned"]-jwtRevokeAt), sync)
+		c.Failf("pinned with a deny list accepted the stolen token until %s after revocation; want within deny-sync (%s) plus a network delay", dur(last["pinned"]-jwtRevokeAt), sync)
 	case last["pinned-no-deny-list"] < jwtTTL-30*time.Millisecond:
-		c.failf("without a deny list the stolen token should live until it expires (~%s), last accepted at %s", jwtTTL, dur(last["pinned-no-deny-list"]))
+		c.Failf("without a deny list the stolen token should live until it expires (~%s), last accepted at %s", jwtTTL, dur(last["pinned-no-deny-list"]))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("trusting the header let mallory in as admin %d times; pinning RS256 refused her every time; the deny list closed the stolen token %s after revocation, no deny list only at expiry (%s later)",
 			forged["trust-header"], dur(last["pinned"]-jwtRevokeAt), dur(last["pinned-no-deny-list"]-jwtRevokeAt)))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

@@ -490,18 +490,18 @@ func finishMesh(variants []*meshVariant, layers, tries int) scenarios.Result {
 	}
 	switch {
 	case amp["no-retries"] > 1.1:
-		c.failf("without retries inventory got %.1f× the user requests", amp["no-retries"])
+		c.Failf("without retries inventory got %.1f× the user requests", amp["no-retries"])
 	case amp["retries-everywhere"] < 0.9*full:
-		c.failf("retrying at every layer should multiply the load by about %d^%d = %.0f, got %.1f×", tries, layers, full, amp["retries-everywhere"])
+		c.Failf("retrying at every layer should multiply the load by about %d^%d = %.0f, got %.1f×", tries, layers, full, amp["retries-everywhere"])
 	case amp["edge-retries-only"] < 0.9*float64(tries) || amp["edge-retries-only"] > 1.1*float64(tries):
-		c.failf("retrying at the edge only should multiply the load by about %d, got %.1f×", tries, amp["edge-retries-only"])
+		c.Failf("retrying at the edge only should multiply the load by about %d, got %.1f×", tries, amp["edge-retries-only"])
 	case tries > 1 && amp["retry-budgets"] > 2:
-		c.failf("retry budgets should keep the load under 2×, got %.2f×", amp["retry-budgets"])
+		c.Failf("retry budgets should keep the load under 2×, got %.2f×", amp["retry-budgets"])
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("while inventory was down each user request cost it %.1f requests with retries everywhere (at most %d^%d), %.1f with retries at the edge only, %.1f with retry budgets; retries everywhere rescued %d requests (those sent just before it recovered) for %d extra requests to inventory",
 			amp["retries-everywhere"], tries, layers, amp["edge-retries-only"], amp["retry-budgets"], okWhile["retries-everywhere"], extra))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }
 

@@ -310,14 +310,14 @@ func finishZeroTrust(designs []string, nodes map[string][]*ztService) scenarios.
 	for _, d := range designs {
 		for i, k := range ztKinds {
 			if allowed[d][k] != want[d][i] {
-				c.failf("%s: %q allowed %d times, want %d", d, k, allowed[d][k], want[d][i])
+				c.Failf("%s: %q allowed %d times, want %d", d, k, allowed[d][k], want[d][i])
 			}
 		}
 	}
-	if c.err == nil {
+	if c.Err() == nil {
 		r.Summary = append(r.Summary, fmt.Sprintf("the compromised service read %d customer records behind the perimeter, %d with identity alone, %d under zero trust; the legitimate calls passed in every design",
 			leaked["perimeter"], leaked["identity-only"], leaked["zero-trust"]))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

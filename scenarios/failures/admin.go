@@ -194,15 +194,15 @@ func finishAdmin(variants []*adminVariant) scenarios.Result {
 	r.Summary = append(r.Summary, table([]string{"config store", "writes acked", "writes refused", "timeout", "retries", "lost changes"}, rows)...)
 	switch {
 	case lost["last-write-wins"] == 0:
-		c.failf("last write wins lost no change: the operators never overlapped")
+		c.Failf("last write wins lost no change: the operators never overlapped")
 	case lost["compare-and-set"] != 0:
-		c.failf("compare-and-set lost %d changes", lost["compare-and-set"])
+		c.Failf("compare-and-set lost %d changes", lost["compare-and-set"])
 	case variants[0].net.acked+variants[0].app.acked != 2*adminRounds:
-		c.failf("every last-write-wins write should be acknowledged")
+		c.Failf("every last-write-wins write should be acknowledged")
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("last write wins acknowledged every write and silently lost %d of %d changes; compare-and-set refused %d stale writes and lost none",
 			lost["last-write-wins"], 2*adminRounds, variants[1].net.conflicts+variants[1].app.conflicts))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

@@ -203,18 +203,18 @@ func finishBandwidth(variants []*bwVariant, bw int64) scenarios.Result {
 	deltaMax := service.Percentile(delta.replica.ages, 100)
 	switch {
 	case int64(snap.primary.bytes)*int64(time.Second)/int64(span) <= bw:
-		c.failf("the snapshots (%d bytes in %s) fit the link: raise the sizes or lower the bandwidth", snap.primary.bytes, span)
+		c.Failf("the snapshots (%d bytes in %s) fit the link: raise the sizes or lower the bandwidth", snap.primary.bytes, span)
 	case len(snap.replica.ages) == bwUpdates && snapMax < time.Second:
-		c.failf("snapshots arrived at most %s late: the link did not saturate", dur(snapMax))
+		c.Failf("snapshots arrived at most %s late: the link did not saturate", dur(snapMax))
 	case snap.replica.suspicions == 0:
-		c.failf("no heartbeat queued long enough behind snapshots to make the replica suspect the primary")
+		c.Failf("no heartbeat queued long enough behind snapshots to make the replica suspect the primary")
 	case len(delta.replica.ages) != bwUpdates || deltaMax > 50*time.Millisecond || delta.replica.suspicions > 0:
-		c.failf("deltas should all arrive within 50ms with no false suspicion: %d arrived, max age %s, %d suspicions",
+		c.Failf("deltas should all arrive within 50ms with no false suspicion: %d arrived, max age %s, %d suspicions",
 			len(delta.replica.ages), dur(deltaMax), delta.replica.suspicions)
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("snapshots offered %.1f× what the link carries: updates arrived up to %s late and the healthy primary was suspected %d time(s); deltas arrived within %s",
 			float64(snap.primary.bytes)/span.Seconds()/float64(bw), dur(snapMax), snap.replica.suspicions, dur(deltaMax)))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

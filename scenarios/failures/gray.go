@@ -395,23 +395,23 @@ func finishGray(mon *monitor, clients map[string]*grayClient, hedgeAfter time.Du
 	}
 	switch {
 	case st("timeout-100ms", "s3").suspicions < 5:
-		c.failf("timeout-100ms suspected s3 only %d times: it should flap", st("timeout-100ms", "s3").suspicions)
+		c.Failf("timeout-100ms suspected s3 only %d times: it should flap", st("timeout-100ms", "s3").suspicions)
 	case st("timeout-100ms", "remote").suspicions == 0:
-		c.failf("timeout-100ms never suspected the jittery remote node")
+		c.Failf("timeout-100ms never suspected the jittery remote node")
 	case st("timeout-1s", "s3").suspectedIn > 0:
-		c.failf("timeout-1s suspected s3 for %s: the gray node should slip under it", st("timeout-1s", "s3").suspectedIn)
+		c.Failf("timeout-1s suspected s3 for %s: the gray node should slip under it", st("timeout-1s", "s3").suspectedIn)
 	case healthy("phi-8") != 0:
-		c.failf("phi-8 suspected a healthy node %d times", healthy("phi-8"))
+		c.Failf("phi-8 suspected a healthy node %d times", healthy("phi-8"))
 	case st("phi-8", "s3").first < 0 || st("phi-8", "s3").first > grayFrom+500*time.Millisecond:
-		c.failf("phi-8 should suspect s3 within 500ms of the gray failure; first suspicion at %s", dur(st("phi-8", "s3").first))
+		c.Failf("phi-8 should suspect s3 within 500ms of the gray failure; first suspicion at %s", dur(st("phi-8", "s3").first))
 	case p99["hedged"]*3 > p99["plain"]:
-		c.failf("hedging should cut the p99 at least threefold: %s against %s", dur(p99["hedged"]), dur(p99["plain"]))
+		c.Failf("hedging should cut the p99 at least threefold: %s against %s", dur(p99["hedged"]), dur(p99["plain"]))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("timeout-100ms flapped %d times on s3 and wrongly suspected remote %d times; timeout-1s never fired; phi-8 suspected s3 %s after it turned gray (φ up to %.0f) and never a healthy node (remote's φ at most %.1f); hedging cut the p99 from %s to %s",
 			st("timeout-100ms", "s3").suspicions, st("timeout-100ms", "remote").suspicions,
 			dur(st("phi-8", "s3").first-grayFrom), mon.maxPhi["s3"], mon.maxPhi["remote"], dur(p99["plain"]), dur(p99["hedged"])))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }
 

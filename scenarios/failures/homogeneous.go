@@ -130,13 +130,13 @@ func finishHomogeneous(variants []*homVariant) scenarios.Result {
 	r.Summary = append(r.Summary, table([]string{"balancer", "requests", "ok", "p50", "p99", "to the Pi", "Pi's max queue"}, rows)...)
 	switch {
 	case p99["round-robin"] < 500*time.Millisecond:
-		c.failf("round robin's p99 was only %s: the Pi did not fall behind", dur(p99["round-robin"]))
+		c.Failf("round robin's p99 was only %s: the Pi did not fall behind", dur(p99["round-robin"]))
 	case p99["weighted"] > 100*time.Millisecond:
-		c.failf("weighted balancing's p99 was %s: want under 100ms", dur(p99["weighted"]))
+		c.Failf("weighted balancing's p99 was %s: want under 100ms", dur(p99["weighted"]))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("treating the Pi like the others queued up to %d requests on it and made the p99 %s; weighting by capacity made it %s",
 			piQueue["round-robin"], dur(p99["round-robin"]), dur(p99["weighted"])))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

@@ -190,20 +190,20 @@ func finishLatency(variants []*latencyVariant, wan time.Duration) scenarios.Resu
 		rows = append(rows, []string{v.name, itoa(len(t)), itoa(perPage), dur(med), dur(service.Percentile(t, 100))})
 		r.Metrics = append(r.Metrics, scenarios.Metric{Name: metricName(v.name) + "_page_p50", Value: med.Seconds(), Unit: "s"})
 		if len(t) < latencyPages {
-			c.failf("%s rendered %d of %d pages in the run", v.name, len(t), latencyPages)
+			c.Failf("%s rendered %d of %d pages in the run", v.name, len(t), latencyPages)
 		}
 	}
 	r.Summary = append(r.Summary, fmt.Sprintf("%d items per page; LAN 0.5ms one way, WAN %s one way:", latencyItems, wan))
 	r.Summary = append(r.Summary, table([]string{"page server", "pages", "calls/page", "p50 page", "slowest page"}, rows)...)
 	switch {
 	case p50["lan-chatty"] > 50*time.Millisecond:
-		c.failf("the chatty page took %s on the LAN: it should look fine there", dur(p50["lan-chatty"]))
+		c.Failf("the chatty page took %s on the LAN: it should look fine there", dur(p50["lan-chatty"]))
 	case p50["wan-chatty"] < 10*p50["wan-batched"]:
-		c.failf("across the WAN the chatty page (%s) should be over 10× the batched one (%s)", dur(p50["wan-chatty"]), dur(p50["wan-batched"]))
+		c.Failf("across the WAN the chatty page (%s) should be over 10× the batched one (%s)", dur(p50["wan-chatty"]), dur(p50["wan-batched"]))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("the chatty page went from %s on the LAN to %s across the WAN (%.0f×); batching kept it at %s",
 			dur(p50["lan-chatty"]), dur(p50["wan-chatty"]), float64(p50["wan-chatty"])/float64(max(p50["lan-chatty"], 1)), dur(p50["wan-batched"])))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

@@ -193,17 +193,17 @@ func finishReliable(variants []*reliableVariant, loss float64) scenarios.Result 
 	ff, re, id := by["fire-and-forget"], by["retry"], by["retry+idempotent"]
 	switch {
 	case ff.ledger.balance >= reliableDeposits:
-		c.failf("fire-and-forget lost no deposit (balance %d): the lossy network did not show", ff.ledger.balance)
+		c.Failf("fire-and-forget lost no deposit (balance %d): the lossy network did not show", ff.ledger.balance)
 	case len(re.client.acked) != reliableDeposits || len(id.client.acked) != reliableDeposits:
-		c.failf("retrying clients should get every deposit acknowledged: %d and %d of %d", len(re.client.acked), len(id.client.acked), reliableDeposits)
+		c.Failf("retrying clients should get every deposit acknowledged: %d and %d of %d", len(re.client.acked), len(id.client.acked), reliableDeposits)
 	case re.ledger.balance <= reliableDeposits:
-		c.failf("retry without idempotency applied no deposit twice (balance %d)", re.ledger.balance)
+		c.Failf("retry without idempotency applied no deposit twice (balance %d)", re.ledger.balance)
 	case id.ledger.balance != reliableDeposits:
-		c.failf("retry with idempotency keys should give balance exactly %d, got %d", reliableDeposits, id.ledger.balance)
+		c.Failf("retry with idempotency keys should give balance exactly %d, got %d", reliableDeposits, id.ledger.balance)
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("trusting the network lost %d deposits; retrying alone applied %d twice; retries with idempotency keys gave exactly %d",
 			reliableDeposits-ff.ledger.balance, re.ledger.balance-reliableDeposits, id.ledger.balance))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

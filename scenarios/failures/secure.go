@@ -201,15 +201,15 @@ func finishSecure(variants []*secureVariant) scenarios.Result {
 	plain, mac := variants[0], variants[1]
 	switch {
 	case plain.router.tampered == 0 || plain.bank.paid["mallory"] == 0:
-		c.failf("the router tampered with %d orders and mallory got %d: the attack did not show", plain.router.tampered, plain.bank.paid["mallory"])
+		c.Failf("the router tampered with %d orders and mallory got %d: the attack did not show", plain.router.tampered, plain.bank.paid["mallory"])
 	case mac.bank.paid["mallory"] != 0:
-		c.failf("with HMAC the bank still paid mallory %d", mac.bank.paid["mallory"])
+		c.Failf("with HMAC the bank still paid mallory %d", mac.bank.paid["mallory"])
 	case mac.bank.refused != mac.router.tampered:
-		c.failf("with HMAC the bank refused %d orders but %d were tampered with", mac.bank.refused, mac.router.tampered)
+		c.Failf("with HMAC the bank refused %d orders but %d were tampered with", mac.bank.refused, mac.router.tampered)
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("trusting the network paid mallory %d; with a MAC every one of the %d tampered orders was refused",
 			plain.bank.paid["mallory"], mac.router.tampered))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

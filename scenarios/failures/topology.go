@@ -237,19 +237,19 @@ func finishTopology(variants []*topoVariant) scenarios.Result {
 	r.Summary = append(r.Summary, table([]string{"client", "servers known", "misses after join", "moved", "requests to the new server"}, rows)...)
 	switch {
 	case newShare["fixed-list"] != 0:
-		c.failf("the fixed-list client sent %.0f%% of its requests to the new server", newShare["fixed-list"]*100)
+		c.Failf("the fixed-list client sent %.0f%% of its requests to the new server", newShare["fixed-list"]*100)
 	case moved["mod-n"] < 0.6:
-		c.failf("modulo hashing moved only %.0f%% of the keys; want about 75%%", moved["mod-n"]*100)
+		c.Failf("modulo hashing moved only %.0f%% of the keys; want about 75%%", moved["mod-n"]*100)
 	case moved["ring"] < 0.1 || moved["ring"] > 0.45:
-		c.failf("the ring moved %.0f%% of the keys; want about 25%%", moved["ring"]*100)
+		c.Failf("the ring moved %.0f%% of the keys; want about 25%%", moved["ring"]*100)
 	case variants[2].caches[3].misses != variants[2].client.missesAfter:
-		c.failf("the ring's misses after the join (%d) were not all on the new server (%d)", variants[2].client.missesAfter, variants[2].caches[3].misses)
+		c.Failf("the ring's misses after the join (%d) were not all on the new server (%d)", variants[2].client.missesAfter, variants[2].caches[3].misses)
 	case variants[2].client.repliesAfter != topoKeys:
-		c.failf("the ring client had %d of %d answers after the join", variants[2].client.repliesAfter, topoKeys)
+		c.Failf("the ring client had %d of %d answers after the join", variants[2].client.repliesAfter, topoKeys)
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("the fixed list left the new server idle; mod-N hashing moved %.0f%% of the keys, the ring %.0f%% (all to the new server)",
 			moved["mod-n"]*100, moved["ring"]*100))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }

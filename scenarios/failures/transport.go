@@ -232,15 +232,15 @@ func finishTransport(variants []*transportVariant, bw int64) scenarios.Result {
 	r.Summary = append(r.Summary, table([]string{"encoding", "bytes/order", "offered", "arrived", "p50", "p99", "CPU/order", "egress per 1e9 orders"}, rows)...)
 	switch {
 	case per["json"] < 3*per["binary"]:
-		c.failf("JSON orders (%.0f bytes) should be over 3× the binary ones (%.0f)", per["json"], per["binary"])
+		c.Failf("JSON orders (%.0f bytes) should be over 3× the binary ones (%.0f)", per["json"], per["binary"])
 	case p99["json"] < 10*p99["binary"]:
-		c.failf("JSON's p99 (%s) should be over 10× binary's (%s): the link should be the bottleneck for JSON", dur(p99["json"]), dur(p99["binary"]))
+		c.Failf("JSON's p99 (%s) should be over 10× binary's (%s): the link should be the bottleneck for JSON", dur(p99["json"]), dur(p99["binary"]))
 	case p99["binary"] > 50*time.Millisecond:
-		c.failf("binary's p99 was %s: want under 50ms", dur(p99["binary"]))
+		c.Failf("binary's p99 was %s: want under 50ms", dur(p99["binary"]))
 	default:
 		r.Summary = append(r.Summary, fmt.Sprintf("the same orders cost %.1f× the bytes in JSON; on this link that is a p99 of %s against %s",
 			per["json"]/per["binary"], dur(p99["json"]), dur(p99["binary"])))
 	}
-	r.Err = c.err
+	r.Err = c.Err()
 	return r
 }
