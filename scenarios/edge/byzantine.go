@@ -26,10 +26,11 @@ A Byzantine node does anything, worst of all telling different peers
 different things (equivocating) and claiming others said what they did not
 (forging). Two experiments, side by side.
 
-Raft, five nodes. At 800ms the leader is compromised: the schedule verb
-"equivocate" (network.Model.Equivocate) is turned on for it, with a lie
-that knows Raft: in every AppendEntries to the two highest-named
-followers, each command "set x=k" becomes "set x=666". The leader's code
+Raft, five nodes. At 800ms the leader is compromised: the network makes
+it equivocate (network.Model.Equivocate, the fault the schedule verb
+"equivocate" plays), with a lie that knows Raft: in every AppendEntries to
+the two highest-named followers, each command "set x=k" becomes
+"set x=666". The leader's code
 is unchanged and honest; what leaves it is not. It then proposes three
 commands.
 
