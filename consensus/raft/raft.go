@@ -143,6 +143,10 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			n.becomeFollower(env, term, "")
 		}
 	case term < n.term:
+		if m, ok := msg.(RequestVoteReply); ok && n.bugs.countStaleVotes {
+			n.handleRequestVoteReply(env, from, m) // the bug: a stale vote is counted
+			return
+		}
 		n.rejectStale(env, from, msg)
 		return
 	}
@@ -186,7 +190,9 @@ func (n *Node) becomeFollower(env sim.Env, term uint64, leader sim.NodeID) {
 	}
 	if term > n.term {
 		n.term, n.votedFor = term, ""
-		n.saveMeta(env)
+		if !n.bugs.lazyTerm {
+			n.saveMeta(env)
+		}
 	}
 	n.role, n.leader = Follower, leader
 	n.votes, n.progress = nil, nil

@@ -45,7 +45,9 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 		n.becomeFollower(env, n.term, from) // §5.2: a candidate recognises the leader
 	}
 	n.leader, n.leaderContact = from, env.Now()
-	n.resetElectionTimer(env)
+	if len(m.Entries) > 0 || !n.bugs.timerNeedsEntries {
+		n.resetElectionTimer(env)
+	}
 
 	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
 	if prev < n.log.snapIndex {

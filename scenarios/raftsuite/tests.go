@@ -44,6 +44,10 @@ var Tests = []Test{
 	{Name: "CrashAfterVote", Doc: "every voter crashes right after it votes; a vote must survive the restart (one leader per term)", Run: testCrashAfterVote},
 	{Name: "ElectionRestriction", Doc: "a stale node must not win an election: committed entries survive (§5.4.1)", Run: testElectionRestriction},
 	{Name: "Figure8Scripted", Doc: "the exact Figure 8 schedule: a leader must not commit an old-term entry by counting replicas (§5.4.2)", Run: testFigure8Scripted},
+	// Provoked: what the per-step election checks need to see happen.
+	{Name: "RejoinUnderPreVote", Doc: "a follower cut off for 3s rejoins: with PreVote the leader and the term stay (thesis §9.6)", Run: testRejoinUnderPreVote},
+	{Name: "StableLeader", Doc: "five seconds under one healthy leader: no node campaigns, since heartbeats reset election timers", Run: testStableLeader},
+	{Name: "StaleVoteReplies", Doc: "votes granted in an earlier term arrive late: a candidate must not count them (§5.2)", Run: testStaleVoteReplies},
 }
 
 func testInitialElection(t T, s Setup) {
