@@ -442,6 +442,11 @@ func (r *recorder) Restore(index uint64, snapshot []byte) {
 			ErrBadSnapshot, id, len(snapshot), index))
 		return
 	}
+	if index < r.last {
+		c.fail(fmt.Errorf("%w: %s restored a snapshot at index %d after applying up to %d: its service went back in time (a snapshot older than what a follower holds must be ignored, §7)",
+			ErrBadSnapshot, id, index, r.last))
+		return
+	}
 	last := binary.BigEndian.Uint64(snapshot[:8])
 	d := binary.BigEndian.Uint64(snapshot[8:])
 	if last > index {

@@ -38,6 +38,7 @@ var Tests = []Test{
 	{Name: "SnapshotInstallUnreliable", Doc: "InstallSnapshot on a lossy network", Run: func(t T, s Setup) { snapCommon(t, s, true, true, false) }},
 	{Name: "SnapshotInstallCrash", Doc: "a follower that crashed while the others compacted is restored from a snapshot", Run: func(t T, s Setup) { snapCommon(t, s, false, false, true) }},
 	{Name: "SnapshotInstallUnCrash", Doc: "crashes and snapshots on a lossy network", Run: func(t T, s Setup) { snapCommon(t, s, false, true, true) }},
+	{Name: "SnapshotReordered", Doc: "snapshots arrive late and twice (long reordering, duplicates): a follower ahead of a snapshot keeps its log, one behind ignores it", Run: testSnapshotReordered},
 	{Name: "SnapshotAllCrash", Doc: "every node crashes after compacting; indexes keep growing after the restart", Run: testSnapshotAllCrash},
 	{Name: "SnapshotInit", Doc: "nodes restart from their snapshots (Restore first) and keep agreeing", Run: testSnapshotInit},
 	// Scripted scenarios: one classic mistake each.
@@ -778,6 +779,31 @@ func testSnapshotInit(t T, s Setup) {
 				c.fatalf("round %d: %s has a snapshot at %d but did not Restore it at boot", round, c.ID(i), st.SnapshotIndex)
 			}
 		}
+		c.One(next(), n, true)
+	}
+	c.checkSnapshotsTaken()
+}
+
+// testSnapshotReordered is snapCommon with followers cut off, on a network
+// that duplicates messages and delays one in four by up to two seconds: an
+// InstallSnapshot then often arrives after its follower has caught up by
+// other means, its log running past the snapshot (keep the entries after
+// it) or its commit index past it (ignore the snapshot). Restoring an old
+// snapshot takes the service back in time, which the Applier notices.
+func testSnapshotReordered(t T, s Setup) {
+	const n = 3
+	c := s.MakeCluster(t, n, true, true)
+	c.SetLongReordering(true)
+	rng := c.Rand()
+	next := func() []byte { return Cmd(rng.IntN(1 << 30)) }
+	c.One(next(), n, true)
+	for range 10 {
+		victim := (c.CheckOneLeader() + 1 + rng.IntN(n-1)) % n
+		c.Disconnect(victim)
+		for range SnapshotThreshold + rng.IntN(SnapshotThreshold) {
+			c.One(next(), n-1, true)
+		}
+		c.Connect(victim)
 		c.One(next(), n, true)
 	}
 	c.checkSnapshotsTaken()
