@@ -95,8 +95,9 @@ func (f *Flight) TakeStep() (sent, booted []sim.NodeID) {
 	return sent, booted
 }
 
-// Report renders, for each of ids, its last log lines and events, and the
-// last world events (faults). One block per node, oldest line first.
+// Report renders, for each of ids, its last events other than log lines
+// (Logs has those), and the last world events (faults). One block per node,
+// oldest line first.
 func (f *Flight) Report(ids []sim.NodeID) string {
 	var b strings.Builder
 	for _, id := range ids {
@@ -107,6 +108,9 @@ func (f *Flight) Report(ids []sim.NodeID) string {
 		}
 		fmt.Fprintf(&b, "  %s, last events:\n", id)
 		for _, r := range ring(t.events, t.nEv) {
+			if r.Kind == sim.KindLog {
+				continue // shown by Logs
+			}
 			fmt.Fprintf(&b, "    %s\n", clip(r.String(), 150))
 		}
 	}
