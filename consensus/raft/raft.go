@@ -252,7 +252,7 @@ func (n *Node) becomeLeader(env sim.Env) {
 	// current term (§5.4.2), so without it they would wait for the next
 	// client command; and a leader that has committed an entry of its term
 	// knows its commitIndex is current, which is what makes reads safe.
-	n.appendEntry(env, nil)
+	n.appendEntry(env, Entry{Noop: true})
 	n.broadcastAppend(env)
 	n.maybeCommit(env) // a one-node cluster commits on its own
 }
@@ -401,17 +401,17 @@ func (n *Node) Propose(env sim.Env, cmd []byte) (index uint64, ok bool, leader s
 	if n.role != Leader {
 		return 0, false, n.leader
 	}
-	// Our own copy, never nil: a nil Command marks a no-op.
-	index = n.appendEntry(env, append(make([]byte, 0, len(cmd)), cmd...))
+	// Our own copy: the caller may reuse cmd.
+	index = n.appendEntry(env, Entry{Command: append(make([]byte, 0, len(cmd)), cmd...)})
 	n.broadcastAppend(env)
 	n.maybeCommit(env)
 	return index, true, n.id
 }
 
-// appendEntry appends a new entry of the current term to the leader's log
-// and writes it to disk.
-func (n *Node) appendEntry(env sim.Env, cmd []byte) uint64 {
-	e := Entry{Index: n.log.lastIndex() + 1, Term: n.term, Command: cmd}
+// appendEntry appends e (a command or a no-op) as a new entry of the
+// current term to the leader's log and writes it to disk.
+func (n *Node) appendEntry(env sim.Env, e Entry) uint64 {
+	e.Index, e.Term = n.log.lastIndex()+1, n.term
 	n.log.append(e)
 	env.Disk().Put(entryKey(e.Index), encodeEntry(&e))
 	n.dirty = true
