@@ -308,4 +308,3 @@ func Assignment(newReplica Constructor) suite.Assignment {
 	}
 	return a
 }
-
