@@ -29,6 +29,7 @@ var floors = map[string]int{
 	"consensus":   3,
 	"storage":     3,
 	"service":     3,
+	"gossip":      3,
 	"network/tcp": 4,
 	"scenarios":   4,
 	"viz":         4,
