@@ -102,8 +102,9 @@ func Grade(t *testing.T, a Assignment, only ...string) []Outcome {
 	if why := a.refused(); why != "" {
 		t.Errorf("%s", why)
 		for _, p := range parts {
-			for _, c := range a.cases(p) {
-				outs = append(outs, Outcome{Part: p.Name, Name: c.Name, Max: p.Points / float64(len(a.cases(p))), Output: why})
+			cases := a.cases(p)
+			for i, c := range cases {
+				outs = append(outs, Outcome{Part: p.Name, Name: c.Name, Max: caseMax(p.Points, i, len(cases)), Output: why})
 			}
 		}
 		a.write(t, outs)
@@ -121,10 +122,10 @@ func Grade(t *testing.T, a Assignment, only ...string) []Outcome {
 	for _, p := range parts {
 		cases := a.cases(p)
 		t.Run(p.Name, func(t *testing.T) {
-			for _, c := range cases {
+			for i, c := range cases {
 				t.Run(c.Name, func(t *testing.T) {
 					o := gradeCase(t, c, seeds, seen)
-					o.Part, o.Max = p.Name, p.Points/float64(len(cases))
+					o.Part, o.Max = p.Name, caseMax(p.Points, i, len(cases))
 					if o.Passed {
 						o.Score = o.Max
 					}
@@ -136,6 +137,18 @@ func Grade(t *testing.T, a Assignment, only ...string) []Outcome {
 	t.Logf("%s", Table(a, outs))
 	a.write(t, outs)
 	return outs
+}
+
+// caseMax is the points of the i-th of n tests of a part worth points: an
+// equal share in hundredths, the first test taking what rounding leaves,
+// so that a part's tests add up to its points exactly.
+func caseMax(points float64, i, n int) float64 {
+	cents := int64(points*100 + 0.5)
+	share := cents / int64(n)
+	if i == 0 {
+		share += cents - share*int64(n)
+	}
+	return float64(share) / 100
 }
 
 func (a Assignment) cases(p Part) []Case {
