@@ -10,6 +10,7 @@ import (
 
 	"github.com/dsimlab/dsim/consensus/paxos/multipaxos"
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -84,4 +85,12 @@ func TestDeterminism(t *testing.T) {
 		return h.Sum()
 	}
 	require.Equal(t, hash(), hash())
+}
+
+func TestScenarioOfAReplica(t *testing.T) {
+	r, err := scenarios.Start(Scenario("test-mp", ours), scenarios.Options{Seed: 2})
+	require.NoError(t, err)
+	r.World.RunFor(r.For)
+	res := r.Finish()
+	require.NoError(t, res.Err, "%v", res.Summary)
 }

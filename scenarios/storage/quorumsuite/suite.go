@@ -211,7 +211,7 @@ func testReadYourWrites(t T, newServer Constructor, seed uint64, tracer sim.Trac
 		}
 	}
 	if n < minAcknowledged {
-		c.fatalf(intent, "%v: %d operations acknowledged in 3s on a healthy network", ErrUnavailable, n)
+		c.fatalf(intent, "%v: %d operations acknowledged in 3s (a strict quorum of 2 of 3 replicas, all up)", ErrUnavailable, n)
 	}
 }
 
