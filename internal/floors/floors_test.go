@@ -39,6 +39,7 @@ var floors = map[string]int{
 	"dsimcli":     5,
 	"examples":    5,
 	"internal":    5,
+	"homework":    5, // separate modules on top (DESIGN.md)
 }
 
 func floorOf(dir string) (int, bool) {
