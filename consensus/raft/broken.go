@@ -41,6 +41,11 @@ const (
 	// stable, idle leader, followers keep campaigning (PreVote hides the
 	// damage from the term, not from the message count).
 	TimerIgnoresHeartbeats
+	// InstallsStaleSnapshots installs every InstallSnapshot it gets, even
+	// one that covers less than the follower has committed (a late or
+	// duplicate message): the state machine is rolled back to the older
+	// snapshot and commands it had applied are applied again.
+	InstallsStaleSnapshots
 )
 
 func (b Bug) String() string {
@@ -59,6 +64,8 @@ func (b Bug) String() string {
 		return "CountsStaleVotes"
 	case TimerIgnoresHeartbeats:
 		return "TimerIgnoresHeartbeats"
+	case InstallsStaleSnapshots:
+		return "InstallsStaleSnapshots"
 	}
 	return fmt.Sprintf("Bug(%d)", int(b))
 }
@@ -72,6 +79,7 @@ type testingKnobs struct {
 	preVoteIgnoresLease      bool
 	countStaleVotes          bool
 	timerNeedsEntries        bool
+	installStaleSnapshots    bool
 }
 
 func (k testingKnobs) any() bool { return k != testingKnobs{} }
@@ -96,6 +104,8 @@ func NewBroken(cfg Config, app rsm.Applier, bug Bug) *Node {
 		n.bugs.countStaleVotes = true
 	case TimerIgnoresHeartbeats:
 		n.bugs.timerNeedsEntries = true
+	case InstallsStaleSnapshots:
+		n.bugs.installStaleSnapshots = true
 	default:
 		panic(fmt.Sprintf("raft: NewBroken: unknown %v", bug))
 	}
@@ -111,4 +121,22 @@ func (n *Node) violation(env sim.Env, format string, args ...any) {
 		panic(fmt.Sprintf("raft: %s: safety violation: %s", n.id, msg))
 	}
 	env.Logf("SAFETY VIOLATION: %s", msg)
+}
+
+// installStale is the InstallsStaleSnapshots bug: install m whatever our
+// commit index, rolling the state machine back if m is older. (It lives
+// here, apart from snapshot.go, so the correct handler stays free of it.)
+func (n *Node) installStale(env sim.Env, from sim.NodeID, m InstallSnapshot) {
+	if n.role != Follower {
+		n.becomeFollower(env, n.term, from)
+	}
+	n.leader, n.leaderContact = from, env.Now()
+	n.resetElectionTimer(env)
+	n.saveSnapshot(env, m.LastIncludedIndex, m.LastIncludedTerm, m.Data)
+	if n.app != nil {
+		n.app.Restore(m.LastIncludedIndex, m.Data)
+	}
+	n.commitIndex, n.lastApplied = m.LastIncludedIndex, m.LastIncludedIndex
+	env.Logf("installed snapshot %d/%d from %s (whatever was committed already: the bug)", m.LastIncludedIndex, m.LastIncludedTerm, from)
+	n.send(env, from, InstallSnapshotReply{Term: n.term, LastIncludedIndex: m.LastIncludedIndex})
 }

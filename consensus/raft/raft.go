@@ -161,6 +161,10 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	case AppendEntriesReply:
 		n.handleAppendEntriesReply(env, from, m)
 	case InstallSnapshot:
+		if n.bugs.installStaleSnapshots && n.role != Leader {
+			n.installStale(env, from, m)
+			return
+		}
 		n.handleInstallSnapshot(env, from, m)
 	case InstallSnapshotReply:
 		n.handleInstallSnapshotReply(env, from, m)
