@@ -1,6 +1,7 @@
 package raftsuite
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 // suite's per-step checks, a client proposing a command every 100ms to the
 // leader, the leader crashed at 1s and restarted at 2.5s, a follower cut
 // off from 3.5s to 5s. `dsim run NAME`, `dsim tui NAME`, sweeps and plots
-// then work on that node; the run fails if a check does.
+// then work on that node; the run fails if a check does, or if no leader
+// is elected or nothing commits.
 func Scenario(name string, newNode Constructor) scenarios.Scenario {
 	return scenarios.Scenario{
 		Name:    name,
@@ -125,8 +127,13 @@ func setupScenario(o scenarios.Options, newNode Constructor) (*scenarios.Run, er
 			},
 			Err: c.violation,
 		}
-		if c.violation != nil {
+		switch {
+		case c.violation != nil:
 			res.Summary = append(res.Summary, "VIOLATION: "+c.violation.Error(), "why it matters: "+why(c.violation))
+		case len(terms) == 0:
+			res.Err = errors.New("no leader was ever elected")
+		case committed == 0:
+			res.Err = errors.New("no command was committed")
 		}
 		return res
 	}}, nil
