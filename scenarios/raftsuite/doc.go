@@ -34,6 +34,14 @@
 // seeds; Grade runs one test without a *testing.T and returns a Result, to
 // score a submission test by test.
 //
+// Homework is what a homework module's test calls instead (see
+// homework/raft): the tests as the lab's parts A to D, scored, a failure
+// reported once however many seeds it recurs at, artifacts, Gradescope and
+// JUnit output (package scenarios/suite), and a refusal of any node that is
+// or wraps dsim's own raft.Node. Scenario turns a constructor into a
+// scenario, so a course's own dsim (dsimcli.Main with dsimcli.Scenarios)
+// runs and shows the student's nodes.
+//
 // # What is checked, always
 //
 // Besides what each test asserts, a Cluster checks after every simulation

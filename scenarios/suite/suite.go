@@ -1,9 +1,13 @@
 // Package suite holds what dsim's graded suites (scenarios/raftsuite,
-// scenarios/paxos/paxossuite) share: the small T interface their tests are
-// written against, which *testing.T satisfies; Record, which runs a test
-// under a recorder so a grader (or a test of the suite itself) gets the
-// failure back instead of failing; and the go test command that replays a
-// failure.
+// scenarios/paxos/paxossuite, multipaxossuite, quorumsuite, twopcsuite,
+// broadcastsuite) share: the small T interface their tests are written
+// against, which *testing.T satisfies; Record, which runs a test under a
+// recorder so a grader (or a test of the suite itself) gets the failure
+// back instead of failing; the go test command that replays a failure;
+// Flight, the flight recorder whose per-node tail a failure shows; and
+// Grade, which grades a homework: parts and scores, one report per kind of
+// failure, artifacts, Gradescope results.json and JUnit XML, and Refuse,
+// which turns away dsim's own implementations handed in as homework.
 package suite
 
 import (

@@ -48,4 +48,12 @@
 //
 // The package's own tests run the suite against paxos.New, and show that it
 // rejects both bugs of paxos.NewBroken for the right reason.
+//
+// Besides each test's assertions, Safety checks after every step that no
+// two values are chosen, that a learner learns only a value a majority
+// accepted at one ballot, that an acceptor's promise never goes down (not
+// even across a crash, which loses writes not synced: the suite's disks do),
+// and that accepting a ballot raises the promise to it. Homework grades a
+// student's Paxos in parts and refuses dsim's own; Scenario runs one in a
+// course's own dsim.
 package paxossuite
