@@ -46,6 +46,11 @@ const (
 	// duplicate message): the state machine is rolled back to the older
 	// snapshot and commands it had applied are applied again.
 	InstallsStaleSnapshots
+	// ResetsTimerOnStaleHeartbeats resets the election timer on an
+	// AppendEntries from an older term before rejecting it: a deposed
+	// leader that cannot hear the cluster but still reaches it keeps every
+	// follower from ever starting an election.
+	ResetsTimerOnStaleHeartbeats
 )
 
 func (b Bug) String() string {
@@ -66,6 +71,8 @@ func (b Bug) String() string {
 		return "TimerIgnoresHeartbeats"
 	case InstallsStaleSnapshots:
 		return "InstallsStaleSnapshots"
+	case ResetsTimerOnStaleHeartbeats:
+		return "ResetsTimerOnStaleHeartbeats"
 	}
 	return fmt.Sprintf("Bug(%d)", int(b))
 }
@@ -80,6 +87,7 @@ type testingKnobs struct {
 	countStaleVotes          bool
 	timerNeedsEntries        bool
 	installStaleSnapshots    bool
+	staleHeartbeatsReset     bool
 }
 
 func (k testingKnobs) any() bool { return k != testingKnobs{} }
@@ -106,6 +114,8 @@ func NewBroken(cfg Config, app rsm.Applier, bug Bug) *Node {
 		n.bugs.timerNeedsEntries = true
 	case InstallsStaleSnapshots:
 		n.bugs.installStaleSnapshots = true
+	case ResetsTimerOnStaleHeartbeats:
+		n.bugs.staleHeartbeatsReset = true
 	default:
 		panic(fmt.Sprintf("raft: NewBroken: unknown %v", bug))
 	}

@@ -143,6 +143,9 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			n.becomeFollower(env, term, "")
 		}
 	case term < n.term:
+		if _, ok := msg.(AppendEntries); ok && n.bugs.staleHeartbeatsReset && n.role != Leader {
+			n.resetElectionTimer(env) // the bug: a stale leader keeps us waiting
+		}
 		if m, ok := msg.(RequestVoteReply); ok && n.bugs.countStaleVotes {
 			n.handleRequestVoteReply(env, from, m) // the bug: a stale vote is counted
 			return

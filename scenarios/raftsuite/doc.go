@@ -87,11 +87,13 @@
 // SnapshotInstallUnCrash, SnapshotAllCrash, SnapshotInit (nodes restart from
 // their snapshot).
 //
-// Three provoked tests make happen what the election checks need:
+// Provoked tests make happen what the election checks need:
 // RejoinUnderPreVote (a node cut off, entirely or from the leader only,
 // rejoins: leader and term stay), StableLeader (no campaigns under a healthy
-// leader: heartbeats reset timers) and StaleVoteReplies (votes granted in an
-// earlier term arrive late and must not count).
+// leader: heartbeats reset timers), StaleLeaderHeartbeats (a deposed leader's
+// old-term heartbeats must not reset timers), StaleVoteReplies (votes
+// granted in an earlier term arrive late and must not count) and
+// SnapshotReordered (late, duplicate InstallSnapshots).
 //
 // Three scripted scenarios steer the cluster into the one schedule a classic
 // mistake needs, so it fails on every seed instead of now and then:

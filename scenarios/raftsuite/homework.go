@@ -46,7 +46,7 @@ var Parts = []suite.Part{
 // partOf assigns every test of Tests to a part.
 var partOf = map[string]string{
 	"InitialElection": "A", "ReElection": "A", "ManyElections": "A",
-	"RejoinUnderPreVote": "A", "StableLeader": "A", "StaleVoteReplies": "A",
+	"RejoinUnderPreVote": "A", "StableLeader": "A", "StaleVoteReplies": "A", "StaleLeaderHeartbeats": "A",
 	"BasicAgree": "B", "FollowerFailure": "B", "LeaderFailure": "B", "FailAgree": "B",
 	"FailNoAgree": "B", "ConcurrentStarts": "B", "Rejoin": "B", "Backup": "B", "Count": "B",
 	"ElectionRestriction": "B", "Figure8Scripted": "B",

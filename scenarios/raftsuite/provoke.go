@@ -160,3 +160,45 @@ func testStaleVoteReplies(t T, s Setup) {
 	c.Restart(old)
 	c.One(Cmd(2), n, true)
 }
+
+// testStaleLeaderHeartbeats leaves a deposed leader able to reach the
+// cluster but not to hear it, and crashes the leader that replaced it. The
+// deposed one keeps sending heartbeats of its old term (CheckQuorum is off
+// here, so it never notices); the others must reject them without
+// resetting their election timers, and elect a new leader. A follower that
+// resets its timer on a stale heartbeat never campaigns again.
+func testStaleLeaderHeartbeats(t T, s Setup) {
+	const n = 5
+	cfg := s.Config
+	cfg.CheckQuorum = false
+	c := s.makeCluster(t, n, cfg, false)
+	c.One(Cmd(1), n, true)
+	old := c.CheckOneLeader()
+	c.Disconnect(old)
+	second := c.CheckOneLeader()
+	st, _ := c.Status(second)
+	term := st.Term
+	// The deposed leader comes back able to send but not to hear.
+	c.Connect(old)
+	for i := range n {
+		if i != old {
+			c.Cut(i, old)
+		}
+	}
+	c.Crash(second)
+	ok := c.RunUntil(func() bool {
+		for i := range n {
+			if s, up := c.Status(i); up && i != old && s.Role == raft.Leader && s.Term > term {
+				return true
+			}
+		}
+		return false
+	}, 3*time.Second)
+	if !ok {
+		c.fatalf("no new leader 3s after %s (leader of term %d) crashed, while %s, deposed in term %d, kept sending heartbeats of its old term: a message from an older term must be rejected without resetting the election timer",
+			c.ID(second), term, c.ID(old), term-1)
+	}
+	c.HealAll()
+	c.w.Restart(c.ID(second))
+	c.One(Cmd(2), n, true)
+}

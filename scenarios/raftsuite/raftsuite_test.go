@@ -54,6 +54,7 @@ func TestSuiteRejectsBrokenRaft(t *testing.T) {
 		{raft.CountsStaleVotes, "StaleVoteReplies", []error{check.ErrLeaderWithoutMajority}, ""},
 		{raft.PreVoteIgnoresLease, "RejoinUnderPreVote", nil, "with PreVote"},
 		{raft.TimerIgnoresHeartbeats, "StableLeader", nil, "a heartbeat must reset the follower's election timer"},
+		{raft.ResetsTimerOnStaleHeartbeats, "StaleLeaderHeartbeats", nil, "a message from an older term must be rejected without resetting the election timer"},
 		{raft.InstallsStaleSnapshots, "SnapshotReordered", []error{ErrBadSnapshot, ErrApplyOrder}, ""},
 	}
 	for _, tc := range cases {

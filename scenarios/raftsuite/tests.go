@@ -48,6 +48,7 @@ var Tests = []Test{
 	// Provoked: what the per-step election checks need to see happen.
 	{Name: "RejoinUnderPreVote", Doc: "a follower cut off for 3s rejoins: with PreVote the leader and the term stay (thesis §9.6)", Run: testRejoinUnderPreVote},
 	{Name: "StableLeader", Doc: "five seconds under one healthy leader: no node campaigns, since heartbeats reset election timers", Run: testStableLeader},
+	{Name: "StaleLeaderHeartbeats", Doc: "a deposed leader that cannot hear the cluster keeps sending old-term heartbeats: the others must still elect a new leader", Run: testStaleLeaderHeartbeats},
 	{Name: "StaleVoteReplies", Doc: "votes granted in an earlier term arrive late: a candidate must not count them (§5.2)", Run: testStaleVoteReplies},
 }
 
