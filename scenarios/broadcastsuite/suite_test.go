@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -67,4 +68,20 @@ func TestDeterminism(t *testing.T) {
 		return h.Sum()
 	}
 	require.Equal(t, hash(), hash())
+}
+
+func TestScenarioOfANode(t *testing.T) {
+	run := func(newNode Constructor) (scenarios.Result, string) {
+		h := sim.NewHasher()
+		r, err := scenarios.Start(Scenario("test-broadcast", newNode), scenarios.Options{Seed: 4, Tracer: h})
+		require.NoError(t, err)
+		r.World.RunFor(r.For)
+		return r.Finish(), h.Sum()
+	}
+	res, h1 := run(ours)
+	require.NoError(t, res.Err, "%v", res.Summary)
+	_, h2 := run(ours)
+	require.Equal(t, h1, h2)
+	res, _ = run(func() sim.Node { return gossip.NewBroken(gossip.NoAntiEntropy) })
+	require.ErrorIs(t, res.Err, ErrMissing, "%v", res.Summary)
 }

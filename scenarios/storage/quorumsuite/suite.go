@@ -292,6 +292,23 @@ func testConvergence(t T, newServer Constructor, seed uint64, tracer sim.Tracer)
 // stand-in took for one must reach it by handoff.
 func testHintedHandoff(t T, newServer Constructor, seed uint64, tracer sim.Tracer) {
 	const intent = "a sloppy quorum stays writable while a replica is down; the stand-ins owe it those writes and must hand them over"
+	c, verdict := setupHandoff(t, newServer, seed, tracer)
+	c.w.RunFor(handoffFor) // no reads after the restart: handoff alone
+	if err := verdict(); err != nil {
+		c.fatalf(intent, "%v", err)
+	}
+}
+
+// handoffFor is how long the hinted handoff run lasts: the servers are down
+// from 500ms to 2.5s, and have 2.5s more to receive their hints.
+const handoffFor = 5 * time.Second
+
+// setupHandoff builds the hinted handoff run: two replicas of one key down
+// from 500ms to 2.5s while three clients write shared keys until 2.4s; the
+// deliveries of ReplicaWrites with a Hint naming a down node are watched.
+// verdict, once the run is over, says whether every hinted version reached
+// its node.
+func setupHandoff(t T, newServer Constructor, seed uint64, tracer sim.Tracer) (c *cluster, verdict func() error) {
 	var down, down2 sim.NodeID // two replicas of one key, chosen below
 	type hinted struct {
 		node     sim.NodeID
@@ -309,7 +326,7 @@ func testHintedHandoff(t T, newServer Constructor, seed uint64, tracer sim.Trace
 			hints = append(hints, hinted{m.Hint, m.Key, m.Siblings, r.At, r.To})
 		}
 	})
-	c := newCluster(t, newServer, seed, watch, false, Config())
+	c = newCluster(t, newServer, seed, watch, false, Config())
 	p, err := c.ring.PreferenceList(fmt.Sprintf("k%d", seed%4), c.cfg.N)
 	if err != nil {
 		t.Fatalf("ring: %v", err)
@@ -321,15 +338,21 @@ func testHintedHandoff(t T, newServer Constructor, seed uint64, tracer sim.Trace
 		id := sim.NodeID(fmt.Sprintf("c%d", i))
 		c.addClient(id, sharedOps(id), 2400*time.Millisecond)
 	}
-	c.w.RunFor(5 * time.Second) // no reads after the restart: handoff alone
-	if len(hints) == 0 {
-		c.fatalf(intent, "%v: while %s and %s were down no coordinator wrote to a stand-in for them (a ReplicaWrite with Hint naming one): with a sloppy quorum, a write that cannot reach W replicas of its preference list goes to the next healthy nodes", ErrNoHandoff, down, down2)
-	}
-	for _, h := range hints {
-		if got := c.server(h.node).Get(h.key); !got.Covers(h.versions.Context()) {
-			c.fatalf(intent, "%v: %s took %v of %s for %s at %s; 2.5s after %s came back it holds only %v",
-				ErrNoHandoff, h.standIn, h.versions.Values(), h.key, h.node, sim.FormatTime(h.at), h.node, got.Values())
+	return c, func() error {
+		if len(hints) == 0 {
+			return fmt.Errorf("%w: while %s and %s were down no coordinator wrote to a stand-in for them (a ReplicaWrite with Hint naming one): with a sloppy quorum, a write that cannot reach W replicas of its preference list goes to the next healthy nodes", ErrNoHandoff, down, down2)
 		}
+		for _, h := range hints {
+			s := c.server(h.node)
+			if s == nil {
+				return fmt.Errorf("%w: %s is down at the end", ErrNoHandoff, h.node)
+			}
+			if got := s.Get(h.key); !got.Covers(h.versions.Context()) {
+				return fmt.Errorf("%w: %s took %v of %s for %s at %s; 2.5s after %s came back it holds only %v",
+					ErrNoHandoff, h.standIn, h.versions.Values(), h.key, h.node, sim.FormatTime(h.at), h.node, got.Values())
+			}
+		}
+		return nil
 	}
 }
 

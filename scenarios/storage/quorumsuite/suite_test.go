@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/quorum"
@@ -84,4 +85,20 @@ func TestDeterminism(t *testing.T) {
 		return h.Sum()
 	}
 	require.Equal(t, hash(), hash())
+}
+
+func TestScenarioOfAServer(t *testing.T) {
+	run := func(newServer Constructor) (scenarios.Result, string) {
+		h := sim.NewHasher()
+		r, err := scenarios.Start(Scenario("test-quorum", newServer), scenarios.Options{Seed: 3, Tracer: h})
+		require.NoError(t, err)
+		r.World.RunFor(r.For)
+		return r.Finish(), h.Sum()
+	}
+	res, h1 := run(ours)
+	require.NoError(t, res.Err, "%v", res.Summary)
+	_, h2 := run(ours)
+	require.Equal(t, h1, h2)
+	res, _ = run(func(cfg quorum.Config) Implementation { s, _ := quorum.NewBroken(cfg, quorum.ForgetsHints); return s })
+	require.ErrorIs(t, res.Err, ErrNoHandoff)
 }

@@ -173,11 +173,22 @@ func (c *Cluster) fatalf(format string, args ...any) {
 		c.flight.Logs(ids), c.flight.Report(ids), c.seed, sim.FormatTime(c.W.Now()), suite.ReplayCommand(c.t.Name()))
 }
 
-// checkAtomic checks every transaction in txns: the participants that know
-// agree, none committed where another aborted, a commit is everywhere, and
-// the client's outcome matches. With settled, every participant must know.
+// checkAtomic checks every transaction in txns (see atomicity) and fails
+// the test at the first problem.
 func (c *Cluster) checkAtomic(txns []string, settled bool) (committed, aborted int) {
 	c.t.Helper()
+	committed, aborted, err := c.atomicity(txns, settled)
+	if err != nil {
+		c.fatalf("%v", err)
+	}
+	return committed, aborted
+}
+
+// atomicity checks every transaction in txns: the participants that know
+// agree, none committed where another aborted, a commit is everywhere, and
+// the client's outcome matches. With settled, every participant must know
+// and the client must have heard.
+func (c *Cluster) atomicity(txns []string, settled bool) (committed, aborted int, err error) {
 	for _, txn := range txns {
 		seen := map[twopc.Decision][]sim.NodeID{}
 		var unknown []sim.NodeID
@@ -193,29 +204,29 @@ func (c *Cluster) checkAtomic(txns []string, settled bool) (committed, aborted i
 			}
 		}
 		if len(seen[twopc.Committed]) > 0 && len(seen[twopc.Aborted]) > 0 {
-			c.fatalf("%v: %s committed at %v and aborted at %v", ErrNotAtomic, txn, seen[twopc.Committed], seen[twopc.Aborted])
+			return committed, aborted, fmt.Errorf("%w: %s committed at %v and aborted at %v", ErrNotAtomic, txn, seen[twopc.Committed], seen[twopc.Aborted])
 		}
 		o, told := c.client.outcomes[txn]
 		switch {
 		case len(seen[twopc.Committed]) > 0:
 			committed++
 			if settled && len(unknown) > 0 {
-				c.fatalf("%v: %s committed at %v but %v never learned it", ErrNotAtomic, txn, seen[twopc.Committed], unknown)
+				return committed, aborted, fmt.Errorf("%w: %s committed at %v but %v never learned it", ErrNotAtomic, txn, seen[twopc.Committed], unknown)
 			}
 			if told && o.Decision != twopc.Committed {
-				c.fatalf("%v: %s committed at %v, the client was told %s", ErrClientMisled, txn, seen[twopc.Committed], o.Decision)
+				return committed, aborted, fmt.Errorf("%w: %s committed at %v, the client was told %s", ErrClientMisled, txn, seen[twopc.Committed], o.Decision)
 			}
 		default:
 			aborted++
 			if told && o.Decision == twopc.Committed {
-				c.fatalf("%v: the client was told %s committed, but no participant applied it (%v aborted, %v do not know)", ErrClientMisled, txn, seen[twopc.Aborted], unknown)
+				return committed, aborted, fmt.Errorf("%w: the client was told %s committed, but no participant applied it (%v aborted, %v do not know)", ErrClientMisled, txn, seen[twopc.Aborted], unknown)
 			}
 		}
 		if settled && !told {
-			c.fatalf("%v: the client never heard how %s ended", ErrStuck, txn)
+			return committed, aborted, fmt.Errorf("%w: the client never heard how %s ended", ErrStuck, txn)
 		}
 	}
-	return committed, aborted
+	return committed, aborted, nil
 }
 
 func testCommitAll(t T, c *Cluster) {

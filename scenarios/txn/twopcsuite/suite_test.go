@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/twopc"
@@ -71,4 +72,20 @@ func TestDeterminism(t *testing.T) {
 		return h.Sum()
 	}
 	require.Equal(t, hash(), hash())
+}
+
+func TestScenarioOfNodes(t *testing.T) {
+	run := func(nodes Constructors) (scenarios.Result, string) {
+		h := sim.NewHasher()
+		r, err := scenarios.Start(Scenario("test-2pc", nodes), scenarios.Options{Seed: 2, Tracer: h})
+		require.NoError(t, err)
+		r.World.RunFor(r.For)
+		return r.Finish(), h.Sum()
+	}
+	res, h1 := run(Ours())
+	require.NoError(t, res.Err, "%v", res.Summary)
+	committed, _ := res.Metric("committed")
+	assert.Positive(t, committed, "%v", res.Summary)
+	_, h2 := run(Ours())
+	require.Equal(t, h1, h2)
 }
