@@ -19,7 +19,7 @@ import (
 	"github.com/dsimlab/dsim/consensus/paxos/multipaxos"
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/consensus/rsm"
-	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/gossip/glomers"
 	"github.com/dsimlab/dsim/scenarios/broadcastsuite"
 	"github.com/dsimlab/dsim/scenarios/paxos/multipaxossuite"
 	"github.com/dsimlab/dsim/scenarios/paxos/paxossuite"
@@ -95,7 +95,7 @@ func TestGraderSweep(t *testing.T) {
 		for _, test := range broadcastsuite.Tests {
 			for s := uint64(1); s <= seeds; s++ {
 				runs++
-				if f, m := broadcastsuite.Grade(test, func() sim.Node { return gossip.New() }, s); f {
+				if f, m := broadcastsuite.Grade(test, func() sim.Node { return glomers.New() }, s); f {
 					fails++
 					if first == "" {
 						first = fmt.Sprintf("%s seed %d: %.150s", test.Name, s, m[len(m)-1])

@@ -1,6 +1,6 @@
 // Package broadcast is your gossip node, a ladder in the spirit of Fly.io's
 // Gossip Glomers. Clients send it the messages of package
-// github.com/dsimlab/dsim/gossip (Broadcast, Read, Add, ReadCounter) and
+// github.com/dsimlab/dsim/gossip/glomers (Broadcast, Read, Add, ReadCounter) and
 // expect the replies there (BroadcastOK, ReadOK, AddOK, CounterOK, with the
 // request's ID). Between nodes, send whatever you like: define your own
 // message structs (exported fields). Fill in the TODOs; README.md says what
@@ -11,7 +11,7 @@
 package broadcast
 
 import (
-	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/gossip/glomers"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -34,18 +34,18 @@ func (n *Node) Start(env sim.Env) {
 // Receive handles one message, or a timer.
 func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	switch m := msg.(type) {
-	case gossip.Broadcast:
+	case glomers.Broadcast:
 		n.values[m.Value] = true
 		// TODO (B): tell the other nodes (env.Peers()).
-		env.Send(from, gossip.BroadcastOK{ID: m.ID})
-	case gossip.Read:
+		env.Send(from, glomers.BroadcastOK{ID: m.ID})
+	case glomers.Read:
 		// TODO (A): reply with every value, sorted.
-		env.Send(from, gossip.ReadOK{ID: m.ID})
-	case gossip.Add:
+		env.Send(from, glomers.ReadOK{ID: m.ID})
+	case glomers.Add:
 		// TODO (E)
-		env.Send(from, gossip.AddOK{ID: m.ID})
-	case gossip.ReadCounter:
+		env.Send(from, glomers.AddOK{ID: m.ID})
+	case glomers.ReadCounter:
 		// TODO (E)
-		env.Send(from, gossip.CounterOK{ID: m.ID})
+		env.Send(from, glomers.CounterOK{ID: m.ID})
 	}
 }

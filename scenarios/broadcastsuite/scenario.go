@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/gossip/glomers"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -41,7 +41,7 @@ value costs.`,
 			reads := map[sim.NodeID]uint64{}
 			c.W.At(2900*time.Millisecond, func() {
 				for _, n := range c.Nodes {
-					reads[n] = c.send(n, func(id uint64) sim.Message { return gossip.Read{ID: id} })
+					reads[n] = c.send(n, func(id uint64) sim.Message { return glomers.Read{ID: id} })
 				}
 			})
 			return &scenarios.Run{World: c.W, Net: c.Net, Finish: func() scenarios.Result {
@@ -50,7 +50,7 @@ value costs.`,
 				}}
 				complete := 0
 				for _, n := range c.Nodes {
-					r, ok := c.client.replies[reads[n]].(gossip.ReadOK)
+					r, ok := c.client.replies[reads[n]].(glomers.ReadOK)
 					missing := 0
 					for _, v := range want {
 						if !ok || !slices.Contains(r.Values, v) {

@@ -1,6 +1,6 @@
 // Package broadcastsuite grades a broadcast node, as a ladder in the spirit
-// of Fly.io's Gossip Glomers: ours (package gossip), or a student's. Nodes
-// n1..nN take the client messages of package gossip (Broadcast, Read, Add,
+// of Fly.io's Gossip Glomers: ours (package gossip/glomers), or a student's.
+// Nodes n1..nN take the client messages of package glomers (Broadcast, Read, Add,
 // ReadCounter) and talk to each other however they like. The rungs:
 //
 //	A SingleNode   one node keeps every value it is told and reads them back
@@ -13,7 +13,7 @@
 //	E GCounter     a grow-only counter on five nodes through a partition:
 //	               every node reads the exact total
 //
-// Homework grades each rung as a part, refusing dsim's gossip.Node.
+// Homework grades each rung as a part, refusing dsim's glomers.Node.
 package broadcastsuite
 
 import (
@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/gossip/glomers"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
@@ -99,13 +99,13 @@ func (c *client) Start(sim.Env) {}
 func (c *client) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	var id uint64
 	switch m := msg.(type) {
-	case gossip.BroadcastOK:
+	case glomers.BroadcastOK:
 		id = m.ID
-	case gossip.ReadOK:
+	case glomers.ReadOK:
 		id = m.ID
-	case gossip.AddOK:
+	case glomers.AddOK:
 		id = m.ID
-	case gossip.CounterOK:
+	case glomers.CounterOK:
 		id = m.ID
 	default:
 		return
@@ -160,7 +160,7 @@ func (c *Cluster) send(node sim.NodeID, build func(id uint64) sim.Message) uint6
 
 // broadcast sends value to node.
 func (c *Cluster) broadcast(node sim.NodeID, value int) {
-	c.send(node, func(id uint64) sim.Message { return gossip.Broadcast{ID: id, Value: value} })
+	c.send(node, func(id uint64) sim.Message { return glomers.Broadcast{ID: id, Value: value} })
 }
 
 // read asks every node for its values (messages from the client to the
@@ -168,12 +168,12 @@ func (c *Cluster) broadcast(node sim.NodeID, value int) {
 func (c *Cluster) read() map[sim.NodeID][]int {
 	ids := map[sim.NodeID]uint64{}
 	for _, n := range c.Nodes {
-		ids[n] = c.send(n, func(id uint64) sim.Message { return gossip.Read{ID: id} })
+		ids[n] = c.send(n, func(id uint64) sim.Message { return glomers.Read{ID: id} })
 	}
 	c.W.RunFor(50 * time.Millisecond)
 	out := map[sim.NodeID][]int{}
 	for _, n := range c.Nodes {
-		r, ok := c.client.replies[ids[n]].(gossip.ReadOK)
+		r, ok := c.client.replies[ids[n]].(glomers.ReadOK)
 		if !ok {
 			c.fatalf("%v: %s sent no ReadOK within 50ms of a Read (reply to the sender, with the request's ID)", ErrUnanswered, n)
 		}
@@ -298,7 +298,7 @@ func testGCounter(t T, c *Cluster) {
 		for range k {
 			d := rnd(5)
 			total += d
-			c.send(c.Nodes[rnd(len(c.Nodes))], func(id uint64) sim.Message { return gossip.Add{ID: id, Delta: d} })
+			c.send(c.Nodes[rnd(len(c.Nodes))], func(id uint64) sim.Message { return glomers.Add{ID: id, Delta: d} })
 			c.W.RunFor(10 * time.Millisecond)
 		}
 	}
@@ -311,11 +311,11 @@ func testGCounter(t T, c *Cluster) {
 	c.W.RunFor(2 * time.Second)
 	ids := map[sim.NodeID]uint64{}
 	for _, n := range c.Nodes {
-		ids[n] = c.send(n, func(id uint64) sim.Message { return gossip.ReadCounter{ID: id} })
+		ids[n] = c.send(n, func(id uint64) sim.Message { return glomers.ReadCounter{ID: id} })
 	}
 	c.W.RunFor(50 * time.Millisecond)
 	for _, n := range c.Nodes {
-		r, ok := c.client.replies[ids[n]].(gossip.CounterOK)
+		r, ok := c.client.replies[ids[n]].(glomers.CounterOK)
 		if !ok {
 			c.fatalf("%v: %s sent no CounterOK within 50ms of a ReadCounter", ErrUnanswered, n)
 		}
@@ -355,7 +355,7 @@ func Grade(test Test, newNode Constructor, seed uint64) (failed bool, msgs []str
 }
 
 // Homework grades a student's node rung by rung, parts A to E. It refuses
-// dsim's own gossip.Node.
+// dsim's own glomers.Node.
 func Homework(t *testing.T, newNode Constructor, parts ...string) []suite.Outcome {
 	t.Helper()
 	return suite.Grade(t, Assignment(newNode), parts...)
@@ -372,7 +372,7 @@ func Assignment(newNode Constructor) suite.Assignment {
 			{Name: "D", Title: "efficiency", Points: 20},
 			{Name: "E", Title: "grow-only counter", Points: 25},
 		},
-		Reference: []string{"github.com/dsimlab/dsim/gossip.Node"},
+		Reference: []string{"github.com/dsimlab/dsim/gossip/glomers.Node", "github.com/dsimlab/dsim/gossip.Node"},
 	}
 	for _, test := range Tests {
 		a.Cases = append(a.Cases, suite.Case{Part: test.Part, Name: test.Name, Doc: test.Doc,

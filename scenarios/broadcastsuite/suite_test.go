@@ -7,13 +7,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsimlab/dsim/gossip"
+	"github.com/dsimlab/dsim/gossip/glomers"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"github.com/dsimlab/dsim/sim"
 )
 
-func ours() sim.Node { return gossip.New() }
+func ours() sim.Node { return glomers.New() }
 
 func TestBroadcast(t *testing.T) { Run(t, ours) }
 
@@ -29,18 +29,18 @@ func byName(t *testing.T, name string) Test {
 
 func TestSuiteRejectsBrokenGossip(t *testing.T) {
 	cases := []struct {
-		bug  gossip.Bug
+		bug  glomers.Bug
 		test string
 		want error
 	}{
-		{gossip.NoAntiEntropy, "Partition", ErrMissing},
-		{gossip.RefloodsEveryValue, "Efficiency", ErrTooMany},
-		{gossip.SumsCounters, "GCounter", ErrWrongCount},
+		{glomers.NoAntiEntropy, "Partition", ErrMissing},
+		{glomers.RefloodsEveryValue, "Efficiency", ErrTooMany},
+		{glomers.SumsCounters, "GCounter", ErrWrongCount},
 	}
 	for _, tc := range cases {
 		t.Run(tc.bug.String(), func(t *testing.T) {
 			for _, seed := range DefaultSeeds {
-				failed, msgs := Grade(byName(t, tc.test), func() sim.Node { return gossip.NewBroken(tc.bug) }, seed)
+				failed, msgs := Grade(byName(t, tc.test), func() sim.Node { return glomers.NewBroken(tc.bug) }, seed)
 				require.Truef(t, failed, "seed %d: %s passed %v", seed, tc.test, tc.bug)
 				msg := msgs[len(msgs)-1]
 				assert.Truef(t, strings.HasPrefix(msg, tc.want.Error()), "seed %d: %v caught for the wrong reason: %.300s", seed, tc.bug, msg)
@@ -82,6 +82,6 @@ func TestScenarioOfANode(t *testing.T) {
 	require.NoError(t, res.Err, "%v", res.Summary)
 	_, h2 := run(ours)
 	require.Equal(t, h1, h2)
-	res, _ = run(func() sim.Node { return gossip.NewBroken(gossip.NoAntiEntropy) })
+	res, _ = run(func() sim.Node { return glomers.NewBroken(glomers.NoAntiEntropy) })
 	require.ErrorIs(t, res.Err, ErrMissing, "%v", res.Summary)
 }

@@ -1,4 +1,4 @@
-package gossip
+package glomers
 
 // The client messages, one struct each. Every request carries an ID the
 // reply repeats.

@@ -1,4 +1,4 @@
-package gossip
+package glomers
 
 import "fmt"
 
@@ -48,7 +48,7 @@ func NewBroken(bug Bug) *Node {
 	case SumsCounters:
 		n.bugs.sumCounters = true
 	default:
-		panic(fmt.Sprintf("gossip: NewBroken: unknown %v", bug))
+		panic(fmt.Sprintf("glomers: NewBroken: unknown %v", bug))
 	}
 	return n
 }

@@ -1,4 +1,4 @@
-// Package gossip spreads values and counts among nodes that may lose
+// Package glomers spreads values and counts among nodes that may lose
 // messages and be partitioned: the workload of the broadcast homework, in
 // the spirit of Fly.io's Gossip Glomers.
 //
@@ -22,4 +22,4 @@
 //
 // NewBroken builds the mistakes the broadcast grader
 // (scenarios/broadcastsuite) must catch.
-package gossip
+package glomers
