@@ -502,18 +502,18 @@ func TestEntryKey(t *testing.T) {
 	assert.Less(t, entryKey(9), entryKey(10), "keys must sort by index")
 }
 
-// Messages cross a real network as JSON: a no-op (nil Command) must stay a
-// no-op, and an empty command must stay a command.
+// Messages cross a real network as JSON: a no-op must stay a no-op, and an
+// empty command must stay a command.
 func TestMessagesSurviveJSON(t *testing.T) {
 	in := AppendEntries{Term: 2, PrevLogIndex: 1, PrevLogTerm: 1, LeaderCommit: 1,
-		Entries: []Entry{{Index: 2, Term: 2}, {Index: 3, Term: 2, Command: []byte{}}, {Index: 4, Term: 2, Command: []byte("x")}}}
+		Entries: []Entry{{Index: 2, Term: 2, Noop: true}, {Index: 3, Term: 2, Command: []byte{}}, {Index: 4, Term: 2, Command: []byte("x")}}}
 	b, err := json.Marshal(in)
 	require.NoError(t, err)
 	var out AppendEntries
 	require.NoError(t, json.Unmarshal(b, &out))
 	assert.Equal(t, in, out)
-	assert.Nil(t, out.Entries[0].Command)
-	assert.NotNil(t, out.Entries[1].Command)
+	assert.True(t, out.Entries[0].Noop)
+	assert.False(t, out.Entries[1].Noop)
 }
 
 func TestEntryKeysSortByIndex(t *testing.T) {

@@ -191,6 +191,13 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			n.becomeFollower(env, term, "")
 		}
 	case term < n.term:
+		if _, ok := msg.(AppendEntries); ok && n.bugs.staleHeartbeatsReset && n.role != Leader {
+			n.resetElectionTimer(env) // the bug: a stale leader keeps us waiting
+		}
+		if m, ok := msg.(RequestVoteReply); ok && n.bugs.countStaleVotes {
+			n.handleRequestVoteReply(env, from, m) // the bug: a stale vote is counted
+			return
+		}
 		n.rejectStale(env, from, msg)
 		return
 	}
@@ -205,6 +212,10 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	case AppendEntriesReply:
 		n.handleAppendEntriesReply(env, from, m)
 	case InstallSnapshot:
+		if n.bugs.installStaleSnapshots && n.role != Leader {
+			n.installStale(env, from, m)
+			return
+		}
 		n.handleInstallSnapshot(env, from, m)
 	case InstallSnapshotReply:
 		n.handleInstallSnapshotReply(env, from, m)
@@ -234,7 +245,9 @@ func (n *Node) becomeFollower(env sim.Env, term uint64, leader sim.NodeID) {
 	}
 	if term > n.term {
 		n.term, n.votedFor = term, ""
-		n.saveMeta(env)
+		if !n.bugs.lazyTerm {
+			n.saveMeta(env)
+		}
 	}
 	n.role, n.leader = Follower, leader
 	n.votes, n.progress = nil, nil
@@ -294,7 +307,7 @@ func (n *Node) becomeLeader(env sim.Env) {
 	// current term (§5.4.2), so without it they would wait for the next
 	// client command; and a leader that has committed an entry of its term
 	// knows its commitIndex is current, which is what makes reads safe.
-	n.appendEntry(env, nil)
+	n.appendEntry(env, Entry{Noop: true})
 	n.broadcastAppend(env)
 	n.maybeCommit(env) // a one-node cluster commits on its own
 }
@@ -452,17 +465,17 @@ func (n *Node) Propose(env sim.Env, cmd []byte) (index uint64, ok bool, leader s
 	if n.role != Leader {
 		return 0, false, n.leader
 	}
-	// Our own copy, never nil: a nil Command marks a no-op.
-	index = n.appendEntry(env, append(make([]byte, 0, len(cmd)), cmd...))
+	// Our own copy: the caller may reuse cmd.
+	index = n.appendEntry(env, Entry{Command: append(make([]byte, 0, len(cmd)), cmd...)})
 	n.broadcastAppend(env)
 	n.maybeCommit(env)
 	return index, true, n.id
 }
 
-// appendEntry appends a new entry of the current term to the leader's log
-// and writes it to disk.
-func (n *Node) appendEntry(env sim.Env, cmd []byte) uint64 {
-	e := Entry{Index: n.log.lastIndex() + 1, Term: n.term, Command: cmd}
+// appendEntry appends e (a command or a no-op) as a new entry of the
+// current term to the leader's log and writes it to disk.
+func (n *Node) appendEntry(env sim.Env, e Entry) uint64 {
+	e.Index, e.Term = n.log.lastIndex()+1, n.term
 	n.log.append(e)
 	env.Disk().Put(entryKey(e.Index), encodeEntry(&e))
 	n.dirty = true

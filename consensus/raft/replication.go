@@ -1,6 +1,9 @@
 package raft
 
-import "github.com/dsimlab/dsim/sim"
+import (
+	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/sim"
+)
 
 // Log replication (§5.3) and the commit rule (§5.4.2).
 
@@ -52,7 +55,9 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 		n.becomeFollower(env, n.term, from) // §5.2: a candidate recognises the leader
 	}
 	n.leader, n.leaderContact = from, env.Now()
-	n.resetElectionTimer(env)
+	if len(m.Entries) > 0 || !n.bugs.timerNeedsEntries {
+		n.resetElectionTimer(env)
+	}
 
 	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
 	if prev < n.log.prevIndex {
@@ -185,16 +190,23 @@ func (n *Node) maybeCommit(env sim.Env) {
 
 // applyCommitted hands committed entries to the state machine in log order
 // and then compacts the log if it has grown past the threshold. No-op
-// entries advance lastApplied but are not passed on: the Applier sees only
-// client commands, so the indices it sees may have gaps. The command slice
-// is the log's own (in the simulator, shared with other nodes' logs): the
-// Applier must not modify it.
+// entries go to an Applier that implements rsm.NoopApplier, so a service
+// can see every index (as 6.5840's services number commands); others see
+// only commands, with gaps in the indexes. The command slice is the log's
+// own (in the simulator, shared with other nodes' logs): the Applier must
+// not modify it. The Applier may call Snapshot from Apply.
 func (n *Node) applyCommitted(env sim.Env) {
 	for n.lastApplied < n.commitIndex {
 		n.lastApplied++
 		e := n.log.entry(n.lastApplied)
-		if e.Command != nil && n.app != nil {
+		switch {
+		case n.app == nil:
+		case !e.Noop:
 			n.app.Apply(env, e.Index, e.Command)
+		default:
+			if na, ok := n.app.(rsm.NoopApplier); ok {
+				na.ApplyNoop(env, e.Index)
+			}
 		}
 	}
 	n.maybeCompact(env)
