@@ -42,6 +42,9 @@ type Node struct {
 	leader      sim.NodeID // leader of term as far as we know, "" if unknown
 	commitIndex uint64     // highest index known committed; snapIndex <= commitIndex <= log.lastIndex()
 	lastApplied uint64     // highest index applied; snapIndex <= lastApplied <= commitIndex
+	// appliedBytes adds up the commands applied since the last snapshot
+	// (since the start, after a restart): SnapshotThresholdBytes' measure.
+	appliedBytes int
 
 	// Timers. epoch grows at every role change; a timer carries the epoch it
 	// was set in, so one left over from an earlier role is ignored.

@@ -192,6 +192,7 @@ func (n *Node) applyCommitted(env sim.Env) {
 	for n.lastApplied < n.commitIndex {
 		n.lastApplied++
 		e := n.log.entry(n.lastApplied)
+		n.appliedBytes += len(e.Command)
 		if e.Command != nil && n.app != nil {
 			n.app.Apply(env, e.Index, e.Command)
 		}

@@ -10,11 +10,13 @@ import (
 // Log compaction (§7) and InstallSnapshot in chunks (Figure 13).
 
 // maybeCompact snapshots the state machine once more than SnapshotThreshold
-// applied entries sit in the log after the last snapshot, and drops the
-// entries behind it but for SnapshotTrailingEntries.
+// applied entries, or SnapshotThresholdBytes of applied commands, sit in the
+// log after the last snapshot, and drops the entries behind it but for
+// SnapshotTrailingEntries.
 func (n *Node) maybeCompact(env sim.Env) {
-	t := n.cfg.SnapshotThreshold
-	if t == 0 || n.lastApplied-n.snapIndex <= uint64(t) || n.lastApplied > n.log.lastIndex() {
+	t, tb := n.cfg.SnapshotThreshold, n.cfg.SnapshotThresholdBytes
+	due := (t > 0 && n.lastApplied-n.snapIndex > uint64(t)) || (tb > 0 && n.appliedBytes > tb)
+	if !due || n.lastApplied <= n.snapIndex || n.lastApplied > n.log.lastIndex() {
 		return // (lastApplied > lastIndex only after a NewBroken node lost applied entries)
 	}
 	if n.streamingSnapshot(env.Now()) {
@@ -50,6 +52,7 @@ func (n *Node) saveSnapshot(env sim.Env, index, term uint64, data []byte) {
 	}
 	n.commitSnapshot(env, index, term, uint64(len(data)), 0)
 	n.snapshot = data
+	n.appliedBytes = 0
 }
 
 // commitSnapshot writes the header that makes the snapshot at index, whose
@@ -221,6 +224,7 @@ func (n *Node) installSnapshot(env sim.Env, in incomingSnapshot) {
 		n.app.Restore(in.index, data)
 	}
 	n.commitIndex, n.lastApplied = in.index, in.index
+	n.appliedBytes = 0
 }
 
 func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m InstallSnapshotReply) {

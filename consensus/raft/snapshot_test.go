@@ -373,3 +373,24 @@ func TestInflightWindowBatchesProposals(t *testing.T) {
 	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
 	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {4}}, appends())
 }
+
+// SnapshotThresholdBytes compacts by the size of what was applied, whatever
+// the number of entries.
+func TestSnapshotThresholdBytes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SnapshotThreshold = 0
+	cfg.SnapshotThresholdBytes = 100
+	cfg.SnapshotTrailingEntries = 0
+	c := newCluster(t, 3, 1, cfg)
+	a, b := strings.Repeat("a", 60), strings.Repeat("b", 60)
+	c.proposeAll(a)
+	c.waitApplied(c.ids, a)
+	for _, id := range c.ids {
+		assert.Zero(t, c.node(id).Status().SnapshotIndex, "%s compacted after 60 bytes", id)
+	}
+	c.proposeAll(b)
+	c.waitApplied(c.ids, a, b)
+	for _, id := range c.ids {
+		assert.Positive(t, c.node(id).Status().SnapshotIndex, "%s did not compact after 120 bytes", id)
+	}
+}

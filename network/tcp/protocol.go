@@ -97,14 +97,19 @@ func RegisterRSM(r *Registry) error {
 // LiveRaftConfig is Raft's configuration on real machines: the defaults
 // (PreVote, CheckQuorum, snapshots) with a longer election timeout than the
 // simulator's, since a real process also waits for the scheduler, the
-// garbage collector and fsync; and one AppendEntries in flight per
-// follower, so that under load the commands that arrive meanwhile travel,
-// and are fsynced, together.
+// garbage collector and fsync; one AppendEntries in flight per follower,
+// so that under load the commands that arrive meanwhile travel, and are
+// fsynced, together; and snapshots taken less often than in the simulator
+// (taking one stops the node for as long as encoding and writing the whole
+// state takes), but at the latest after 64 MiB of commands.
 func LiveRaftConfig() raft.Config {
 	c := raft.DefaultConfig()
 	c.ElectionTimeout = 300 * time.Millisecond
 	c.HeartbeatInterval = 50 * time.Millisecond
 	c.MaxInflightAppends = 1
+	c.SnapshotThreshold = 10000
+	c.SnapshotThresholdBytes = 64 << 20
+	c.SnapshotTrailingEntries = 1000
 	return c
 }
 
