@@ -67,7 +67,11 @@
 // nextIndex past the whole conflicting term, so a follower with a long
 // divergent suffix is repaired in a few round trips, not one per entry.
 // While a follower is probed the leader waits for each answer; once it
-// matches, the leader pipelines: it advances nextIndex as it sends.
+// matches, the leader pipelines: it advances nextIndex as it sends, with at
+// most MaxInflightAppends messages unanswered (if set). Entries proposed
+// while that window is full wait for the next answer, which sends them all
+// at once: under load, one message, one follower fsync and one round trip
+// carry many commands.
 //
 // Propose appends to the leader's log and sends AppendEntries at once, not
 // at the next heartbeat, to keep latency low. A leader commits an index when
