@@ -39,7 +39,8 @@ type Config struct {
 	// SnapshotTrailingEntries is how many entries a node keeps in its log
 	// behind its latest snapshot (etcd's SnapshotCatchUpEntries), so that a
 	// follower a few entries behind is sent those entries, not the whole
-	// snapshot. 0 keeps none.
+	// snapshot. 0 keeps none. With SnapshotThresholdBytes set, the entries
+	// kept also add up to no more than that many bytes of commands.
 	SnapshotTrailingEntries int
 	// SnapshotChunkSize is the most snapshot bytes one InstallSnapshot
 	// carries (Figure 13's chunks): a snapshot of any size travels as a

@@ -74,8 +74,10 @@ type progress struct {
 	probing bool
 	// inflight holds, in increasing order, the last index of each
 	// AppendEntries pipelined and not yet answered: at most
-	// MaxInflightAppends. An answer frees those at or below its match; a
-	// heartbeat frees them all, in case an answer was lost.
+	// MaxInflightAppends. An answer frees those at or below its match.
+	// While the window is full a heartbeat carries no entries (an answer
+	// to it frees the window if an earlier answer was lost; a rejection,
+	// if the entries were).
 	inflight []uint64
 	// snapIndex is the index of the snapshot being sent in chunks (0: none),
 	// snapOffset how many of its bytes the follower holds: the next chunk
@@ -357,12 +359,13 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	}
 	now := env.Now()
 	for _, p := range n.peers {
-		n.progress[p].inflight = n.progress[p].inflight[:0]
 		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
 			pr.snapshotSent = false // lost, it seems: send it again
 		}
 	}
-	n.broadcastAppend(env)
+	for _, p := range n.peers {
+		n.sendHeartbeat(env, p)
+	}
 	n.heartbeatTimer = env.SetTimer(n.cfg.HeartbeatInterval, heartbeatTick{Epoch: n.epoch})
 }
 

@@ -40,6 +40,19 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	}
 }
 
+// sendHeartbeat sends peer what it is missing, as sendAppend does, or, when
+// its window of messages in flight is full, an AppendEntries without
+// entries: a heartbeat (§5.2) that also carries the commit index.
+func (n *Node) sendHeartbeat(env sim.Env, peer sim.NodeID) {
+	pr := n.progress[peer]
+	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing && pr.next > n.log.prevIndex {
+		prev := pr.next - 1
+		n.send(env, peer, AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commitIndex})
+		return
+	}
+	n.sendAppend(env, peer)
+}
+
 func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries) {
 	if n.role == Leader {
 		// Two leaders in one term: impossible in a correct cluster (election

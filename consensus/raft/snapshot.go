@@ -31,9 +31,20 @@ func (n *Node) maybeCompact(env sim.Env) {
 	}
 	i, term := n.lastApplied, n.log.term(n.lastApplied)
 	n.saveSnapshot(env, i, term, data)
-	keep := uint64(n.cfg.SnapshotTrailingEntries)
-	if i > keep && i-keep > n.log.prevIndex {
-		n.compactLog(env, i-keep)
+	// Keep up to SnapshotTrailingEntries entries behind the snapshot, and
+	// (with SnapshotThresholdBytes) no more bytes of them than that: big
+	// values must not pile up in memory behind every snapshot.
+	b, size := i, 0
+	for kept := 0; kept < n.cfg.SnapshotTrailingEntries && b > n.log.prevIndex; kept++ {
+		c := len(n.log.entry(b).Command)
+		if limit := n.cfg.SnapshotThresholdBytes; limit > 0 && size+c > limit {
+			break
+		}
+		size += c
+		b--
+	}
+	if b > n.log.prevIndex {
+		n.compactLog(env, b)
 	}
 	env.Logf("snapshot at %d/%d (%d bytes), log kept from %d", i, term, len(data), n.log.prevIndex+1)
 }

@@ -369,9 +369,12 @@ func TestInflightWindowBatchesProposals(t *testing.T) {
 	assert.Equal(t, map[sim.NodeID][]int{"s2": {1}, "s3": {1}}, appends(), "one message in flight per follower")
 	n.Receive(e, "s2", AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 2})
 	assert.Equal(t, map[sim.NodeID][]int{"s2": {4}}, appends(), "the answer sends the four that waited, together")
-	// A heartbeat frees the window (an answer may have been lost).
+	// With the windows full, a heartbeat carries no entries. Its answer
+	// frees the window (had the answer to the entries been lost).
 	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
-	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {4}}, appends())
+	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {0}}, appends())
+	n.Receive(e, "s3", AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 2})
+	assert.Equal(t, map[sim.NodeID][]int{"s3": {4}}, appends())
 }
 
 // SnapshotThresholdBytes compacts by the size of what was applied, whatever
@@ -393,4 +396,25 @@ func TestSnapshotThresholdBytes(t *testing.T) {
 	for _, id := range c.ids {
 		assert.Positive(t, c.node(id).Status().SnapshotIndex, "%s did not compact after 120 bytes", id)
 	}
+}
+
+// The entries kept behind a snapshot are capped by SnapshotThresholdBytes
+// too: ten big values are not kept just because ten entries may be.
+func TestTrailingEntriesCappedByBytes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SnapshotThreshold = 0
+	cfg.SnapshotThresholdBytes = 100
+	cfg.SnapshotTrailingEntries = 10
+	c := newCluster(t, 3, 1, cfg)
+	vals := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)}
+	c.proposeAll(vals...)
+	c.waitApplied(c.ids, vals...)
+	n := c.node(c.leader())
+	require.Equal(t, uint64(4), n.snapIndex, "the no-op and three values, 120 bytes: one snapshot")
+	var kept int
+	for i := n.log.prevIndex + 1; i <= n.snapIndex; i++ {
+		kept += len(n.log.entry(i).Command)
+	}
+	assert.LessOrEqual(t, kept, 100, "bytes kept behind the snapshot")
+	assert.Equal(t, uint64(2), n.log.prevIndex, "entries 3 and 4 (80 bytes) kept, not 2 (120)")
 }
