@@ -106,9 +106,9 @@
 // A follower that needs entries the leader has dropped receives the
 // snapshot in chunks of at most SnapshotChunkSize bytes, as in Figure 13:
 // each InstallSnapshot carries an Offset, the bytes from there, and Done on
-// the last. The leader keeps one chunk in flight; each reply says how many
-// bytes the follower has stored, which is where the next chunk starts, so
-// a lost, duplicated or reordered chunk costs a resend, not the transfer.
+// the last. The leader keeps a few chunks in flight; each reply says how
+// many bytes the follower has stored, which moves the window on, so a lost,
+// duplicated or reordered chunk costs a resend, not the transfer.
 // The follower writes each chunk to its Disk as it arrives, with the offset
 // reached, so a follower that crashes mid-transfer resumes where it was; a
 // chunk of another snapshot from offset 0 (a new leader's) replaces the

@@ -79,18 +79,18 @@ type progress struct {
 	// to it frees the window if an earlier answer was lost; a rejection,
 	// if the entries were).
 	inflight []uint64
-	// snapIndex is the index of the snapshot being sent in chunks (0: none),
-	// snapOffset how many of its bytes the follower holds: the next chunk
-	// starts there. snapContact is when the follower last answered; a
-	// leader keeps its snapshot while a transfer is alive.
-	snapIndex, snapOffset uint64
-	snapContact           time.Time
-	// snapshotSent is true while a chunk is unanswered, since
-	// snapshotSentAt. The leader sends it again once it has waited an
-	// election timeout: a chunk may be big and the follower slow to store
-	// it, so resending sooner would only pile up copies.
-	snapshotSent   bool
-	snapshotSentAt time.Time
+	// snapIndex is the index of the snapshot being sent in chunks (0: none).
+	// snapOffset is how many of its bytes the follower is known to hold,
+	// snapNext where the next chunk starts: snapOffset <= snapNext, and the
+	// bytes between are in flight, at most snapshotWindow chunks.
+	// snapDoneSent is true once the last chunk went out. snapContact is
+	// when the follower last answered (a leader keeps its snapshot while a
+	// transfer is alive); snapSentAt when a chunk last went out: after an
+	// election timeout without an answer the leader sends again from
+	// snapOffset.
+	snapIndex, snapOffset, snapNext uint64
+	snapDoneSent                    bool
+	snapContact, snapSentAt         time.Time
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
 }
@@ -359,8 +359,11 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	}
 	now := env.Now()
 	for _, p := range n.peers {
-		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
-			pr.snapshotSent = false // lost, it seems: send it again
+		if pr := n.progress[p]; pr.snapNext > pr.snapOffset || pr.snapDoneSent {
+			if now.Sub(pr.snapSentAt) >= n.cfg.ElectionTimeout {
+				// Unanswered for an election timeout: lost, it seems.
+				pr.snapNext, pr.snapDoneSent = pr.snapOffset, false
+			}
 		}
 	}
 	for _, p := range n.peers {

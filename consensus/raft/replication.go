@@ -19,7 +19,7 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 		n.sendSnapshot(env, peer, pr)
 		return
 	}
-	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
+	pr.snapIndex = 0 // it needs entries, not a snapshot
 	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing {
 		return // the window is full: the next answer sends what has piled up
 	}

@@ -117,31 +117,34 @@ func (n *Node) streamingSnapshot(now time.Time) bool {
 	return false
 }
 
-// sendSnapshot sends peer the next chunk of our snapshot, starting the
-// transfer over if our snapshot is not the one it was receiving. One chunk
-// is in flight at a time: each reply says where the next one starts. A
-// chunk unanswered for an election timeout is sent again (onHeartbeatTick).
+// snapshotWindow is how many chunks a leader sends ahead of the answers:
+// enough to keep the follower busy storing one while the next travels.
+const snapshotWindow = 4
+
+// sendSnapshot sends peer the next chunks of our snapshot, up to
+// snapshotWindow ahead of what it is known to hold, starting the transfer
+// over if our snapshot is not the one it was receiving. Each answer says how
+// much the follower holds, which moves the window on.
 func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
 	if pr.snapIndex != n.snapIndex {
-		pr.snapIndex, pr.snapOffset, pr.snapshotSent = n.snapIndex, 0, false
+		pr.snapIndex, pr.snapOffset, pr.snapNext, pr.snapDoneSent = n.snapIndex, 0, 0, false
 		pr.snapContact = time.Time{} // alive once the follower answers
 		env.Logf("sending snapshot %d/%d (%d bytes) to %s", n.snapIndex, n.snapTerm, len(n.snapshot), peer)
 	}
-	if pr.snapshotSent {
-		return
+	size, chunk := uint64(len(n.snapshot)), uint64(n.cfg.SnapshotChunkSize)
+	for !pr.snapDoneSent && pr.snapNext-pr.snapOffset < snapshotWindow*chunk {
+		off := min(pr.snapNext, size)
+		end := min(off+chunk, size)
+		n.send(env, peer, InstallSnapshot{
+			Term:              n.term,
+			LastIncludedIndex: n.snapIndex,
+			LastIncludedTerm:  n.snapTerm,
+			Offset:            off,
+			Data:              n.snapshot[off:end:end],
+			Done:              end == size,
+		})
+		pr.snapNext, pr.snapDoneSent, pr.snapSentAt = end, end == size, env.Now()
 	}
-	pr.snapshotSent, pr.snapshotSentAt = true, env.Now()
-	size := uint64(len(n.snapshot))
-	off := min(pr.snapOffset, size)
-	end := min(off+uint64(n.cfg.SnapshotChunkSize), size)
-	n.send(env, peer, InstallSnapshot{
-		Term:              n.term,
-		LastIncludedIndex: n.snapIndex,
-		LastIncludedTerm:  n.snapTerm,
-		Offset:            off,
-		Data:              n.snapshot[off:end:end],
-		Done:              end == size,
-	})
 }
 
 // handleInstallSnapshot is the receiver side of Figure 13. Chunks are
@@ -246,7 +249,7 @@ func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m Instal
 	pr.active = true
 	if m.Done {
 		if m.LastIncludedIndex == pr.snapIndex {
-			pr.snapIndex, pr.snapshotSent = 0, false
+			pr.snapIndex = 0
 		}
 		if m.LastIncludedIndex > pr.match {
 			pr.match = m.LastIncludedIndex
@@ -262,9 +265,20 @@ func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m Instal
 	if m.LastIncludedIndex != pr.snapIndex || pr.snapIndex != n.snapIndex {
 		return // about a transfer we have given up
 	}
-	if pr.snapshotSent && m.Offset == pr.snapOffset {
-		return // a late answer to an earlier copy of the chunk in flight
+	pr.snapContact = env.Now()
+	switch {
+	case m.Offset > pr.snapOffset && m.Offset <= pr.snapNext:
+		pr.snapOffset = m.Offset // progress
+	case m.Offset == pr.snapOffset && (pr.snapNext > m.Offset || pr.snapDoneSent):
+		// A late copy of an answer, or the follower saw a gap (a chunk
+		// lost): either the answers to what is in flight move us on, or
+		// the resend after an election timeout does.
+		return
+	default:
+		// The follower holds something else than we thought (it restarted,
+		// or has none of this snapshot: Offset 0): go on from there.
+		pr.snapOffset = min(m.Offset, uint64(len(n.snapshot)))
+		pr.snapNext, pr.snapDoneSent = pr.snapOffset, false
 	}
-	pr.snapOffset, pr.snapshotSent, pr.snapContact = m.Offset, false, env.Now()
 	n.sendSnapshot(env, from, pr)
 }
