@@ -88,12 +88,15 @@
 // Nothing leaves a node before what it promises is durable: send, the one
 // place messages go out, calls Disk.Sync first if anything was written.
 // A vote is synced before the vote reply, appended entries before the
-// success reply, a leader's new entry before it is sent; and maybeCommit
-// syncs before the leader counts its own log towards a majority. The disk layout
-// (see storage.go) keeps one key per log entry, so an append writes one key
-// and never rewrites the log: meta holds term and vote, snapshot the
-// snapshot with its last included index and term, log/00000000000000000042
-// each entry. Start reads it all back after a restart.
+// success reply; and maybeCommit syncs before the leader counts its own log
+// towards a majority. The one exception is a leader's AppendEntries: it
+// promises nothing about the leader's disk, so the leader sends new entries
+// before syncing them and its disk write runs in parallel with the
+// followers' (thesis §10.2.1). The disk layout (see storage.go) keeps one
+// key per log entry, so an append writes one key and never rewrites the
+// log: meta holds term and vote, snap the snapshot's index, term and size,
+// snap/<index>/<offset> its bytes in pieces, log/00000000000000000042 each
+// entry. Start reads it all back after a restart.
 //
 // # Snapshots
 //

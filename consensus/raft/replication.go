@@ -25,7 +25,12 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	}
 	prev := pr.next - 1
 	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
-	n.send(env, peer, AppendEntries{
+	// Not n.send: a leader's entries need not be durable on its own disk
+	// before it sends them (thesis §10.2.1), so its disk write and the
+	// followers' run in parallel. It counts its own log towards a majority
+	// only once synced (maybeCommit). Its term and vote are durable
+	// already: they were synced before it asked for votes.
+	env.Send(peer, AppendEntries{
 		Term:         n.term,
 		PrevLogIndex: prev,
 		PrevLogTerm:  n.log.term(prev),
