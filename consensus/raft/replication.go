@@ -215,5 +215,8 @@ func (n *Node) applyCommitted(env sim.Env) {
 			n.app.Apply(env, e.Index, e.Command)
 		}
 	}
+	if n.incoming != nil && n.lastApplied >= n.incoming.index {
+		n.discardIncoming(env) // caught up by entries: the partial snapshot is of no use
+	}
 	n.maybeCompact(env)
 }

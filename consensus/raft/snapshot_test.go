@@ -424,3 +424,17 @@ func TestTrailingEntriesCappedByBytes(t *testing.T) {
 	assert.LessOrEqual(t, kept, 100, "bytes kept behind the snapshot")
 	assert.Equal(t, uint64(2), n.log.prevIndex, "entries 3 and 4 (80 bytes) kept, not 2 (120)")
 }
+
+// A follower that catches up by entries past a snapshot it was receiving
+// drops the partial snapshot.
+func TestPartialSnapshotDroppedWhenEntriesCatchUp(t *testing.T) {
+	e := newFakeEnv(t, "s2", 3)
+	n, _ := follower(t, e)
+	n.Receive(e, "s1", chunk(1, 2, 0, "abcd", false))
+	require.NotNil(t, n.incoming)
+	n.Receive(e, "s1", AppendEntries{Term: 1, Entries: []Entry{{Index: 1, Term: 1}, {Index: 2, Term: 1}}, LeaderCommit: 2})
+	assert.Nil(t, n.incoming)
+	assert.Empty(t, keysWithPrefix(e.disk, pieceDir(2)))
+	_, ok := e.disk.Get(incomingKey)
+	assert.False(t, ok)
+}
