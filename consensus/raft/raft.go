@@ -50,6 +50,9 @@ type Node struct {
 	leader      sim.NodeID // leader of term as far as we know, "" if unknown
 	commitIndex uint64     // highest index known committed; snapIndex <= commitIndex <= log.lastIndex()
 	lastApplied uint64     // highest index applied; snapIndex <= lastApplied <= commitIndex
+	// appliedBytes adds up the commands applied since the last snapshot
+	// (since the start, after a restart): SnapshotThresholdBytes' measure.
+	appliedBytes int
 
 	// Timers. epoch grows at every role change; a timer carries the epoch it
 	// was set in, so one left over from an earlier role is ignored.
@@ -79,21 +82,23 @@ type progress struct {
 	probing bool
 	// inflight holds, in increasing order, the last index of each
 	// AppendEntries pipelined and not yet answered: at most
-	// MaxInflightAppends. An answer frees those at or below its match; a
-	// heartbeat frees them all, in case an answer was lost.
+	// MaxInflightAppends. An answer frees those at or below its match.
+	// While the window is full a heartbeat carries no entries (an answer
+	// to it frees the window if an earlier answer was lost; a rejection,
+	// if the entries were).
 	inflight []uint64
-	// snapIndex is the index of the snapshot being sent in chunks (0: none),
-	// snapOffset how many of its bytes the follower holds: the next chunk
-	// starts there. snapContact is when the follower last answered; a
-	// leader keeps its snapshot while a transfer is alive.
-	snapIndex, snapOffset uint64
-	snapContact           time.Time
-	// snapshotSent is true while a chunk is unanswered, since
-	// snapshotSentAt. The leader sends it again once it has waited an
-	// election timeout: a chunk may be big and the follower slow to store
-	// it, so resending sooner would only pile up copies.
-	snapshotSent   bool
-	snapshotSentAt time.Time
+	// snapIndex is the index of the snapshot being sent in chunks (0: none).
+	// snapOffset is how many of its bytes the follower is known to hold,
+	// snapNext where the next chunk starts: snapOffset <= snapNext, and the
+	// bytes between are in flight, at most snapshotWindow chunks.
+	// snapDoneSent is true once the last chunk went out. snapContact is
+	// when the follower last answered (a leader keeps its snapshot while a
+	// transfer is alive); snapSentAt when a chunk last went out: after an
+	// election timeout without an answer the leader sends again from
+	// snapOffset.
+	snapIndex, snapOffset, snapNext uint64
+	snapDoneSent                    bool
+	snapContact, snapSentAt         time.Time
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
 }
@@ -212,10 +217,6 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	case AppendEntriesReply:
 		n.handleAppendEntriesReply(env, from, m)
 	case InstallSnapshot:
-		if n.bugs.installStaleSnapshots && n.role != Leader {
-			n.installStale(env, from, m)
-			return
-		}
 		n.handleInstallSnapshot(env, from, m)
 	case InstallSnapshotReply:
 		n.handleInstallSnapshotReply(env, from, m)
@@ -384,12 +385,16 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	}
 	now := env.Now()
 	for _, p := range n.peers {
-		n.progress[p].inflight = n.progress[p].inflight[:0]
-		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
-			pr.snapshotSent = false // lost, it seems: send it again
+		if pr := n.progress[p]; pr.snapNext > pr.snapOffset || pr.snapDoneSent {
+			if now.Sub(pr.snapSentAt) >= n.cfg.ElectionTimeout {
+				// Unanswered for an election timeout: lost, it seems.
+				pr.snapNext, pr.snapDoneSent = pr.snapOffset, false
+			}
 		}
 	}
-	n.broadcastAppend(env)
+	for _, p := range n.peers {
+		n.sendHeartbeat(env, p)
+	}
 	n.heartbeatTimer = env.SetTimer(n.cfg.HeartbeatInterval, heartbeatTick{Epoch: n.epoch})
 }
 

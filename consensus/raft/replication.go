@@ -22,13 +22,18 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 		n.sendSnapshot(env, peer, pr)
 		return
 	}
-	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
+	pr.snapIndex = 0 // it needs entries, not a snapshot
 	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing {
 		return // the window is full: the next answer sends what has piled up
 	}
 	prev := pr.next - 1
 	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
-	n.send(env, peer, AppendEntries{
+	// Not n.send: a leader's entries need not be durable on its own disk
+	// before it sends them (thesis §10.2.1), so its disk write and the
+	// followers' run in parallel. It counts its own log towards a majority
+	// only once synced (maybeCommit). Its term and vote are durable
+	// already: they were synced before it asked for votes.
+	env.Send(peer, AppendEntries{
 		Term:         n.term,
 		PrevLogIndex: prev,
 		PrevLogTerm:  n.log.term(prev),
@@ -41,6 +46,19 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 			pr.inflight = append(pr.inflight, pr.next-1)
 		}
 	}
+}
+
+// sendHeartbeat sends peer what it is missing, as sendAppend does, or, when
+// its window of messages in flight is full, an AppendEntries without
+// entries: a heartbeat (§5.2) that also carries the commit index.
+func (n *Node) sendHeartbeat(env sim.Env, peer sim.NodeID) {
+	pr := n.progress[peer]
+	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing && pr.next > n.log.prevIndex {
+		prev := pr.next - 1
+		n.send(env, peer, AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commitIndex})
+		return
+	}
+	n.sendAppend(env, peer)
 }
 
 func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries) {
@@ -199,6 +217,7 @@ func (n *Node) applyCommitted(env sim.Env) {
 	for n.lastApplied < n.commitIndex {
 		n.lastApplied++
 		e := n.log.entry(n.lastApplied)
+		n.appliedBytes += len(e.Command)
 		switch {
 		case n.app == nil:
 		case !e.Noop:
@@ -208,6 +227,9 @@ func (n *Node) applyCommitted(env sim.Env) {
 				na.ApplyNoop(env, e.Index)
 			}
 		}
+	}
+	if n.incoming != nil && n.lastApplied >= n.incoming.index {
+		n.discardIncoming(env) // caught up by entries: the partial snapshot is of no use
 	}
 	n.maybeCompact(env)
 }
