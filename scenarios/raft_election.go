@@ -33,8 +33,9 @@ This scenario runs with PreVote on and CheckQuorum off, so you see the
 classic story. With CheckQuorum (dsim's default, see raft-partition) n1
 would notice by itself, one election timeout after losing its majority, and
 step down while still cut off.`,
-		For:   4 * time.Second,
-		Setup: setupRaftElection,
+		For:    4 * time.Second,
+		Broken: raftBrokenNames(),
+		Setup:  setupRaftElection,
 	})
 }
 
@@ -94,7 +95,7 @@ func setupRaftElection(o Options) (*Run, error) {
 			return nil, err
 		}
 		w.AddNode(id, func() sim.Node {
-			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return raft.New(cfg, app) }, kv.New())
+			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return newRaft(o.Broken, cfg, app) }, kv.New())
 		})
 		if err := raft.PrimeTerm(w.Disk(id), 2); err != nil {
 			return nil, err

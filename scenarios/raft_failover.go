@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/raft"
+	"github.com/dsimlab/dsim/consensus/rsm"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/kv"
@@ -25,8 +26,9 @@ some retries, carry on with it. Nothing acknowledged is lost: every
 acknowledged append is in the final value of its key exactly once, and the
 whole history is linearizable (checked with porcupine). The summary gives
 the clients' longest pause: the price of a failover.`,
-		For:   8 * time.Second,
-		Setup: setupRaftFailover,
+		For:    8 * time.Second,
+		Broken: raftBrokenNames(),
+		Setup:  setupRaftFailover,
 	})
 }
 
@@ -34,6 +36,9 @@ func setupRaftFailover(o Options) (*Run, error) {
 	c, err := newRaftKV("raft-failover", o, raftKVConfig{
 		Servers: 5,
 		Raft:    func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
+		NewReplica: func(cfg raft.Config, app rsm.Applier) rsm.Replica {
+			return newRaft(o.Broken, cfg, app)
+		},
 		Link:    network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		Clients: 3,
 		// Appends with unique values make a lost or doubled write visible.

@@ -786,6 +786,15 @@ func (e *explorer) nextEvent(w *sim.World) string {
 
 func describe(m sim.Message) string {
 	s := fmt.Sprintf("%T%+v", m, m)
+	if str, ok := m.(fmt.Stringer); ok {
+		// A message that prints itself usually names its type already:
+		// raft.RequestVote{Term:4 ...}, not raft.RequestVoteRequestVote{...}.
+		typ := fmt.Sprintf("%T", m)
+		bare := typ[strings.LastIndexByte(typ, '.')+1:]
+		if text := str.String(); strings.HasPrefix(text, bare) {
+			s = typ[:len(typ)-len(bare)] + text
+		}
+	}
 	if i := strings.LastIndexByte(s[:strings.IndexByte(s+"{", '{')], '.'); i >= 0 {
 		// keep the package name: paxos.Prepare{...}
 		if j := strings.LastIndexAny(s[:i], "/*"); j >= 0 {
