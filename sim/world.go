@@ -78,7 +78,7 @@ type World struct {
 	// holding: messages are kept in held for a tool to release (hold.go);
 	// script gives some messages fates decided ahead of time.
 	holding bool
-	held    map[uint64]*Held
+	held    []Held // sorted by id
 	script  FateScript
 
 	traceSeq  uint64
