@@ -134,3 +134,16 @@ func (w *World) NextLive() (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// AppendRandState appends to b the position of node id's random stream
+// (nothing while it is down): two states whose nodes hold equal values but
+// have drawn different amounts from Env.Rand will go on differently, and
+// the explorer tells them apart by it.
+func (w *World) AppendRandState(b []byte, id NodeID) []byte {
+	i, ok := w.byID[id]
+	if !ok || w.nodes[i].env == nil {
+		return b
+	}
+	b, _ = w.nodes[i].env.src.AppendBinary(b) // a PCG always encodes
+	return b
+}

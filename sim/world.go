@@ -471,8 +471,9 @@ func (w *World) boot(idx int32, ns *nodeState) {
 		ns:   ns,
 		idx:  idx,
 		inc:  ns.incarnation,
-		rand: rand.New(rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation))),
+		src:  rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation)),
 	}
+	ns.env.rand = rand.New(ns.env.src)
 	if w.tracer != nil {
 		w.emit(KindStart, ns.id, "", "", 0, nil, "")
 	}
@@ -537,6 +538,7 @@ type env struct {
 	ns   *nodeState
 	idx  int32
 	inc  uint32
+	src  *rand.PCG // rand's source, whose position the explorer digests
 	rand *rand.Rand
 }
 

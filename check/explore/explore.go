@@ -411,21 +411,28 @@ func child(n *node, c Choice, deviation bool) *node {
 }
 
 // fingerprint digests the whole state: every node (up or down, its value,
-// its disk), the held messages, the queued timers relative to now, the
+// the position of its random stream, its disk), the held messages, the queued timers relative to now, the
 // time, and the observers.
 func fingerprint(s *state) uint64 {
 	w := s.in.World
 	h := newHasher()
 	h.u64(uint64(w.Now()))
 	var entries []uint64
+	var buf []byte
 	for _, id := range w.Nodes() {
 		h.str(string(id))
 		if !w.Up(id) {
 			h.u64(0)
 		} else {
 			nh := newHasher()
-			nh.value(reflectValue(w.Node(id)))
+			if f, ok := w.Node(id).(Fingerprinter); ok {
+				nh.u64(f.Fingerprint())
+			} else {
+				nh.value(reflectValue(w.Node(id)))
+			}
 			h.u64(nh.sum)
+			buf = w.AppendRandState(buf[:0], id)
+			h.bytes(buf)
 		}
 		// The disk's entries, each digested on its own and the sums
 		// sorted: no sorting of keys, and the same sum in any order.
