@@ -467,11 +467,11 @@ func (w *World) boot(idx int32, ns *nodeState) {
 	}
 	ns.up = true
 	ns.env = &env{
-		w:    w,
-		ns:   ns,
-		idx:  idx,
-		inc:  ns.incarnation,
-		src:  rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation)),
+		w:   w,
+		ns:  ns,
+		idx: idx,
+		inc: ns.incarnation,
+		src: rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation)),
 	}
 	ns.env.rand = rand.New(ns.env.src)
 	if w.tracer != nil {
