@@ -205,13 +205,13 @@ func describeBounds(b explore.Bounds) string {
 }
 
 // tuneGC lets the heap grow four times past what is live before the
-// garbage collector runs, up to 1 GiB: the explorer builds and drops a
+// garbage collector runs, up to 512 MiB: the explorer builds and drops a
 // small world for every replay, and collecting less often saves about a
 // tenth of its time. GOGC or GOMEMLIMIT in the environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(1 << 30)
+	debug.SetMemoryLimit(512 << 20)
 	debug.SetGCPercent(400)
 }
