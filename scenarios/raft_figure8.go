@@ -30,10 +30,12 @@ Each entry is the no-op a new leader appends (§8). n1 and n3 boot; n2
 comes back at 300ms. Election timers are 100–200ms, heartbeats 20ms, and a
 leader sends one entry per AppendEntries, as in the paper's figure.
 
-With delays drawn from 1–5ms, n1 wins the next election with n3's vote
-(its last term, 2, beats n3's empty log), copies its term-2 entry to n3,
-then its own new entry, and commits both; n2 returns, loses its entry of
-term 3, which was never committed, and catches up.
+With delays drawn from 1–5ms, n1 usually wins the next election with n3's
+vote (its last term, 2, beats n3's empty log), copies its term-2 entry to
+n3, then its own new entry, and commits both; n2 returns, loses its entry
+of term 3, which was never committed, and catches up. (On some seeds n3's
+hopeless candidacies hold n1 off until n2 is back, and n2 wins: then it
+is n1's term-2 entry, never committed either, that is replaced.)
 
 The danger is the moment between the two copies. The term-2 entry is then
 on a majority (n1 and n3), but n1's entry of its own term is not. Correct
