@@ -132,21 +132,3 @@ func (n *Node) violation(env sim.Env, format string, args ...any) {
 	}
 	env.Logf("SAFETY VIOLATION: %s", msg)
 }
-
-// installStale is the InstallsStaleSnapshots bug: install m whatever our
-// commit index, rolling the state machine back if m is older. (It lives
-// here, apart from snapshot.go, so the correct handler stays free of it.)
-func (n *Node) installStale(env sim.Env, from sim.NodeID, m InstallSnapshot) {
-	if n.role != Follower {
-		n.becomeFollower(env, n.term, from)
-	}
-	n.leader, n.leaderContact = from, env.Now()
-	n.resetElectionTimer(env)
-	n.saveSnapshot(env, m.LastIncludedIndex, m.LastIncludedTerm, m.Data)
-	if n.app != nil {
-		n.app.Restore(m.LastIncludedIndex, m.Data)
-	}
-	n.commitIndex, n.lastApplied = m.LastIncludedIndex, m.LastIncludedIndex
-	env.Logf("installed snapshot %d/%d from %s (whatever was committed already: the bug)", m.LastIncludedIndex, m.LastIncludedTerm, from)
-	n.send(env, from, InstallSnapshotReply{Term: n.term, LastIncludedIndex: m.LastIncludedIndex})
-}

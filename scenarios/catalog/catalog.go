@@ -9,6 +9,7 @@ package catalog
 
 import (
 	_ "github.com/dsimlab/dsim/scenarios"         // broadcast, lamport, raft-*
+	_ "github.com/dsimlab/dsim/scenarios/data"    // broker-queue-vs-log, idempotent-consumer, outbox, ...
 	_ "github.com/dsimlab/dsim/scenarios/paxos"   // paxos-*, multipaxos-kv
 	_ "github.com/dsimlab/dsim/scenarios/storage" // consistent-hashing, quorum-*, cap
 	_ "github.com/dsimlab/dsim/scenarios/txn"     // 2pc*, saga, replication, sharding
