@@ -52,6 +52,16 @@
 //
 //	election safety violated: two leaders in term 4: n1 and n3
 //
+// # Transactional anomalies
+//
+// CheckTxns judges a history of transactions (TxnHistory: each read
+// records whose write it saw) the way Jepsen's Elle does: it builds
+// Adya's dependency graph (ww, wr and rw edges between committed
+// transactions, DependencyGraph) and reports the phenomena G0, G1a, G1b,
+// G1c, G-single and G2, each with its cycle ("G2: T1 -rw(y)-> T2, T2
+// -rw(x)-> T1" is write skew). A serializable history has none. The
+// isolation-levels scenario runs it on what its store's clients saw.
+//
 // # Determinism
 //
 // Everything here is a pure function of its inputs except one thing: the

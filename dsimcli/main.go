@@ -16,8 +16,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dsimlab/dsim/i18n"
 )
 
 // exit statuses
@@ -39,14 +44,25 @@ type command struct {
 	flags func(fs *flag.FlagSet) func(ctx *cli, args []string) int
 }
 
-// cli carries the streams a command writes to, so tests can capture them.
+// cli carries the streams a command writes to, so tests can capture them,
+// and the language it speaks.
 type cli struct {
 	stdout, stderr io.Writer
+	p              *i18n.Printer
 }
 
 var commands = map[string]*command{}
 
-func register(c *command) { commands[c.name] = c }
+func register(c *command) {
+	commands[c.name] = c
+	i18n.Elsewhere(c.summary, strings.TrimSpace(c.help)) // translated with p.S
+}
+
+func init() {
+	for _, g := range groups {
+		i18n.Elsewhere(g.title)
+	}
+}
 
 // Main runs dsim with the arguments after the program name and returns the
 // exit status: 0 when all went well, 1 when a run failed one of its checks,
@@ -59,9 +75,23 @@ func Main(args []string) int {
 
 // run is dsim's whole command line, minus the process.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx := &cli{stdout: stdout, stderr: stderr}
+	return runEnv(args, stdout, stderr, os.Getenv)
+}
+
+// runEnv is run with the environment as a function, for tests.
+func runEnv(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	args, lang, err := langFlag(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsim: %v\n", err)
+		return exitUsage
+	}
+	tag := i18n.FromEnv(getenv)
+	if lang != "" {
+		tag, _ = i18n.Parse(lang)
+	}
+	ctx := &cli{stdout: stdout, stderr: stderr, p: i18n.NewPrinter(tag)}
 	if len(args) == 0 {
-		usage(stderr)
+		usage(stderr, ctx.p)
 		return exitUsage
 	}
 	name := args[0]
@@ -70,31 +100,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(args) > 1 && name == "help" {
 			if c, ok := commands[args[1]]; ok {
 				fs, _ := c.newFlagSet(io.Discard)
-				printCommandHelp(stdout, c, fs)
+				printCommandHelp(stdout, c, fs, ctx.p)
 				return exitOK
 			}
-			fmt.Fprintf(stderr, "dsim help: unknown command %q\n\n", args[1])
-			usage(stderr)
+			fmt.Fprintf(stderr, "%s\n\n", ctx.p.T("dsim help: unknown command %q", args[1]))
+			usage(stderr, ctx.p)
 			return exitUsage
 		}
-		usage(stdout)
+		usage(stdout, ctx.p)
 		return exitOK
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "dsim: unknown command %q\n\n", name)
-		usage(stderr)
+		fmt.Fprintf(stderr, "%s\n\n", ctx.p.T("dsim: unknown command %q", name))
+		usage(stderr, ctx.p)
 		return exitUsage
 	}
 	fs, runFn := c.newFlagSet(stderr)
 	pos, err := parseInterleaved(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
-		printCommandHelp(stdout, c, fs)
+		printCommandHelp(stdout, c, fs, ctx.p)
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "run 'dsim %s --help' for usage\n", c.name)
+		if unitless(fs, err) {
+			fmt.Fprintln(stderr, ctx.p.T("durations need a unit: write 5s, 150ms or 1m30s"))
+		}
+		fmt.Fprintln(stderr, ctx.p.T("run 'dsim %s --help' for usage", c.name))
 		return exitUsage
 	}
 	return runFn(ctx, pos)
@@ -105,6 +138,59 @@ func (c *command) newFlagSet(out io.Writer) (*flag.FlagSet, func(*cli, []string)
 	fs.SetOutput(out)
 	fs.Usage = func() {} // errors are reported by run, help by printCommandHelp
 	return fs, c.flags(fs)
+}
+
+// unitless reports whether err is a duration flag given a bare number
+// (--for 5), the mistake a unit hint fixes.
+func unitless(fs *flag.FlagSet, err error) bool {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return false
+	}
+	f := fs.Lookup(m[2])
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	if _, isDuration := g.Get().(time.Duration); !isDuration {
+		return false
+	}
+	_, numErr := strconv.ParseFloat(m[1], 64)
+	return numErr == nil
+}
+
+var badFlagValue = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+):`)
+
+// langFlag takes --lang LANG (or --lang=LANG) out of the arguments,
+// wherever it is: every command speaks the language it names.
+func langFlag(args []string) (rest []string, lang string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		switch {
+		case a == "--lang" || a == "-lang":
+			if i+1 >= len(args) {
+				return nil, "", errors.New("--lang needs a language: en, ja or zh-Hant")
+			}
+			lang = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--lang=") || strings.HasPrefix(a, "-lang="):
+			_, lang, _ = strings.Cut(a, "=")
+		default:
+			rest = append(rest, a)
+			continue
+		}
+		if _, ok := i18n.Parse(lang); !ok {
+			return nil, "", fmt.Errorf("--lang %q: dsim speaks en, ja and zh-Hant", lang)
+		}
+	}
+	return rest, lang, nil
 }
 
 // parseInterleaved lets flags come before or after positional arguments,
@@ -133,21 +219,20 @@ var groups = []struct {
 	title string
 	names []string
 }{
-	{"Simulate", []string{"list", "run", "tui", "sweep", "plot"}},
-	{"Run nodes over real TCP", []string{"cluster", "node", "kv", "status", "fault"}},
+	{"Simulate", []string{"list", "explain", "run", "tui", "sweep", "plot", "explore", "version"}},
+	{"Run nodes over real TCP", []string{"cluster", "node", "secret", "kv", "paxos", "txn", "get", "call", "broadcast", "status", "fault", "replay"}},
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "dsim runs distributed protocols on a deterministic simulated network,")
-	fmt.Fprintln(w, "and the same nodes over real TCP.")
+func usage(w io.Writer, p *i18n.Printer) {
+	fmt.Fprintln(w, p.T("dsim runs distributed protocols on a deterministic simulated network,\nand the same nodes over real TCP."))
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: dsim COMMAND [arguments]")
+	fmt.Fprintln(w, p.T("Usage: dsim COMMAND [arguments]"))
 	listed := map[string]bool{}
 	for _, g := range groups {
-		fmt.Fprintf(w, "\n%s:\n", g.title)
+		fmt.Fprintf(w, "\n%s:\n", p.S(g.title))
 		for _, n := range g.names {
 			if c, ok := commands[n]; ok {
-				fmt.Fprintf(w, "  %-8s %s\n", n, c.summary)
+				fmt.Fprintf(w, "  %-9s %s\n", n, p.S(c.summary))
 				listed[n] = true
 			}
 		}
@@ -160,23 +245,23 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(rest)
 	if len(rest) > 0 {
-		fmt.Fprintf(w, "\nMore:\n")
+		fmt.Fprintf(w, "\n%s:\n", p.T("More"))
 		for _, n := range rest {
-			fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+			fmt.Fprintf(w, "  %-9s %s\n", n, p.S(commands[n].summary))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'dsim COMMAND --help' for a command's arguments and flags.")
-	fmt.Fprintln(w, "Start with 'dsim list', then 'dsim run raft-election'.")
+	fmt.Fprintln(w, p.T("Run 'dsim COMMAND --help' for a command's arguments and flags;\n--lang en|ja|zh-Hant (or LANG) chooses the language."))
+	fmt.Fprintln(w, p.T("Start with 'dsim list', then 'dsim explain raft-election' and 'dsim run raft-election'."))
 }
 
-func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: dsim %s %s\n\n", c.name, c.args)
-	fmt.Fprintln(w, strings.TrimSpace(c.help))
+func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet, p *i18n.Printer) {
+	fmt.Fprintf(w, "%s\n\n", p.T("Usage: dsim %s %s", c.name, c.args))
+	fmt.Fprintln(w, strings.TrimSpace(p.S(strings.TrimSpace(c.help))))
 	hasFlags := false
 	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {
-		fmt.Fprintln(w, "\nFlags:")
+		fmt.Fprintf(w, "\n%s\n", p.T("Flags:"))
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}

@@ -15,7 +15,7 @@ import (
 // what it wrote.
 func dsim(args ...string) (status int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	status = run(args, &out, &errOut)
+	status = runEnv(args, &out, &errOut, func(string) string { return "" }) // English, whatever the machine's LANG
 	return status, out.String(), errOut.String()
 }
 
@@ -89,5 +89,5 @@ func TestEveryCommandHasHelp(t *testing.T) {
 func TestListShowsEveryScenario(t *testing.T) {
 	status, out, _ := dsim("list")
 	require.Equal(t, exitOK, status)
-	assert.Regexp(t, `(?m)^broadcast\s+gossip broadcast`, out)
+	assert.Regexp(t, `(?m)^  broadcast\s+10s  gossip broadcast`, out)
 }

@@ -3,6 +3,7 @@ package dsimcli
 import (
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/dsimlab/dsim/scenarios"
@@ -14,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name:    "plot",
-		args:    "NAME [--seed N | --seeds LIST] [--out DIR] [--format png|svg] [-p N] [--for DURATION] [--schedule FILE]",
+		args:    "NAME [--seed N | --seeds LIST] [--set KEY=VALUE]... [--out DIR] [--format png|svg] [-p N] [--for DURATION] [--schedule FILE]",
 		summary: "draw a run's plots and space-time diagram, or a sweep's distributions",
 		help: `
 Draw the plots that make sense for the scenario NAME, write them into DIR
@@ -41,7 +42,7 @@ run's check failed (the plots are written anyway), 2 for a usage error.`,
 }
 
 func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	setup := addSweepFlags(fs, "")
+	setup := addSweepFlags(fs, "", false)
 	seed := fs.Uint64("seed", 1, "plot the one run with this seed")
 	out := fs.String("out", "plots", "write the files into `DIR` (created if need be)")
 	format := fs.String("format", "png", "image format of the plots: png or svg")
@@ -53,32 +54,42 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		seedSet := false
 		fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
 		if seedSet && *setup.seeds != "" {
-			fmt.Fprintln(ctx.stderr, "dsim plot: give --seed N for one run or --seeds LIST for a sweep, not both")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: give --seed N for one run or --seeds LIST for a sweep, not both"))
 			return exitUsage
 		}
 		f := viz.Format(*format)
 		if f != viz.FormatPNG && f != viz.FormatSVG {
-			fmt.Fprintf(ctx.stderr, "dsim plot: --format must be png or svg, got %q\n", *format)
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --format must be png or svg, got %q", *format))
+			return exitUsage
+		}
+		if fi, err := os.Stat(*out); err == nil && !fi.IsDir() {
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --out %s is a file; --out names the directory the plots are written into", *out))
+			return exitUsage
+		}
+		knobs, err := setup.sets.knobs(s)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 			return exitUsage
 		}
 		if *setup.seeds == "" {
 			// One run: the sweep flags other than --seeds still apply.
 			*setup.seeds = fmt.Sprint(*seed)
-			return plotRun(ctx, s, setup, *out, f)
+			return plotRun(ctx, s, setup, knobs, *out, f)
 		}
-		return plotSweep(ctx, s, setup, *out, f)
+		return plotSweep(ctx, s, setup, knobs, *out, f)
 	}
 }
 
-func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, format viz.Format) int {
+func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenarios.Knobs, dir string, format viz.Format) int {
 	seeds, opts, err := setup.options()
+	opts.Knobs = knobs
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage
 	}
 	seed := seeds[0]
 	var rec sim.Recorder
-	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule, Tracer: &rec})
+	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule, Tracer: &rec, Knobs: knobs})
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage
@@ -98,14 +109,15 @@ func plotRun(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, form
 		return exitUsage
 	}
 	if res.Err != nil {
-		fmt.Fprintf(ctx.stdout, "FAILED: %v\nreplay: %s\n", res.Err, sweep.ReplayCommand(s.Name, seed, opts))
+		fmt.Fprintln(ctx.stdout, ctx.p.T("FAILED: %v\nreplay: %s", res.Err, sweep.ReplayCommand(s.Name, seed, opts)))
 		return exitFailed
 	}
 	return exitOK
 }
 
-func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, format viz.Format) int {
+func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, knobs scenarios.Knobs, dir string, format viz.Format) int {
 	seeds, opts, err := setup.options()
+	opts.Knobs = knobs
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 		return exitUsage
@@ -120,12 +132,12 @@ func plotSweep(ctx *cli, s scenarios.Scenario, setup *sweepSetup, dir string, fo
 		return exitFailed
 	}
 	if len(figs) == 0 {
-		fmt.Fprintf(ctx.stdout, "the runs of %s reported no metrics: nothing to plot over seeds; try --seed N for one run's plots\n", s.Name)
+		fmt.Fprintln(ctx.stdout, ctx.p.T("the runs of %s reported no metrics: nothing to plot over seeds; try --seed N for one run's plots", s.Name))
 	}
 	if !writeFigures(ctx, dir, s.Name+"-sweep-", format, figs) {
 		return exitUsage
 	}
-	return reportFailures(ctx.stdout, sum)
+	return reportFailures(ctx.stdout, ctx.p, sum)
 }
 
 // writeFigures saves the figures and prints each path; false means a file

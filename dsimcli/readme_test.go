@@ -39,3 +39,12 @@ func TestREADMEFaultScheduleRuns(t *testing.T) {
 	require.Equal(t, exitOK, status, "%s%s", out, stderr)
 	assert.Contains(t, out, "the history of")
 }
+
+// The README's trace example reads like what it does: LinesExcept leaves
+// the kinds out (the old name, Lines, read like a filter that keeps them).
+func TestREADMEUsesLinesExcept(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	assert.NotContains(t, string(readme), "rec.Lines(")
+	assert.Contains(t, string(readme), "rec.LinesExcept(sim.KindSend, sim.KindTimerSet)")
+}

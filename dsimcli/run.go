@@ -2,10 +2,14 @@ package dsimcli
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,30 +17,28 @@ import (
 	"github.com/dsimlab/dsim/scenarios"
 	_ "github.com/dsimlab/dsim/scenarios/catalog" // every scenario
 	"github.com/dsimlab/dsim/sim"
+	"github.com/dsimlab/dsim/sweep"
 	"github.com/dsimlab/dsim/viz"
 )
 
 func init() {
 	register(&command{
 		name:    "list",
-		summary: "list the scenarios, one line each",
-		help:    "List every scenario with a one-line description. Run one with 'dsim run NAME'.",
+		summary: "list the scenarios by chapter, one line each",
+		help:    "List every scenario, grouped by the course's chapters, with its default length and a one-line description. 'dsim explain NAME' tells its story; 'dsim run NAME' runs it.",
 		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
 			return func(ctx *cli, args []string) int {
 				if len(args) > 0 {
-					fmt.Fprintf(ctx.stderr, "dsim list takes no arguments (got %q)\n", args)
+					fmt.Fprintln(ctx.stderr, ctx.p.T("dsim list takes no arguments (got %q)", args))
 					return exitUsage
 				}
-				for _, s := range scenarios.All() {
-					fmt.Fprintf(ctx.stdout, "%-24s %s\n", s.Name, s.Summary)
-				}
-				return exitOK
+				return writeOut(ctx, "list", func(w io.Writer) error { return listScenarios(w, ctx.p) })
 			}
 		},
 	})
 	register(&command{
 		name:    "run",
-		args:    "NAME [--seed N] [--for DURATION] [--trace FILE] [--svg FILE] [--schedule FILE]",
+		args:    "NAME [--seed N] [--for DURATION] [--set KEY=VALUE]... [--trace FILE] [--svg FILE] [--schedule FILE]",
 		summary: "run a scenario and narrate it, one line per event",
 		help: `
 Run the scenario NAME on virtual time and print what happens, one line per
@@ -53,6 +55,11 @@ run; --trace writes it as JSON Lines, byte-identical from run to run, and
 message, lost ones in red; open the file in a browser). --svg-from and
 --svg-to choose the stretch of virtual time it shows, to zoom in on an
 election, say: --svg-from 1s --svg-to 1.3s.
+
+--set KEY=VALUE changes one of the scenario's knobs (repeat it for more):
+'dsim run quorum-kv --set W=1 --set R=1'. 'dsim explain NAME' lists the
+knobs with their defaults and ranges; an unknown knob or a bad value is a
+usage error.
 
 A fault schedule (one event per line, such as "2s crash n1" or
 "3s partition n1 n2 | n3") adds faults on top of the scenario's own; a
@@ -75,9 +82,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	artifacts := fs.String("artifacts", "", "write what the run can show besides the log (such as the linearizability checker's HTML timeline) into `DIR`")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	verbose := fs.Bool("verbose", false, "print sends and timer settings too")
+	broken := fs.String("broken", "", "run a deliberately broken implementation (`VARIANT`), to watch a known bug happen")
+	sets := addSetFlag(fs, false)
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
-			fmt.Fprintln(ctx.stderr, "dsim run needs exactly one scenario name; 'dsim list' shows them")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run needs exactly one scenario name; 'dsim list' shows them"))
 			return exitUsage
 		}
 		s, err := scenarios.Lookup(args[0])
@@ -85,24 +94,38 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
 		}
-		if *span < 0 {
-			fmt.Fprintf(ctx.stderr, "dsim run: --for must be positive, got %v\n", *span)
+		if *span < 0 || (*span == 0 && flagSet(fs, "for")) {
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --for must be positive, got %v", *span))
 			return exitUsage
 		}
-		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts}
+		knobs, err := sets.knobs(s)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
+			return exitUsage
+		}
+		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs, Printer: ctx.p, Broken: *broken}
 		if *artifacts != "" {
+			// Create DIR, but not a missing parent: a typo in the path
+			// should not silently grow a tree of directories.
+			if err := dirExists(filepath.Dir(filepath.Clean(*artifacts))); err != nil {
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --artifacts: %v", err))
+				return exitUsage
+			}
 			if err := os.MkdirAll(*artifacts, 0o755); err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: --artifacts: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --artifacts: %v", err))
 				return exitUsage
 			}
 		}
 		if *schedPath != "" {
-			sched, err := readSchedule(*schedPath)
+			rf, err := readSchedule(*schedPath)
 			if err != nil {
 				fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 				return exitUsage
 			}
-			opts.Schedule = sched
+			if err := rf.applyTo(&opts); err != nil {
+				fmt.Fprintf(ctx.stderr, "dsim run: %s: %v\n", *schedPath, err)
+				return exitUsage
+			}
 		}
 
 		out := bufio.NewWriter(ctx.stdout)
@@ -115,7 +138,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if *tracePath != "" {
 			f, err := os.Create(*tracePath)
 			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: cannot write the trace: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: cannot write the trace: %v", err))
 				return exitUsage
 			}
 			defer f.Close()
@@ -124,29 +147,29 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		switch {
 		case (*svgFrom != 0 || *svgTo != 0) && *svgPath == "":
-			fmt.Fprintln(ctx.stderr, "dsim run: --svg-from and --svg-to choose what --svg FILE draws; give --svg too")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --svg-from and --svg-to choose what --svg FILE draws; give --svg too"))
 			return exitUsage
 		case *svgFrom < 0 || *svgTo < 0 || (*svgTo != 0 && *svgTo <= *svgFrom):
-			fmt.Fprintf(ctx.stderr, "dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards\n", *svgFrom, *svgTo)
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards", *svgFrom, *svgTo))
 			return exitUsage
 		}
 		var rec *sim.Recorder
-		var svg *os.File
 		if *svgPath != "" {
-			f, err := os.Create(*svgPath)
-			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: cannot write the diagram: %v\n", err)
+			// The file is written after the run, and only if there is
+			// something to draw; its directory must exist now.
+			if err := dirExists(filepath.Dir(*svgPath)); err != nil {
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: cannot write the diagram: %v", err))
 				return exitUsage
 			}
-			defer f.Close()
-			svg, rec = f, &sim.Recorder{}
+			rec = &sim.Recorder{}
 			tracers = append(tracers, rec)
 		}
 		hasher := sim.NewHasher()
 		tracers = append(tracers, hasher)
 		opts.Tracer = sim.Tee(tracers...)
 
-		fmt.Fprintf(out, "# %s, seed %d: %s\n", s.Name, *seed, s.Summary)
+		fmt.Fprintln(out, ctx.p.T("# %s, seed %d%s: %s", s.Name, *seed, sweep.SetFlags(knobs), s.Text(ctx.p).Summary))
+		fmt.Fprintln(out, ctx.p.T("# what to look for, the knobs, what to try next: dsim explain %s", s.Name))
 		start := time.Now()
 		run, err := scenarios.Start(s, opts)
 		if err != nil {
@@ -154,50 +177,97 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
 		}
+		if rec != nil && *svgFrom >= run.For {
+			out.Flush()
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time", *svgFrom, run.For))
+			return exitUsage
+		}
 		run.Complete()
 		res := run.Finish()
 		wall := time.Since(start)
 		if jsonl != nil {
 			if err := jsonl.Flush(); err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: writing the trace: %v\n", err)
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: writing the trace: %v", err))
 				return exitUsage
 			}
 		}
-		if svg != nil {
-			err := viz.WriteSpaceTime(svg, rec.Records, viz.SpaceTimeOptions{
+		diagramEmpty := false
+		if rec != nil {
+			var b bytes.Buffer
+			err := viz.WriteSpaceTime(&b, rec.Records, viz.SpaceTimeOptions{
 				Title: fmt.Sprintf("%s, seed %d", s.Name, *seed),
 				From:  *svgFrom,
 				To:    *svgTo,
 			})
-			if err == nil {
-				err = svg.Close()
+			switch {
+			case errors.Is(err, viz.ErrNoData):
+				diagramEmpty = true // said after the summary
+			case err == nil:
+				err = os.WriteFile(*svgPath, b.Bytes(), 0o644)
 			}
-			if err != nil {
-				fmt.Fprintf(ctx.stderr, "dsim run: writing the diagram: %v\n", err)
+			if err != nil && !diagramEmpty {
+				fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: writing the diagram: %v", err))
 				return exitUsage
 			}
 		}
 		st := run.World.Stats()
-		fmt.Fprintf(out, "\n--- %s: %s of virtual time in %s of wall time, %d events\n",
-			s.Name, sim.FormatTime(run.World.Now()), wall.Round(time.Millisecond), st.Events)
-		fmt.Fprintf(out, "messages: %d sent, %d delivered, %d dropped, %d duplicated\n",
-			st.Sent, st.Delivered, st.Dropped, st.Duplicated)
+		fmt.Fprintln(out, ctx.p.T("\n--- %s: %s of virtual time in %s of wall time, %d events",
+			s.Name, sim.FormatTime(run.World.Now()), wall.Round(time.Millisecond), st.Events))
+		fmt.Fprintln(out, ctx.p.T("messages: %d sent, %d delivered, %d dropped, %d duplicated",
+			st.Sent, st.Delivered, st.Dropped, st.Duplicated))
 		for _, line := range res.Summary {
 			fmt.Fprintln(out, line)
 		}
-		fmt.Fprintf(out, "trace sha256 %s (%d records)\n", hasher.Sum(), hasher.Records())
-		if res.Err != nil {
-			fmt.Fprintf(out, "FAILED: %v\n", res.Err)
-			fmt.Fprintf(out, "replay: dsim run %s --seed %d%s\n", s.Name, *seed, replayFlags(*span, *schedPath))
+		if n := eventsAfter(opts.Schedule, run.World.Now()); n > 0 {
+			fmt.Fprintln(out, ctx.p.T("%d schedule events after the run's end (%s) were not played; --for makes the run longer", n, sim.FormatTime(run.World.Now())))
+		}
+		fmt.Fprintln(out, ctx.p.T("trace sha256 %s (%d records)", hasher.Sum(), hasher.Records()))
+		if diagramEmpty {
+			out.Flush()
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written", sim.FormatTime(*svgFrom), sim.FormatTime(max(*svgTo, run.World.Now())), *svgPath))
 			return exitFailed
 		}
-		fmt.Fprintln(out, "OK")
+		if res.Err != nil {
+			fmt.Fprintln(out, ctx.p.T("FAILED: %v", res.Err))
+			fmt.Fprintln(out, ctx.p.T("replay: dsim run %s --seed %d%s%s", s.Name, *seed, replayFlags(*span, *schedPath, *broken), sweep.SetFlags(knobs)))
+			return exitFailed
+		}
+		fmt.Fprintln(out, ctx.p.T("OK"))
+		if err := out.Flush(); err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: writing the output: %v\n", err)
+			return exitFailed
+		}
 		return exitOK
 	}
 }
 
-func replayFlags(span time.Duration, sched string) string {
+// dirExists says what is wrong when dir is not an existing directory.
+func dirExists(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the directory %s does not exist; create it first", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a directory", dir)
+	}
+	return nil
+}
+
+// flagSet reports whether the command line gave the flag, even at its
+// default value (--for 0s).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func replayFlags(span time.Duration, sched, broken string) string {
 	var b strings.Builder
+	if broken != "" {
+		fmt.Fprintf(&b, " --broken %s", broken)
+	}
 	if span > 0 {
 		fmt.Fprintf(&b, " --for %v", span)
 	}
@@ -207,17 +277,55 @@ func replayFlags(span time.Duration, sched string) string {
 	return b.String()
 }
 
-func readSchedule(path string) (network.Schedule, error) {
+// eventsAfter counts the schedule's events later than end: the run stopped
+// before they could happen.
+func eventsAfter(s network.Schedule, end time.Duration) int {
+	n := 0
+	for _, e := range s {
+		if e.At > end {
+			n++
+		}
+	}
+	return n
+}
+
+// runFile is a schedule file: its fault schedule, and the "set" and
+// "broken" lines a counterexample from dsim explore carries.
+type runFile struct{ scenarios.RunFile }
+
+func readSchedule(path string) (runFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the fault schedule: %w", err)
+		return runFile{}, fmt.Errorf("cannot read the fault schedule: %w", err)
 	}
 	defer f.Close()
-	s, err := network.ParseSchedule(f)
+	rf, err := scenarios.ParseRunFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("fault schedule %s: %w", path, err)
+		return runFile{}, fmt.Errorf("fault schedule %s: %w", path, err)
 	}
-	return s, nil
+	return runFile{rf}, nil
+}
+
+// applyTo puts the file's schedule, knobs and broken variant into o. A
+// knob or variant the command line gave already must agree with the file.
+func (rf runFile) applyTo(o *scenarios.Options) error {
+	o.Schedule = rf.Schedule
+	if rf.Broken != "" {
+		if o.Broken != "" && o.Broken != rf.Broken {
+			return fmt.Errorf("the file says broken %s, the command line --broken %s", rf.Broken, o.Broken)
+		}
+		o.Broken = rf.Broken
+	}
+	for k, v := range rf.Knobs {
+		if o.Knobs == nil {
+			o.Knobs = scenarios.Knobs{}
+		}
+		if old, ok := o.Knobs[k]; ok && old != v {
+			return fmt.Errorf("the file sets %s=%s, the command line %s=%s", k, v, k, old)
+		}
+		o.Knobs[k] = v
+	}
+	return nil
 }
 
 // logTracer prints the readable one-line-per-event log. Sends and timer

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sweep"
 )
@@ -16,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:    "sweep",
-		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--schedule FILE]",
+		args:    "NAME --seeds LIST [-p N] [--for DURATION] [--set KEY=VALUE[,VALUE...]]... [--schedule FILE] [--shard K/N --out FILE] | merge FILES...",
 		summary: "run a scenario over many seeds; aggregate its numbers, list failing seeds",
 		help: `
 Run the scenario NAME once per seed, several runs at a time (each run on
@@ -36,13 +37,30 @@ and, when some seed fails, for each one:
       seed 17: <what its check said>
         dsim run NAME --seed 17
 
+--set KEY=VALUE changes a knob in every run; --set W=1,2,3 sweeps each
+value in turn and prints one table per value (with several such lists,
+one table per combination).
+
 Seeds are listed like 1-1000, 7 or 1,5,9-12. The table is the same for any
 -p: results are kept in seed order, whatever order the runs finish in.
 Progress goes to stderr, as a bar with an ETA on a terminal and a line
 every 5% otherwise. 'dsim plot NAME --seeds ...' draws the distributions.
 
+To spread a sweep over machines, run it in shards and merge the files:
+
+    dsim sweep raft-election --seeds 1-200 --shard 1/2 --out s1.jsonl
+    dsim sweep raft-election --seeds 1-200 --shard 2/2 --out s2.jsonl
+    dsim sweep merge s1.jsonl s2.jsonl
+
+Shard K/N runs every N-th seed of the list from the K-th (K counts from 1)
+and writes each seed's metrics and verdict as JSON Lines; merge prints the
+very table and failing seeds the whole sweep prints. deploy/sweep has
+recipes for a Kubernetes Indexed Job, a Slurm job array and GNU parallel.
+
 Exit status: 0 when every seed passed, 1 when a seed failed, 2 for a
-usage error (unknown scenario, bad --seeds, unreadable file).`,
+usage error (unknown scenario, bad --seeds, unreadable file). A shard run
+with --out exits 0 once its file is written, failing seeds or not: merge
+gives the verdict.`,
 		flags: sweepFlags,
 	})
 }
@@ -50,20 +68,26 @@ usage error (unknown scenario, bad --seeds, unreadable file).`,
 // sweepSetup is what sweep and plot share: the scenario, the seeds and
 // the sweep options, read from the command line.
 type sweepSetup struct {
+	sets     *setFlag
+	fs       *flag.FlagSet
 	seeds    *string
 	parallel *int
 	span     *time.Duration
 	sched    *string
 }
 
-func addSweepFlags(fs *flag.FlagSet, seedsDefault string) *sweepSetup {
+func addSweepFlags(fs *flag.FlagSet, seedsDefault string, knobLists bool) *sweepSetup {
 	return &sweepSetup{
+		fs:       fs,
+		sets:     addSetFlag(fs, knobLists),
 		seeds:    fs.String("seeds", seedsDefault, "seeds to run: `LIST` such as 1-1000, 7 or 1,5,9-12"),
 		parallel: fs.Int("p", runtime.NumCPU(), "runs at a time, each on one core"),
 		span:     fs.Duration("for", 0, "virtual time per run (default: the scenario's own)"),
 		sched:    fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario in every run"),
 	}
 }
+
+func (f *sweepSetup) forSet() bool { return flagSet(f.fs, "for") }
 
 // options reads the sweep flags; an error is a usage error.
 func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
@@ -74,29 +98,36 @@ func (f *sweepSetup) options() ([]uint64, sweep.Options, error) {
 	if *f.parallel < 1 {
 		return nil, sweep.Options{}, fmt.Errorf("-p must be at least 1, got %d", *f.parallel)
 	}
-	if *f.span < 0 {
+	if *f.span < 0 || (*f.span == 0 && f.forSet()) {
 		return nil, sweep.Options{}, fmt.Errorf("--for must be positive, got %v", *f.span)
 	}
 	opts := sweep.Options{Parallel: *f.parallel, For: *f.span}
 	if *f.sched != "" {
-		s, err := readSchedule(*f.sched)
+		rf, err := readSchedule(*f.sched)
 		if err != nil {
 			return nil, sweep.Options{}, err
 		}
-		opts.Schedule, opts.ScheduleFile = s, *f.sched
+		if rf.Broken != "" || len(rf.Knobs) > 0 {
+			return nil, sweep.Options{}, fmt.Errorf("%s has set or broken lines (a counterexample from dsim explore): replay it with dsim run, one seed", *f.sched)
+		}
+		opts.Schedule, opts.ScheduleFile = rf.Schedule, *f.sched
 	}
 	return seeds, opts, nil
 }
 
 func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	setup := addSweepFlags(fs, "")
+	setup := addSweepFlags(fs, "", true)
+	shard := addShardFlags(fs)
 	return func(ctx *cli, args []string) int {
+		if len(args) > 0 && args[0] == "merge" {
+			return sweepMerge(ctx, args[1:])
+		}
 		s, ok := oneScenario(ctx, "sweep", args)
 		if !ok {
 			return exitUsage
 		}
 		if *setup.seeds == "" {
-			fmt.Fprintln(ctx.stderr, "dsim sweep needs --seeds, such as --seeds 1-1000")
+			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim sweep needs --seeds, such as --seeds 1-1000"))
 			return exitUsage
 		}
 		seeds, opts, err := setup.options()
@@ -104,25 +135,57 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		sum, status := runSweep(ctx, s, seeds, opts)
-		if status == exitUsage {
-			return status
-		}
-		fmt.Fprintf(ctx.stdout, "# %s over %d seeds (%s)\n\n", s.Name, len(seeds), *setup.seeds)
-		if len(sum.Metrics) == 0 {
-			fmt.Fprintln(ctx.stdout, "(the runs reported no metrics)")
-		} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
+		sets, err := setup.sets.knobSets(s, true)
+		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		return reportFailures(ctx.stdout, sum)
+		if shard.given() {
+			if len(sets) > 1 {
+				fmt.Fprintln(ctx.stderr, "dsim sweep: --shard runs one configuration: give each knob one value")
+				return exitUsage
+			}
+			opts.Knobs = sets[0]
+			return runShard(ctx, s, *setup.seeds, seeds, opts, shard)
+		}
+		status := exitOK
+		for i, knobs := range sets {
+			opts.Knobs = knobs
+			sum, st := runSweep(ctx, s, seeds, opts)
+			if st == exitUsage {
+				return st
+			}
+			if i > 0 {
+				fmt.Fprintln(ctx.stdout)
+			}
+			label := ""
+			if len(knobs) > 0 {
+				label = ", " + knobLabel(knobs)
+			}
+			status = max(status, printSweep(ctx, sum, label, *setup.seeds))
+		}
+		return status
 	}
+}
+
+// printSweep prints what a sweep showed, whole or merged from shards: the
+// table of its metrics, then its failing seeds. label names the knob
+// values (", W=2"), seedList is the --seeds value.
+func printSweep(ctx *cli, sum sweep.Summary, label, seedList string) int {
+	fmt.Fprintln(ctx.stdout, ctx.p.T("# %s%s over %d seeds (%s)\n", sum.Scenario, label, len(sum.Runs), seedList))
+	if len(sum.Metrics) == 0 {
+		fmt.Fprintln(ctx.stdout, ctx.p.T("(the runs reported no metrics)"))
+	} else if err := sweep.WriteTable(ctx.stdout, sum.Metrics); err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
+		return exitUsage
+	}
+	return reportFailures(ctx.stdout, ctx.p, sum)
 }
 
 // oneScenario looks up the single scenario name a command takes.
 func oneScenario(ctx *cli, cmd string, args []string) (scenarios.Scenario, bool) {
 	if len(args) != 1 {
-		fmt.Fprintf(ctx.stderr, "dsim %s needs exactly one scenario name; 'dsim list' shows them\n", cmd)
+		fmt.Fprintln(ctx.stderr, ctx.p.T("dsim %s needs exactly one scenario name; 'dsim list' shows them", cmd))
 		return scenarios.Scenario{}, false
 	}
 	s, err := scenarios.Lookup(args[0])
@@ -150,15 +213,15 @@ func runSweep(ctx *cli, s scenarios.Scenario, seeds []uint64, opts sweep.Options
 
 // reportFailures lists the failing seeds with their replay commands and
 // returns the exit status of the sweep.
-func reportFailures(w io.Writer, sum sweep.Summary) int {
+func reportFailures(w io.Writer, p *i18n.Printer, sum sweep.Summary) int {
 	failed := sum.Failures()
 	if len(failed) == 0 {
-		fmt.Fprintf(w, "\nall %d seeds passed\n", len(sum.Runs))
+		fmt.Fprintln(w, p.T("\nall %d seeds passed", len(sum.Runs)))
 		return exitOK
 	}
-	fmt.Fprintf(w, "\n%d of %d seeds failed:\n", len(failed), len(sum.Runs))
+	fmt.Fprintln(w, p.T("\n%d of %d seeds failed:", len(failed), len(sum.Runs)))
 	for _, r := range failed {
-		fmt.Fprintf(w, "  seed %d: %v\n    %s\n", r.Seed, r.Problem(), sum.Replay(r.Seed))
+		fmt.Fprintln(w, p.T("  seed %d: %v\n    %s", r.Seed, r.Problem(), sum.Replay(r.Seed)))
 	}
 	return exitFailed
 }

@@ -37,6 +37,10 @@ func BenchmarkRoute(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			m := network.MustNew(network.Config{})
+			w := sim.NewWorld(sim.Config{Network: m}) // faults need the world's nodes
+			for _, id := range []sim.NodeID{"n1", "n2", "n3", "n4", "n5"} {
+				w.AddNode(id, func() sim.Node { return sim.NodeFunc(func(sim.Env, sim.NodeID, sim.Message) {}) })
+			}
 			bc.setup(m)
 			rng := rand.New(rand.NewPCG(1, 2))
 			ids := []sim.NodeID{"n1", "n2", "n3", "n4", "n5"}

@@ -1,11 +1,13 @@
 package network_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsimlab/dsim/network"
+	"github.com/dsimlab/dsim/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -90,4 +92,31 @@ func TestDropNextInASchedule(t *testing.T) {
 		got = append(got, a.N)
 	}
 	assert.Equal(t, []int{1, 3}, got)
+}
+
+// Past a few hundred nodes the model keeps only the links in use (a dense
+// table would grow with the square of the nodes); faults on single links,
+// and heal and reset over all of them, work the same. The state of a link
+// set up while the table was dense survives the switch.
+func TestManyNodesKeepPerLinkFaults(t *testing.T) {
+	l := newLab(t, network.Config{}, "n1", "n2", "n3")
+	require.NoError(t, l.m.DropNext(network.Link{From: "n1", To: "n2"}))
+	for i := range 400 {
+		l.w.AddNode(sim.NodeID(fmt.Sprintf("x%03d", i)), func() sim.Node { return sim.NodeFunc(func(sim.Env, sim.NodeID, sim.Message) {}) })
+	}
+	l.w.RunFor(0)
+	for i := range 400 {
+		l.send("n3", sim.NodeID(fmt.Sprintf("x%03d", i)), 1) // the model learns every node: sparse
+	}
+	require.NoError(t, l.m.DropNext(network.Link{From: "x001", To: "x399"}))
+	l.send("n1", "n2", 2) // lost: armed while dense
+	l.send("x001", "x399", 3)
+	l.send("x001", "x399", 4)
+	l.w.RunFor(time.Second)
+	assert.Equal(t, map[string]int{"drop-next": 2}, l.dropReasons())
+	require.NoError(t, l.m.DropNext(network.Link{From: "x002", To: "n3"}))
+	l.m.Reset()
+	l.send("x002", "n3", 5) // reset disarmed it
+	l.w.RunFor(time.Second)
+	assert.Equal(t, map[string]int{"drop-next": 2}, l.dropReasons())
 }

@@ -82,8 +82,12 @@ type Model struct {
 	ids   []sim.NodeID
 	nodes []nodeState
 	// links[from*stride+to] is the directed link from→to; stride >= len(nodes).
+	// Past denseNodes nodes the table would take memory in the square of
+	// the node count, so sparse holds the links instead, each made when
+	// first used (a 10,000-node gossip world touches a few per node).
 	links  []linkState
 	stride int
+	sparse map[int64]*linkState
 
 	// blocked counts the reachability faults in force (partition, cuts,
 	// isolations); while it is zero Route skips those checks.
@@ -102,6 +106,8 @@ type Model struct {
 	// (nil: DefaultEquivocation).
 	equivocating int
 	equivocation Equivocation
+	// fates are messages whose fate a schedule decided (fate.go).
+	fates map[uint64]Fate
 }
 
 type nodeState struct {
@@ -209,6 +215,31 @@ func (m *Model) Attach(w *sim.World) {
 	m.w = w
 }
 
+// ErrNoWorld is wrapped by a fault on a model no world uses: the fault
+// would change nothing anyone sees (build the world with the model as its
+// Network first).
+var ErrNoWorld = errors.New("the network model belongs to no world")
+
+// ErrUnknownNode is wrapped by a fault naming a node the world does not
+// have; the error lists the ones it has. It is sim.ErrUnknownNode.
+var ErrUnknownNode = sim.ErrUnknownNode
+
+// known checks that the model serves a world and that the world has every
+// node in ids, so a typo in a fault is an error instead of a fault that
+// silently cuts nobody off.
+func (m *Model) known(op string, ids ...sim.NodeID) error {
+	if m.w == nil {
+		return fmt.Errorf("network: %s: %w", op, ErrNoWorld)
+	}
+	nodes := m.w.Nodes()
+	for _, id := range ids {
+		if id != "" && !slices.Contains(nodes, id) {
+			return fmt.Errorf("network: %s: %w: %q; the nodes are %s", op, ErrUnknownNode, id, nodeNames(nodes))
+		}
+	}
+	return nil
+}
+
 // now is the world's time, or zero before the model is attached.
 func (m *Model) now() time.Duration {
 	if m.w == nil {
@@ -233,15 +264,34 @@ func (m *Model) node(id sim.NodeID) int32 {
 	m.index[id] = i
 	m.ids = append(m.ids, id)
 	m.nodes = append(m.nodes, nodeState{})
-	if len(m.ids) > m.stride {
+	if len(m.ids) > m.stride && m.sparse == nil {
 		m.grow()
 	}
 	return i
 }
 
-// grow doubles the link table's stride, keeping every link's state.
+// denseNodes is how many nodes the dense link table serves: at most
+// denseNodes² link states (a few megabytes).
+const denseNodes = 256
+
+// grow doubles the link table's stride, keeping every link's state; past
+// denseNodes it moves every link into the sparse map.
 func (m *Model) grow() {
+	if m.sparse != nil {
+		return
+	}
 	stride := max(8, 2*m.stride)
+	if stride > denseNodes {
+		m.sparse = map[int64]*linkState{}
+		for i := range m.links {
+			if l := m.links[i]; l.used() {
+				from, to := i/m.stride, i%m.stride
+				m.sparse[int64(from)<<32|int64(to)] = &l
+			}
+		}
+		m.links, m.stride = nil, 0
+		return
+	}
 	links := make([]linkState, stride*stride)
 	for f := range m.stride {
 		copy(links[f*stride:f*stride+m.stride], m.links[f*m.stride:(f+1)*m.stride])
@@ -249,7 +299,34 @@ func (m *Model) grow() {
 	m.links, m.stride = links, stride
 }
 
-func (m *Model) link(from, to int32) *linkState { return &m.links[int(from)*m.stride+int(to)] }
+func (m *Model) link(from, to int32) *linkState {
+	if m.sparse == nil {
+		return &m.links[int(from)*m.stride+int(to)]
+	}
+	k := int64(from)<<32 | int64(to)
+	l := m.sparse[k]
+	if l == nil {
+		l = &linkState{}
+		m.sparse[k] = l
+	}
+	return l
+}
+
+// used reports whether the link has any state to keep.
+func (l *linkState) used() bool {
+	return l.cut || l.set != 0 || l.last != 0 || l.busy != 0 || l.dropNext != 0
+}
+
+// eachLink calls f on every link with state, in no particular order: only
+// for changes that do not depend on the order, such as clearing a flag.
+func (m *Model) eachLink(f func(l *linkState)) {
+	for i := range m.links {
+		f(&m.links[i])
+	}
+	for _, l := range m.sparse {
+		f(l)
+	}
+}
 
 // Route decides the fate of one message. It is the hot path: one call per
 // message, no allocation, two small map lookups.
@@ -369,6 +446,13 @@ func (l *linkState) effective(def *LinkConfig) *LinkConfig {
 // Partition([]sim.NodeID{"n1", "n2"}) cuts n1 and n2 off from everyone else.
 // A new partition replaces the previous one; cuts and isolations stay.
 func (m *Model) Partition(groups ...[]sim.NodeID) error {
+	var all []sim.NodeID
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	if err := m.known("partition", all...); err != nil {
+		return err
+	}
 	seen := map[sim.NodeID]bool{}
 	for _, g := range groups {
 		if len(g) == 0 {
@@ -445,6 +529,9 @@ func (m *Model) Cut(from, to sim.NodeID) error {
 	if from == "" || to == "" {
 		return errors.New("network: cut: empty node name")
 	}
+	if err := m.known("cut", from, to); err != nil {
+		return err
+	}
 	l := m.link(m.node(from), m.node(to))
 	if !l.cut {
 		l.cut = true
@@ -459,6 +546,9 @@ func (m *Model) Isolate(id sim.NodeID) error {
 	if id == "" {
 		return errors.New("network: isolate: empty node name")
 	}
+	if err := m.known("isolate", id); err != nil {
+		return err
+	}
 	n := &m.nodes[m.node(id)]
 	if !n.isolated {
 		n.isolated = true
@@ -472,9 +562,7 @@ func (m *Model) Isolate(id sim.NodeID) error {
 // other link settings stay; Reset undoes those too.
 func (m *Model) Heal() {
 	m.clearPartition()
-	for i := range m.links {
-		m.links[i].cut = false
-	}
+	m.eachLink(func(l *linkState) { l.cut = false })
 	for i := range m.nodes {
 		m.nodes[i].isolated = false
 	}
@@ -489,11 +577,11 @@ func (m *Model) Heal() {
 // is not a network fault, and turning it back would make clocks jump.
 func (m *Model) Reset() {
 	m.clearPartition()
-	for i := range m.links {
-		m.links[i].cut = false
-		m.links[i].set = 0
-		m.links[i].over = LinkConfig{}
-	}
+	m.eachLink(func(l *linkState) {
+		l.cut = false
+		l.set = 0
+		l.over = LinkConfig{}
+	})
 	for i := range m.nodes {
 		m.nodes[i].isolated = false
 		m.nodes[i].slow = nil
@@ -529,9 +617,7 @@ func (m *Model) DropNext(l Link) error {
 }
 
 func (m *Model) disarmDrops() {
-	for i := range m.links {
-		m.links[i].dropNext = 0
-	}
+	m.eachLink(func(l *linkState) { l.dropNext = 0 })
 	m.dropAny, m.dropArmed = 0, 0
 }
 
@@ -543,9 +629,7 @@ func (m *Model) setField(l Link, f field, set func(c *LinkConfig)) error {
 	}
 	if l == AllLinks {
 		set(&m.def)
-		for i := range m.links {
-			m.links[i].set &^= f
-		}
+		m.eachLink(func(l *linkState) { l.set &^= f })
 		return nil
 	}
 	ls := m.link(m.node(l.From), m.node(l.To))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dsimlab/dsim/sim"
@@ -33,11 +34,15 @@ func Play(w *sim.World, m *Model, s Schedule) error {
 	for i, e := range s {
 		for _, id := range e.Action.nodes() {
 			if !known[id] {
-				return fmt.Errorf("network: schedule event %d (%v %v): %w: %q", i+1, e.At, e.Action, sim.ErrUnknownNode, id)
+				return fmt.Errorf("network: schedule event %d (%v %v): %w: %q; the nodes are %s", i+1, e.At, e.Action, sim.ErrUnknownNode, id, nodeNames(w.Nodes()))
 			}
 		}
 	}
 	for _, e := range s {
+		if f, ok := e.Action.(Fate); ok {
+			_ = f.apply(w, m) // before the run: a fate is about a message, not a moment
+			continue
+		}
 		w.At(e.At, func() {
 			if err := e.Action.apply(w, m); err != nil {
 				panic(fmt.Sprintf("network: checked action %q failed: %v", e.Action, err))
@@ -279,4 +284,13 @@ func (g *generator) draw(k FaultKind) Action {
 		return Drift{Node: g.node(), PPM: int64(g.rng.IntN(1001) - 500)}
 	}
 	return nil
+}
+
+// nodeNames joins node names for an error message: "n1, n2, c1".
+func nodeNames(ids []sim.NodeID) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = string(id)
+	}
+	return strings.Join(names, ", ")
 }

@@ -365,7 +365,7 @@ func (e Event) check(prev time.Duration) error {
 // actionKeywords lists the actions ParseSchedule knows, for its error
 // messages.
 var actionKeywords = []string{
-	"bandwidth", "crash", "cut", "delay", "drift", "drop-next", "duplicate", "equivocate", "heal", "isolate",
+	"bandwidth", "crash", "cut", "delay", "drift", "drop-next", "duplicate", "equivocate", "fate", "heal", "isolate",
 	"loss", "partition", "reorder", "reset", "restart", "skew", "slow",
 }
 
@@ -555,6 +555,8 @@ func parseAction(verb string, args []string) (Action, error) {
 			return nil, usage("drop-next [A -> B]")
 		}
 		return DropNext{Link: l}, nil
+	case "fate":
+		return parseFate(args)
 	case "drift":
 		if len(args) != 2 || !strings.HasSuffix(args[1], "ppm") {
 			return nil, usage("drift A +200ppm")

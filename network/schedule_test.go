@@ -353,7 +353,7 @@ func ExampleParseSchedule() {
 	// 1s partition n1 | n2 n3
 	// 2s heal
 	// 2s loss n2 -> n3 0.25
-	// network: schedule line 2: unknown action "partiton"; known: bandwidth, crash, cut, delay, drift, drop-next, duplicate, equivocate, heal, isolate, loss, partition, reorder, reset, restart, skew, slow
+	// network: schedule line 2: unknown action "partiton"; known: bandwidth, crash, cut, delay, drift, drop-next, duplicate, equivocate, fate, heal, isolate, loss, partition, reorder, reset, restart, skew, slow
 }
 
 func ExamplePlay() {

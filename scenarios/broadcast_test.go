@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,4 +20,28 @@ func TestBroadcastConvergesDespiteLoss(t *testing.T) {
 		require.True(t, ok)
 		assert.Less(t, conv, 2.0, "five nodes should converge within two seconds (seed %d)", seed)
 	}
+}
+
+// With the nodes knob the same gossip runs on big worlds: past 9 nodes a
+// flood reaches 8 random peers, not all, and anti-entropy still brings
+// every value everywhere. Messages grow in proportion to the nodes, not
+// their square.
+func TestBroadcastScalesWithNodes(t *testing.T) {
+	sent := map[int]float64{}
+	for _, n := range []int{2, 50, 400} {
+		res := run(t, "broadcast", Options{Seed: 3, Knobs: Knobs{"nodes": fmt.Sprint(n)}})
+		require.NoError(t, res.Err, "%d nodes", n)
+		s, _ := res.Metric("messages_sent")
+		sent[n] = s
+	}
+	assert.Less(t, sent[400], 8*sent[50]*2, "400 nodes send about 8 times what 50 do, not 64 times")
+	_, err := Start(mustLookup(t, "broadcast"), Options{Knobs: Knobs{"nodes": "1"}})
+	assert.ErrorIs(t, err, ErrBadKnob, "one node cannot gossip")
+}
+
+func mustLookup(t *testing.T, name string) Scenario {
+	t.Helper()
+	s, err := Lookup(name)
+	require.NoError(t, err)
+	return s
 }

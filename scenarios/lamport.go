@@ -16,9 +16,8 @@ func init() {
 		Summary: "three processes stamp events with Lamport and vector clocks; which pairs are causal, which concurrent",
 		Doc: `Processes A, B and C each follow a short script of local events and
 sends; every receive is an event too. Each event is stamped with a Lamport
-clock and a vector clock, and every message carries both.
-
-Look for: A's first event [A:1,B:0,C:0] and B's first event [A:0,B:1,C:0]
+clock and a vector clock, and every message carries both.`,
+		LookFor: `A's first event [A:1,B:0,C:0] and B's first event [A:0,B:1,C:0]
 are concurrent: neither could have influenced the other. If a happened
 before b, then L(a) < L(b), always; the converse fails (many concurrent
 pairs get different Lamport times), and only vector clocks tell "before"
@@ -26,8 +25,9 @@ from "concurrent". The
 summary prints every event with its stamps and a matrix of how each pair is
 related (< happened before, > after, || concurrent). Seeds change the
 network delays, and so which receives happen before which sends.`,
-		For:   time.Second,
-		Setup: setupLamport,
+		Chapter: "basics",
+		For:     time.Second,
+		Setup:   setupLamport,
 	})
 }
 

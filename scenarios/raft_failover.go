@@ -17,27 +17,28 @@ func init() {
 		Summary: "the Raft leader crashes under client load; a new one takes over and no acknowledged write is lost",
 		Doc: `Five Raft servers replicate a key/value store for three clients that append
 and read as fast as they get answers. At 2s the leader crashes; at 5s it
-comes back as a follower and catches up.
-
-Look for: the followers' election timers fire within an election timeout or
+comes back as a follower and catches up.`,
+		LookFor: `the followers' election timers fire within an election timeout or
 two, one of them wins a higher term, and the clients, after a pause and
 some retries, carry on with it. Nothing acknowledged is lost: every
 acknowledged append is in the final value of its key exactly once, and the
 whole history is linearizable (checked with porcupine). The summary gives
 the clients' longest pause: the price of a failover.`,
-		For:   8 * time.Second,
-		Setup: setupRaftFailover,
+		Chapter: "consensus",
+		Knobs:   raftKnobs(5, 3, true, true),
+		For:     8 * time.Second,
+		Setup:   setupRaftFailover,
 	})
 }
 
 func setupRaftFailover(o Options) (*Run, error) {
 	c, err := newRaftKV("raft-failover", o, raftKVConfig{
-		Servers: 5,
-		Raft:    func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
+		Servers: o.Knobs.Int("servers"),
+		Raft:    func(sim.NodeID) raft.Config { return raftConfig(o.Knobs) },
 		Link:    network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
-		Clients: 3,
+		Clients: o.Knobs.Int("clients"),
 		// Appends with unique values make a lost or doubled write visible.
-		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true},
+		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000},
 	})
 	if err != nil {
 		return nil, err

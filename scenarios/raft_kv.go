@@ -25,19 +25,27 @@ The property test TestRaftKVSurvivesRandomFaults draws schedules for it,
 and prints any failing one, shrunk, in this format, ready to replay:
 
     dsim run raft-kv --seed 1 --schedule faults.txt`,
-		For:   10 * time.Second,
-		Setup: func(o Options) (*Run, error) { return setupRaftKV(o, raftKVConfig{}) },
+		LookFor: `whatever faults your schedule plays, the checks hold: one leader per
+term, the same command at each index on every server, no acknowledged
+append lost or applied twice, a linearizable history. Faults change how
+long the clients wait, not what they read. A schedule that breaks a check
+is a bug in Raft (or in your node): replay it with the printed command.`,
+		Chapter: "consensus",
+		Knobs:   raftKnobs(5, 3, true, true),
+		For:     10 * time.Second,
+		Setup:   func(o Options) (*Run, error) { return setupRaftKV(o, raftKVConfig{}) },
 	})
 }
 
 // setupRaftKV builds the raft-kv run; base may set NewReplica.
 func setupRaftKV(o Options, base raftKVConfig) (*Run, error) {
 	cfg := base
-	cfg.Servers = 5
-	cfg.Raft = func(sim.NodeID) raft.Config { return raft.DefaultConfig() }
+	cfg.Servers = o.Knobs.Int("servers")
+	rc := raftConfig(o.Knobs)
+	cfg.Raft = func(sim.NodeID) raft.Config { return rc }
 	cfg.Link = network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 10 * time.Millisecond}}
-	cfg.Clients = 3
-	cfg.Workload = kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true}
+	cfg.Clients = o.Knobs.Int("clients")
+	cfg.Workload = kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000}
 	c, err := newRaftKV("raft-kv", o, cfg)
 	if err != nil {
 		return nil, err

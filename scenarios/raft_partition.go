@@ -17,9 +17,8 @@ func init() {
 		Summary: "a Raft leader cut off in a minority cannot commit; the majority elects another; after healing the logs converge",
 		Doc: `Five Raft servers, two clients. At 1s the network splits: the leader, one
 follower and client c1 on one side; the other three servers and client c2
-on the other.
-
-Look for: the old leader keeps accepting c1's requests into its log but can
+on the other.`,
+		LookFor: `the old leader keeps accepting c1's requests into its log but can
 never commit them: it cannot reach a majority. With CheckQuorum on (the
 default) it notices within an election timeout and steps down. The majority
 side times out, elects a leader in a higher term, and serves c2. At 4s the
@@ -27,18 +26,20 @@ partition heals: the old leader's uncommitted entries are overwritten by the
 new leader's log, every log converges, and c1's requests, retried, finally
 complete. The clients stop at 6s; by 7s every log holds the same entries.
 The history stays linearizable throughout.`,
-		For:   7 * time.Second,
-		Setup: setupRaftPartition,
+		Chapter: "consensus",
+		Knobs:   raftKnobs(5, 2, true, true)[2:], // the split needs five servers and two clients
+		For:     7 * time.Second,
+		Setup:   setupRaftPartition,
 	})
 }
 
 func setupRaftPartition(o Options) (*Run, error) {
 	c, err := newRaftKV("raft-partition", o, raftKVConfig{
 		Servers:  5,
-		Raft:     func(sim.NodeID) raft.Config { return raft.DefaultConfig() },
+		Raft:     func(sim.NodeID) raft.Config { return raftConfig(o.Knobs) },
 		Link:     network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		Clients:  2,
-		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true},
+		Workload: kv.WorkloadConfig{Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000},
 		// The clients stop at 6s, so the logs can be compared at rest.
 		StopClientsAt: 6 * time.Second,
 	})

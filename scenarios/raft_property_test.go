@@ -35,7 +35,11 @@ const (
 func raftKVProperty(newReplica func(raft.Config, rsm.Applier) rsm.Replica) func(*rapid.T) {
 	return func(t *rapid.T) {
 		sched := nemesistest.Schedule(raftServers, faultSpan, network.RandomOptions{}).Draw(t, "faults")
-		run, err := setupRaftKV(Options{Seed: 1}, raftKVConfig{NewReplica: newReplica})
+		s, err := Lookup("raft-kv")
+		require.NoError(t, err)
+		knobs, err := s.Resolve(nil)
+		require.NoError(t, err)
+		run, err := setupRaftKV(Options{Seed: 1, Knobs: knobs}, raftKVConfig{NewReplica: newReplica})
 		if err != nil {
 			t.Fatalf("setup: %v", err)
 		}

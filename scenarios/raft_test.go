@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dsimlab/dsim/network"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,13 +20,56 @@ func TestRaftElectionTellsTheExerciseStory(t *testing.T) {
 		require.NoError(t, res.Err, "seed %d", seed)
 		summary := strings.Join(res.Summary, "\n")
 		assert.Contains(t, summary, "n1 became leader of term 3")
-		assert.Regexp(t, `n\d wins term 4 with its own vote and n\d's and n\d's`, summary, "a majority of three elects the new leader")
-		assert.Contains(t, summary, "heard term 4 and stepped down to follower")
+		assert.Regexp(t, `n\d became leader of term 4 with [345] of 5 votes \(itself, n\d, n\d`, summary, "a majority of three elects the new leader")
+		assert.Contains(t, summary, "from 1000.000ms to 3000.000ms n1 could not reach a majority, yet went on believing it led term 3")
+		assert.Contains(t, summary, "n1, leader of term 3, heard of term 4 and stepped down to follower")
+		assert.Contains(t, summary, "the run followed the script, so the lesson is checked")
 		elect, _ := res.Metric("election_time")
 		assert.Less(t, elect, 1.0, "a new leader within five election timeouts of losing n1 (seed %d)", seed)
 		stepdown, _ := res.Metric("stepdown_delay")
 		assert.Less(t, stepdown, 0.1, "n1 steps down as soon as it hears the new term (seed %d)", seed)
 	}
+}
+
+// The learner's own schedule changes the story: n1 is cut off at 150ms
+// and healed at 500ms, long before the scenario's own cut at 1s. The
+// summary tells what happened in this run (n1 deposed at about 450ms, then
+// cut off again as a follower), never the scripted story, and the run does
+// not fail for the lesson the schedule made impossible.
+func TestRaftElectionNarratesTheLearnersSchedule(t *testing.T) {
+	sched, err := network.ParseSchedule(strings.NewReader("150ms isolate n1\n500ms heal\n"))
+	require.NoError(t, err)
+	res := run(t, "raft-election", Options{Seed: 1, Schedule: sched})
+	require.NoError(t, res.Err)
+	summary := strings.Join(res.Summary, "\n")
+	for _, want := range []string{
+		"n1 became leader of term 3",
+		"150.000ms  fault (your schedule): isolate n1",
+		"from 150.000ms to 500.000ms n1 could not reach a majority, yet went on believing it led term 3",
+		"n1, leader of term 3, heard of term 4 and stepped down to follower",
+		"1000.000ms  fault (the scenario): isolate n1",
+		"your schedule added 2 faults",
+		"safety (at most one leader per term) was checked",
+	} {
+		assert.Contains(t, summary, want)
+	}
+	assert.Regexp(t, `\d+\.\d+ms  n\d became leader of term 4 with 3 of 5 votes`, summary)
+	assert.NotContains(t, summary, "at 1s n1 lost its network; it kept believing it was the leader", "that was the scripted story, false here")
+	assert.NotContains(t, summary, "the lesson is checked")
+	assert.Regexp(t, `at the end: n1 follows (n\d) in term 4;.*n\d leads term 4`, summary)
+}
+
+// Knobs change the story, and the narration follows what happened.
+func TestRaftElectionStorySurvivesKnobs(t *testing.T) {
+	res := run(t, "raft-election", Options{Seed: 1, Knobs: Knobs{"checkquorum": "true"}})
+	require.NoError(t, res.Err)
+	summary := strings.Join(res.Summary, "\n")
+	assert.Contains(t, summary, "n1, leader of term 3, stepped down: it had not heard from a majority for an election timeout (CheckQuorum)")
+	assert.NotContains(t, summary, "went on believing", "with CheckQuorum n1 noticed by itself")
+
+	res = run(t, "raft-election", Options{Seed: 1, Knobs: Knobs{"nodes": "3"}})
+	require.NoError(t, res.Err)
+	assert.Contains(t, strings.Join(res.Summary, "\n"), "with 2 of 3 votes")
 }
 
 // The leader crashes under load: a new leader takes over quickly, and no

@@ -278,3 +278,26 @@ func (c *raftKV) verdict(r *Result) {
 		r.Summary = append(r.Summary, fmt.Sprintf("the history of %d operations is linearizable", res.Operations))
 	}
 }
+
+// raftKnobs are the Raft settings a learner may change in the raft-*
+// scenarios, with the defaults each scenario runs.
+func raftKnobs(servers, clients int, prevote, checkQuorum bool) []Knob {
+	return []Knob{
+		{Name: "servers", Kind: KnobInt, Default: fmt.Sprint(servers), Min: 3, Max: 9, Doc: "Raft servers in the cluster"},
+		{Name: "clients", Kind: KnobInt, Default: fmt.Sprint(clients), Min: 1, Max: 10, Doc: "clients appending and reading"},
+		{Name: "election-timeout", Kind: KnobDuration, Default: "150ms", Min: float64(10 * time.Millisecond), Max: float64(5 * time.Second), Doc: "base election timeout ET: a follower waits a random [ET, 2ET) for a leader before it stands"},
+		{Name: "heartbeat", Kind: KnobDuration, Default: "50ms", Min: float64(time.Millisecond), Max: float64(time.Second), Doc: "how often a leader sends AppendEntries when it has nothing new"},
+		{Name: "prevote", Kind: KnobBool, Default: fmt.Sprint(prevote), Doc: "ask for pre-votes before bumping the term (thesis §9.6)"},
+		{Name: "checkquorum", Kind: KnobBool, Default: fmt.Sprint(checkQuorum), Doc: "a leader that has not heard from a majority for an election timeout steps down (thesis §6.2)"},
+	}
+}
+
+// raftConfig is raft.DefaultConfig with the knobs of raftKnobs applied.
+func raftConfig(ks Knobs) raft.Config {
+	cfg := raft.DefaultConfig()
+	cfg.ElectionTimeout = ks.Duration("election-timeout")
+	cfg.HeartbeatInterval = ks.Duration("heartbeat")
+	cfg.PreVote = ks.Bool("prevote")
+	cfg.CheckQuorum = ks.Bool("checkquorum")
+	return cfg
+}

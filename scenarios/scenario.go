@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -29,6 +31,12 @@ type Scenario struct {
 	// Knobs are what --set may change, with defaults and ranges. Setup
 	// reads them from Options.Knobs.
 	Knobs []Knob
+	// Broken names deliberately broken implementations a run can use
+	// instead of the real one (--broken forgets-promise), so a learner can
+	// watch a known bug happen; Setup reads Options.Broken.
+	Broken []string
+	// Explore, if set, lets `dsim explore` search the scenario's states.
+	Explore *Exploration
 	// For is how much virtual time a run lasts unless told otherwise.
 	For time.Duration
 	// Setup builds the world for the given options.
@@ -51,6 +59,10 @@ type Options struct {
 	// declared knobs and fills in the defaults, so Setup can read every
 	// declared knob (o.Knobs.Int("W")).
 	Knobs Knobs
+	// Broken selects one of Scenario.Broken; empty is the real thing.
+	Broken string
+	// Printer is the language of the summary; nil is English.
+	Printer *i18n.Printer
 }
 
 // Run is a scenario set up and ready to go.
@@ -65,6 +77,20 @@ type Run struct {
 	Done func() bool
 	// Finish checks and summarises the run once it is over.
 	Finish func() Result
+	// Violation, if set, reports the first safety violation so far, nil
+	// while every invariant the scenario checks after each step holds. The
+	// explorer calls it after every step.
+	Violation func() error
+	// Property, if set, reports the first time a promise the scenario
+	// measures but does not fail for was broken (no transaction blocks):
+	// the explorer checks it where the Exploration says CheckProperty.
+	Property func() error
+	// Progress and Abstract let the explorer look for livelocks (see
+	// explore.Instance); Observers are the checkers' own state, part of
+	// what the explorer counts as one state.
+	Progress  func() bool
+	Abstract  func() uint64
+	Observers []any
 }
 
 // Result is what a run showed.
@@ -141,7 +167,9 @@ func Lookup(name string) (Scenario, error) {
 		names = append(names, s.Name)
 	}
 	hint := ""
-	if best := closest(name, names); best != "" {
+	if starts := startingWith(name, names); len(starts) > 0 {
+		hint = fmt.Sprintf(" (did you mean %s?)", orList(starts))
+	} else if best := closest(name, names); best != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return Scenario{}, fmt.Errorf("%w %q%s; the scenarios are: %s", ErrUnknown, name, hint, strings.Join(names, ", "))
@@ -156,6 +184,9 @@ func Start(s Scenario, o Options) (*Run, error) {
 		return nil, err
 	}
 	o.Knobs = knobs
+	if err := s.checkBroken(o.Broken); err != nil {
+		return nil, err
+	}
 	run, err := s.Setup(o)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
@@ -196,6 +227,36 @@ func (r *Run) Complete() {
 		return
 	}
 	r.World.RunFor(end - r.World.Now())
+}
+
+// startingWith returns the names one of whose dash-separated words starts
+// with s: "raft" gives the raft-* scenarios, "kv" raft-kv and quorum-kv.
+func startingWith(s string, names []string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		for _, word := range strings.Split(n, "-") {
+			if strings.HasPrefix(word, s) || strings.HasPrefix(n, s) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// orList is "a", "b" or "c".
+func orList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // closest returns the name with the smallest edit distance to s, if it is

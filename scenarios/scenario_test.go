@@ -17,6 +17,16 @@ func run(t *testing.T, name string, o Options) Result {
 	return res
 }
 
+// A prefix finds every scenario it starts, before any near miss by edit
+// distance: "raft" means the raft-* scenarios, not "auth".
+func TestLookupSuggestsScenariosByPrefix(t *testing.T) {
+	_, err := Lookup("raft")
+	require.ErrorIs(t, err, ErrUnknown)
+	assert.Contains(t, err.Error(), `did you mean "raft-election", "raft-failover", "raft-kv" or "raft-partition"?`)
+	_, err = Lookup("lamp")
+	assert.Contains(t, err.Error(), `did you mean "lamport"?`)
+}
+
 func TestLookupSuggestsTheClosestName(t *testing.T) {
 	_, err := Lookup("brodcast")
 	require.ErrorIs(t, err, ErrUnknown)

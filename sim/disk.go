@@ -25,6 +25,18 @@ type Disk interface {
 	Sync()
 }
 
+// LostWritesKey is the key a runtime puts on a Disk that lost writes it had
+// already synced: a live node whose damaged log was salvaged (dsim node
+// --salvage, see package network/tcp) keeps only what came before the
+// damage. Its value says what happened, for people.
+//
+// A protocol that made promises from its disk (a Raft vote, an entry it
+// acknowledged) may have broken them, and must not make new ones until its
+// peers have brought it up to date; it deletes the key once they have. A
+// protocol that ignores the key is as unsafe after a salvage as it would be
+// with its disk wiped.
+const LostWritesKey = "sim.lost-writes"
+
 // MemDisk is the simulator's Disk. The zero value is not usable; use
 // NewMemDisk.
 //

@@ -60,7 +60,7 @@ func Example() {
 
 	w.RunFor(5 * time.Second)
 
-	for _, line := range rec.Lines(sim.KindSend, sim.KindTimerSet) {
+	for _, line := range rec.LinesExcept(sim.KindSend, sim.KindTimerSet) {
 		fmt.Println(line)
 	}
 	fmt.Println("acked:", w.Node("n1").(*greeter).acked)

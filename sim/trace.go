@@ -273,8 +273,10 @@ func (rec *Recorder) Count(k Kind) int {
 	return n
 }
 
-// Lines renders every kept record with Record.String, skipping kinds in skip.
-func (rec *Recorder) Lines(skip ...Kind) []string {
+// LinesExcept renders every kept record with Record.String, except the
+// records of the kinds in skip: rec.LinesExcept(sim.KindSend) is the trace
+// without its sends.
+func (rec *Recorder) LinesExcept(skip ...Kind) []string {
 	var out []string
 next:
 	for i := range rec.Records {
@@ -288,7 +290,17 @@ next:
 	return out
 }
 
+// Lines is the old name of LinesExcept, which says what it does: it leaves
+// the given kinds out.
+//
+// Deprecated: use LinesExcept.
+func (rec *Recorder) Lines(skip ...Kind) []string { return rec.LinesExcept(skip...) }
+
 // Discard is a tracer that throws every record away. The world still builds
 // each record, so a run traced to Discard costs what tracing costs, minus
 // the rendering.
-var Discard Tracer = TracerFunc(func(*Record) {})
+var Discard Tracer = discard{}
+
+type discard struct{}
+
+func (discard) Trace(*Record) {}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -64,8 +63,11 @@ type World struct {
 	free  []int32
 	seq   uint64
 
-	nodes   []*nodeState
-	byID    map[NodeID]int32
+	nodes []*nodeState
+	ids   []NodeID // ids[i] == nodes[i].id, read without a pointer chase
+	byID  map[NodeID]int32
+	// recent caches byID for send, the hottest lookup: see index.
+	recent  [256]recentID
 	members []NodeID // sorted ids of AddNode'd nodes
 
 	netRand     *rand.Rand
@@ -74,6 +76,12 @@ type World struct {
 	// pending maps each timer that has neither fired nor been cancelled
 	// to its queue slot, so CancelTimer can void it in place.
 	pending map[TimerID]int32
+
+	// holding: messages are kept in held for a tool to release (hold.go);
+	// script gives some messages fates decided ahead of time.
+	holding bool
+	held    map[uint64]*Held
+	script  FateScript
 
 	traceSeq  uint64
 	rec       Record
@@ -134,6 +142,9 @@ func NewWorld(cfg Config) *World {
 	if c, ok := w.network.(ClockModel); ok {
 		w.clocks = c
 	}
+	if s, ok := w.network.(FateScript); ok {
+		w.script = s
+	}
 	if a, ok := w.network.(Attacher); ok {
 		a.Attach(w)
 	}
@@ -187,10 +198,11 @@ func (w *World) add(id NodeID, factory func() Node, member bool) {
 	disk.trackUnsynced = w.cfg.LoseUnsyncedWrites
 	ns := &nodeState{id: id, member: member, factory: factory, disk: disk}
 	w.nodes = append(w.nodes, ns)
+	w.ids = append(w.ids, id)
 	w.byID[id] = idx
 	if member {
-		w.members = append(w.members, id)
-		sort.Slice(w.members, func(i, j int) bool { return w.members[i] < w.members[j] })
+		at, _ := slices.BinarySearch(w.members, id) // keep members sorted
+		w.members = slices.Insert(w.members, at, id)
 	}
 	ns.node = factory()
 	w.schedule(w.now, event{kind: evStart, node: idx, inc: ns.incarnation})
@@ -335,10 +347,24 @@ func (w *World) Step() bool { return w.step(math.MaxInt64) }
 func (w *World) step(end time.Duration) bool {
 	for w.q.len() > 0 && w.q.peek().at <= end {
 		e := w.q.pop()
-		ev := w.slots[e.slot]
-		w.slots[e.slot] = event{}
-		w.free = append(w.free, e.slot)
+		s := &w.slots[e.slot]
 		w.now = e.at
+		if s.kind == evDeliver {
+			// The commonest event, taken apart field by field rather than
+			// copied whole (see scheduleDelivery).
+			to, from, id, msg := s.node, s.from, s.id, s.msg
+			s.msg = nil
+			w.free = append(w.free, e.slot)
+			w.deliver(to, from, id, msg)
+			w.stats.Events++
+			for _, f := range w.afterStep {
+				f()
+			}
+			return true
+		}
+		ev := *s
+		s.msg, s.fn = nil, nil // let the garbage collector have them; the rest is overwritten on reuse
+		w.free = append(w.free, e.slot)
 		if w.dispatch(&ev) {
 			w.stats.Events++
 			for _, f := range w.afterStep {
@@ -383,14 +409,33 @@ func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
 }
 
 func (w *World) schedule(at time.Duration, ev event) int32 {
+	slot := w.newSlot(at)
+	s := &w.slots[slot]
+	s.kind, s.node, s.from, s.inc, s.id = ev.kind, ev.node, ev.from, ev.inc, ev.id
+	s.msg, s.fn = ev.msg, ev.fn
+	return slot
+}
+
+// scheduleDelivery is schedule for the commonest event, a message to
+// deliver, with its fields passed one by one: an event struct is too big
+// for the compiler to keep in registers, and building one on the stack to
+// copy it into the table cost a tenth of BenchmarkKernel's time.
+func (w *World) scheduleDelivery(at time.Duration, to, from int32, id uint64, msg Message) {
+	s := &w.slots[w.newSlot(at)]
+	s.kind, s.node, s.from, s.inc, s.id = evDeliver, to, from, 0, id
+	s.msg, s.fn = msg, nil
+}
+
+// newSlot takes a free slot of the event table (growing it if none is
+// free), queues it at time at, and returns it for the caller to fill in.
+func (w *World) newSlot(at time.Duration) int32 {
 	var slot int32
 	if n := len(w.free); n > 0 {
 		slot = w.free[n-1]
 		w.free = w.free[:n-1]
-		w.slots[slot] = ev
 	} else {
 		slot = int32(len(w.slots))
-		w.slots = append(w.slots, ev)
+		w.slots = append(w.slots, event{})
 	}
 	w.seq++
 	w.q.push(qentry{at: at, seq: w.seq, slot: slot})
@@ -426,23 +471,29 @@ func (w *World) dispatch(ev *event) bool {
 		ns.node.Receive(ns.env, ns.id, ev.msg)
 		return true
 	case evDeliver:
-		ns := w.nodes[ev.node]
-		from := w.nodes[ev.from].id
-		if !ns.up {
-			w.stats.Dropped++
-			if w.tracer != nil {
-				w.emit(KindDrop, ns.id, from, ns.id, ev.id, ev.msg, "crashed")
-			}
-			return true
-		}
-		w.stats.Delivered++
-		if w.tracer != nil {
-			w.emit(KindDeliver, ns.id, from, ns.id, ev.id, ev.msg, "")
-		}
-		ns.node.Receive(ns.env, from, ev.msg)
+		w.deliver(ev.node, ev.from, ev.id, ev.msg)
 		return true
 	}
 	panic(fmt.Sprintf("sim: unknown event kind %d", ev.kind))
+}
+
+// deliver hands message id from node fromIdx to node toIdx, or drops it if
+// that node is down.
+func (w *World) deliver(toIdx, fromIdx int32, id uint64, msg Message) {
+	ns := w.nodes[toIdx]
+	from := w.ids[fromIdx]
+	if !ns.up {
+		w.stats.Dropped++
+		if w.tracer != nil {
+			w.emit(KindDrop, ns.id, from, ns.id, id, msg, "crashed")
+		}
+		return
+	}
+	w.stats.Delivered++
+	if w.tracer != nil {
+		w.emit(KindDeliver, ns.id, from, ns.id, id, msg, "")
+	}
+	ns.node.Receive(ns.env, from, msg)
 }
 
 func (w *World) boot(idx int32, ns *nodeState) {
@@ -472,17 +523,23 @@ func (w *World) boot(idx int32, ns *nodeState) {
 
 func (w *World) emit(kind Kind, node, from, to NodeID, id uint64, msg Message, text string) {
 	w.traceSeq++
-	w.rec = Record{Seq: w.traceSeq, At: w.now, Kind: kind, Node: node, From: from, To: to, ID: id, Msg: msg, Text: text}
-	w.tracer.Trace(&w.rec)
+	// Field by field: assigning a whole Record literal to the heap-held
+	// w.rec copies it with a bulk write barrier, which cost a tenth of an
+	// event's time in BenchmarkKernel.
+	r := &w.rec
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, kind
+	r.Node, r.From, r.To = node, from, to
+	r.ID, r.Msg, r.Text = id, msg, text
+	w.tracer.Trace(r)
 }
 
 // send routes one message from node idx through the link model.
 func (w *World) send(fromIdx int32, to NodeID, msg Message) {
-	from := w.nodes[fromIdx].id
+	from := w.ids[fromIdx]
 	w.nextMsgID++
 	id := w.nextMsgID
 	w.stats.Sent++
-	toIdx, ok := w.byID[to]
+	toIdx, ok := w.index(to)
 	if w.tracer != nil {
 		w.emit(KindSend, from, from, to, id, msg, "")
 	}
@@ -493,7 +550,18 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 		}
 		return
 	}
-	fate := w.network.Route(w.now, from, to, msg, w.netRand)
+	if w.holding {
+		w.hold(from, to, id, msg)
+		return
+	}
+	var fate Fate
+	scripted := false
+	if w.script != nil {
+		fate, scripted = w.script.ScriptedFate(id, w.now)
+	}
+	if !scripted {
+		fate = w.network.Route(w.now, from, to, msg, w.netRand)
+	}
 	if fate.Drop {
 		w.stats.Dropped++
 		if w.tracer != nil {
@@ -507,14 +575,41 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 		}
 		msg = fate.Msg
 	}
-	w.schedule(w.now+max(fate.Delay, 0), event{kind: evDeliver, node: toIdx, from: fromIdx, id: id, msg: msg})
+	w.scheduleDelivery(w.now+max(fate.Delay, 0), toIdx, fromIdx, id, msg)
 	if fate.Duplicate {
 		w.stats.Duplicated++
 		if w.tracer != nil {
 			w.emit(KindDuplicate, from, from, to, id, msg, "")
 		}
-		w.schedule(w.now+max(fate.DupDelay, 0), event{kind: evDeliver, node: toIdx, from: fromIdx, id: id, msg: msg})
+		w.scheduleDelivery(w.now+max(fate.DupDelay, 0), toIdx, fromIdx, id, msg)
 	}
+}
+
+// recentID is one entry of World.recent.
+type recentID struct {
+	id  NodeID
+	idx int32
+}
+
+// index finds node id like byID, through a small cache indexed by a cheap
+// hash of the id's length and last bytes. A hit is confirmed by comparing
+// the whole id, so the cache changes only how fast the answer comes: a map
+// lookup hashes the whole string, and every Send pays for it.
+func (w *World) index(id NodeID) (int32, bool) {
+	n := len(id)
+	if n == 0 {
+		return 0, false
+	}
+	h := uint(n)*37 + uint(id[n-1]) + uint(id[n/2])*7 + uint(id[0])*131
+	c := &w.recent[h%uint(len(w.recent))]
+	if c.id == id {
+		return c.idx, true
+	}
+	i, ok := w.byID[id]
+	if ok {
+		c.id, c.idx = id, i
+	}
+	return i, ok
 }
 
 // env is a node's view of the world for one incarnation.

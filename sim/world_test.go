@@ -220,7 +220,7 @@ func TestTraceLinesReadLikeALog(t *testing.T) {
 		"0.000ms n1: hello",
 		"0.000ms n2 starts",
 		"1.000ms n1->n2 Ping{Seq:3}",
-	}, rec.Lines(sim.KindSend))
+	}, rec.LinesExcept(sim.KindSend))
 }
 
 func TestDiskCopiesValuesAndListsKeysSorted(t *testing.T) {

@@ -241,15 +241,19 @@ func activityChart(records []sim.Record) (*plot.Plot, error) {
 }
 
 // MetricPlots draws the curves a run's own metrics describe: throughput
-// against servers from appsN_throughput (web-scale's scaling curve), hit
-// ratio against capacity from sizeN_hit_ratio (cdn's). A run with neither
-// gives none.
+// against servers from appsN_throughput (web-scale's scaling curve), read
+// throughput against followers from followersN_read_throughput
+// (read-replicas'), hit ratio against capacity from sizeN_hit_ratio
+// (cdn's). A run with none of them gives none.
 func MetricPlots(res scenarios.Result) ([]Figure, error) {
-	var scaling []viz.ScalingPoint
+	var scaling, readScaling []viz.ScalingPoint
 	var hits []viz.CachePoint
 	for _, m := range res.Metrics {
 		if n, ok := numbered(m.Name, "apps", "_throughput"); ok {
 			scaling = append(scaling, viz.ScalingPoint{Servers: n, Throughput: m.Value})
+		}
+		if n, ok := numbered(m.Name, "followers", "_read_throughput"); ok {
+			readScaling = append(readScaling, viz.ScalingPoint{Servers: n, Throughput: m.Value})
 		}
 		if n, ok := numbered(m.Name, "size", "_hit_ratio"); ok {
 			hits = append(hits, viz.CachePoint{Capacity: n, HitRatio: m.Value})
@@ -262,6 +266,16 @@ func MetricPlots(res scenarios.Result) ([]Figure, error) {
 			return nil, fmt.Errorf("sweep: plotting scaling: %w", err)
 		}
 		figs = append(figs, Figure{Name: "scaling", Plot: p})
+	}
+	if len(readScaling) > 1 {
+		p, err := viz.ScalingChart(readScaling)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: plotting read scaling: %w", err)
+		}
+		p.Title.Text = "read throughput against followers"
+		p.X.Label.Text = "followers"
+		p.Y.Label.Text = "reads/s"
+		figs = append(figs, Figure{Name: "read-scaling", Plot: p})
 	}
 	if len(hits) > 1 {
 		p, err := viz.HitRatioChart(hits)

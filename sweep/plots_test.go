@@ -124,6 +124,7 @@ func TestMetricPlotsDrawTheCurvesARunReports(t *testing.T) {
 	res := scenarios.Result{Metrics: []scenarios.Metric{
 		{Name: "apps1_throughput", Value: 70}, {Name: "apps2_throughput", Value: 140}, {Name: "apps4_throughput", Value: 250},
 		{Name: "size10_hit_ratio", Value: 0.2}, {Name: "size100_hit_ratio", Value: 0.6},
+		{Name: "followers1_read_throughput", Value: 100}, {Name: "followers2_read_throughput", Value: 200},
 		{Name: "apps1_p99", Value: 0.1}, // not a curve
 	}}
 	figs, err := sweep.MetricPlots(res)
@@ -132,7 +133,7 @@ func TestMetricPlotsDrawTheCurvesARunReports(t *testing.T) {
 	for _, f := range figs {
 		names = append(names, f.Name)
 	}
-	assert.Equal(t, []string{"scaling", "hit-ratio"}, names)
+	assert.Equal(t, []string{"scaling", "read-scaling", "hit-ratio"}, names)
 
 	none, err := sweep.MetricPlots(scenarios.Result{Metrics: []scenarios.Metric{{Name: "election_time", Value: 0.2}}})
 	require.NoError(t, err)

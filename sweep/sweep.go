@@ -26,6 +26,8 @@ type Options struct {
 	// commands.
 	Schedule     network.Schedule
 	ScheduleFile string
+	// Knobs are the --set values every run gets (see scenarios.Knob).
+	Knobs scenarios.Knobs
 	// Progress, if set, is called once after each run finishes, never
 	// concurrently, with Done counting up from 1 to Total.
 	Progress func(Progress)
@@ -161,7 +163,7 @@ func runOne(s scenarios.Scenario, seed uint64, opts Options) (out SeedResult) {
 			out.Err = fmt.Errorf("%w: %v", ErrPanic, p)
 		}
 	}()
-	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule})
+	res, err := scenarios.Execute(s, scenarios.Options{Seed: seed, For: opts.For, Schedule: opts.Schedule, Knobs: opts.Knobs})
 	if err != nil {
 		out.Err = err
 		return out
@@ -184,5 +186,10 @@ func ReplayCommand(scenario string, seed uint64, opts Options) string {
 	if opts.ScheduleFile != "" {
 		fmt.Fprintf(&b, " --schedule %s", opts.ScheduleFile)
 	}
+	b.WriteString(SetFlags(opts.Knobs))
 	return b.String()
 }
+
+// SetFlags writes knobs as the --set flags that give them, sorted by name:
+// " --set R=1 --set W=1", or "" for none.
+func SetFlags(ks scenarios.Knobs) string { return ks.Flags() }

@@ -59,7 +59,7 @@ func paxosNode(n sim.Node) (paxos.Status, bool) {
 // cardsOf describes every node of the session's world, in the order they
 // were added.
 func cardsOf(s *Session) []card {
-	w := s.World()
+	w := s.run.World
 	pending := w.Pending()
 	var out []card
 	for _, id := range w.Nodes() {
@@ -144,7 +144,7 @@ func orDash(s string) string {
 // nextTimer picks the node's election timer if it has one (a timer whose
 // message names an election), else its earliest timer.
 func nextTimer(s *Session, pending []sim.Pending, id sim.NodeID) *countdown {
-	now := s.World().Now()
+	now := s.run.World.Now()
 	var best *sim.Pending
 	for i := range pending {
 		p := &pending[i]

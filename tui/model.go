@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -29,6 +30,13 @@ type Options struct {
 	// Width and Height are the screen size until the terminal reports its
 	// own; zero means 80×24.
 	Width, Height int
+	// Schedule, Broken and Knobs set up the run as `dsim run --schedule
+	// --broken --set` would: a counterexample from dsim explore, say.
+	Schedule network.Schedule
+	Broken   string
+	Knobs    scenarios.Knobs
+	// Printer is the language of the explanation ? shows; nil is English.
+	Printer *i18n.Printer
 }
 
 // DefaultScenario is what the TUI opens on when no scenario is named.
@@ -55,6 +63,7 @@ type Model struct {
 	speed    int  // index into speeds
 	tick     int  // generation of the running timer, so stale ticks are ignored
 	help     bool
+	helpTop  int // the first line the help screen shows
 	// msg is the answer to the last key, shown in the footer until the
 	// next step, so stepping back returns the earlier screen exactly.
 	msg string
@@ -75,7 +84,7 @@ func New(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewSession(sc, opts.Seed)
+	s, err := NewSessionWith(sc, scenarios.Options{Seed: opts.Seed, Schedule: opts.Schedule, Broken: opts.Broken, Knobs: opts.Knobs})
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +100,7 @@ var keys = struct {
 	crash, restart, isolate, heal, drop, seed, save, help, quit key.Binding
 }{
 	step:    key.NewBinding(key.WithKeys("space", "n"), key.WithHelp("space n", "step one event")),
-	back:    key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (re-executes from the seed)")),
+	back:    key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (instant for the last 512)")),
 	run:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run / pause")),
 	faster:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+ -", "run faster / slower")),
 	slower:  key.NewBinding(key.WithKeys("-", "_")),
@@ -105,7 +114,7 @@ var keys = struct {
 	drop:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "lose the next message any node sends")),
 	seed:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new seed (starts over, faults forgotten)")),
 	save:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the faults as a schedule file")),
-	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help on / off")),
+	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help and the scenario's explanation on / off (↑↓ scroll)")),
 	quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 }
 
@@ -156,7 +165,7 @@ func (m *Model) nextTick() tea.Cmd {
 }
 
 func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	nodes := m.s.World().Nodes()
+	nodes := m.s.Nodes()
 	if len(nodes) == 0 {
 		nodes = []sim.NodeID{""} // a world without nodes: node keys find nothing to act on
 	}
@@ -172,7 +181,11 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.quit):
 		return m, tea.Quit
 	case key.Matches(k, keys.help):
-		m.help = !m.help
+		m.help, m.helpTop = !m.help, 0
+	case m.help && key.Matches(k, keys.next):
+		m.helpTop++ // the help screen scrolls: the explanation is long
+	case m.help && key.Matches(k, keys.prev):
+		m.helpTop = max(0, m.helpTop-1)
 	case key.Matches(k, keys.step):
 		m.msg = ""
 		if !m.s.Step() {
@@ -204,13 +217,13 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.next):
 		m.selected = (m.selected + 1) % len(nodes)
 	case key.Matches(k, keys.crash):
-		if m.s.World().Node(sel) == nil {
+		if m.s.Crashed(sel) {
 			m.msg = fmt.Sprintf("%s is down already: x restarts it", sel)
 			break
 		}
 		m.inject(network.Crash{Node: sel}, string(sel)+" crashes")
 	case key.Matches(k, keys.restart):
-		if m.s.World().Node(sel) != nil {
+		if !m.s.Crashed(sel) {
 			m.msg = fmt.Sprintf("%s is running: c crashes it", sel)
 			break
 		}

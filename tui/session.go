@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type Session struct {
 	// schedule holds the faults injected by key, in order of time. Each is
 	// at a whole microsecond, strictly after the event it followed.
 	schedule network.Schedule
+	// broken and knobs are the run's --broken variant and --set values,
+	// kept by Save so the schedule replays the same run.
+	broken string
+	knobs  scenarios.Knobs
 
 	run *scenarios.Run
 	end time.Duration // the run's virtual length
@@ -49,6 +54,18 @@ type Session struct {
 	// tap, if set, adds a tracer to every rebuilt run (tests hash the
 	// session's trace with it).
 	tap func() sim.Tracer
+
+	// Checkpoints for stepping back (see frame.go). frames are the kept
+	// frames of consecutive events, oldest first, at most framesKept; when
+	// there are any, the newest is the live world's current event. cursor
+	// is the frame shown after stepping back (nil: the live world is
+	// shown), always one of frames.
+	frames []*frame
+	cursor *frame
+	// live caches the live world's frame for drawing.
+	live *frame
+	// rendered caches log[i].String(), "" until asked for.
+	rendered [logSize]string
 }
 
 type timerSet struct {
@@ -65,11 +82,23 @@ var ErrEnd = errors.New("the run is over")
 
 // NewSession sets scenario up with seed and no injected faults, at event 0.
 func NewSession(s scenarios.Scenario, seed uint64) (*Session, error) {
-	ss := &Session{scenario: s, seed: seed}
+	return NewSessionWith(s, scenarios.Options{Seed: seed})
+}
+
+// NewSessionWith sets scenario up with o's seed, schedule (a file given
+// with --schedule, a counterexample from dsim explore say), broken variant
+// and knobs, at event 0. Faults injected by key go on top of o.Schedule.
+func NewSessionWith(s scenarios.Scenario, o scenarios.Options) (*Session, error) {
+	ss := &Session{scenario: s, seed: o.Seed, schedule: o.Schedule, broken: o.Broken, knobs: o.Knobs}
 	if err := ss.rebuild(); err != nil {
 		return nil, err
 	}
 	return ss, nil
+}
+
+// NewSessionKnobs is NewSession with knobs set, as `dsim tui --set` does.
+func NewSessionKnobs(s scenarios.Scenario, seed uint64, knobs scenarios.Knobs) (*Session, error) {
+	return NewSessionWith(s, scenarios.Options{Seed: seed, Knobs: knobs})
 }
 
 // Scenario is the scenario being stepped.
@@ -82,8 +111,17 @@ func (s *Session) Seed() uint64 { return s.seed }
 func (s *Session) Schedule() network.Schedule { return append(network.Schedule(nil), s.schedule...) }
 
 // World is the world as it stands after Events() events. Look, don't touch:
-// changing it behind the session's back breaks replay.
-func (s *Session) World() *sim.World { return s.run.World }
+// changing it behind the session's back breaks replay. After a step back
+// the screen shows a kept frame; asking for the world then re-executes the
+// run to that event (the screen itself never needs to).
+func (s *Session) World() *sim.World {
+	if err := s.materialize(); err != nil {
+		// The run was set up with these very options before: a rebuild
+		// that fails now is a broken invariant, not bad input.
+		panic(fmt.Sprintf("tui: re-executing %s seed %d: %v", s.scenario.Name, s.seed, err))
+	}
+	return s.run.World
+}
 
 // Net is the run's network model, or nil if the scenario has none.
 func (s *Session) Net() *network.Model { return s.run.Net }
@@ -91,18 +129,24 @@ func (s *Session) Net() *network.Model { return s.run.Net }
 // End is the virtual time the run stops at.
 func (s *Session) End() time.Duration { return s.end }
 
-// Events is how many events have run.
-func (s *Session) Events() uint64 { return s.run.World.Stats().Events }
+// Events is how many events have run, up to the event shown.
+func (s *Session) Events() uint64 {
+	if s.cursor != nil {
+		return s.cursor.events
+	}
+	return s.run.World.Stats().Events
+}
 
 // rebuild sets the run up afresh from the seed and the schedule, at event 0.
 func (s *Session) rebuild() error {
+	s.frames, s.cursor, s.live = nil, nil, nil
 	s.logNext, s.logCount = 0, 0
 	s.timers = map[uint64]timerSet{}
 	tracer := sim.Tracer(sim.TracerFunc(s.trace))
 	if s.tap != nil {
 		tracer = sim.Tee(tracer, s.tap())
 	}
-	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Tracer: tracer})
+	run, err := scenarios.Start(s.scenario, scenarios.Options{Seed: s.seed, Schedule: s.schedule, Broken: s.broken, Knobs: s.knobs, Tracer: tracer})
 	if err != nil {
 		return err
 	}
@@ -129,18 +173,31 @@ func (s *Session) trace(r *sim.Record) {
 		return // as `dsim run` without --verbose: deliveries and firings tell the story
 	}
 	s.log[s.logNext] = *r
+	s.rendered[s.logNext] = ""
 	s.logNext = (s.logNext + 1) % logSize
 	s.logCount = min(s.logCount+1, logSize)
 }
 
-// Log returns up to n of the latest log lines, oldest first, in the format
-// of `dsim run`.
+// Log returns up to n of the latest log lines at the event shown, oldest
+// first, in the format of `dsim run`.
 func (s *Session) Log(n int) []string {
+	if s.cursor != nil {
+		l := s.cursor.log
+		return l[len(l)-min(n, len(l)):]
+	}
+	return s.liveLog(n)
+}
+
+// liveLog is Log for the live world.
+func (s *Session) liveLog(n int) []string {
 	n = min(n, s.logCount)
 	out := make([]string, 0, n)
 	for i := n; i > 0; i-- {
-		r := &s.log[(s.logNext-i+logSize)%logSize]
-		out = append(out, r.String())
+		j := (s.logNext - i + logSize) % logSize
+		if s.rendered[j] == "" {
+			s.rendered[j] = s.log[j].String()
+		}
+		out = append(out, s.rendered[j])
 	}
 	return out
 }
@@ -151,9 +208,16 @@ func (s *Session) timerStart(id uint64) (time.Duration, bool) {
 	return t.at, ok
 }
 
-// Done reports whether the run is over: nothing left to do before its end,
-// or the scenario's own Done condition holds.
+// Done reports whether the run is over at the event shown: nothing left
+// to do before its end, or the scenario's own Done condition holds.
 func (s *Session) Done() bool {
+	if s.cursor != nil {
+		return s.cursor.done
+	}
+	return s.liveDone()
+}
+
+func (s *Session) liveDone() bool {
 	if s.run.Done != nil && s.run.Done() {
 		return true
 	}
@@ -163,8 +227,68 @@ func (s *Session) Done() bool {
 
 // Step runs one event, never past the run's end, exactly as
 // scenarios.Run.Complete would. It reports false when the run is over.
+// After a step back it shows the next kept frame instead, until the live
+// world's event is reached again.
 func (s *Session) Step() bool {
-	return s.stepWithin(s.end)
+	if s.cursor != nil {
+		if next, ok := s.frameAt(s.cursor.events + 1); ok {
+			s.cursor = next
+			if next == s.frames[len(s.frames)-1] {
+				s.cursor = nil // back at the live world
+			}
+			return true
+		}
+		if err := s.materialize(); err != nil { // frames always reach the live world; this is a fallback
+			return false
+		}
+	}
+	return s.stepLive(s.end, true)
+}
+
+// stepLive steps the live world once, within end, and keeps the new
+// event's frame if record is set and the kept frames reach the event
+// before (so they stay consecutive).
+func (s *Session) stepLive(end time.Duration, record bool) bool {
+	before := s.run.World.Stats().Events
+	attached := len(s.frames) > 0 && s.frames[len(s.frames)-1].events == before
+	if !s.stepWithin(end) {
+		return false
+	}
+	if record && attached {
+		s.keep(s.capture())
+	}
+	return true
+}
+
+// keep appends f to the kept frames, forgetting the oldest past framesKept.
+func (s *Session) keep(f *frame) {
+	if len(s.frames) == framesKept {
+		copy(s.frames, s.frames[1:])
+		s.frames = s.frames[:framesKept-1]
+	}
+	s.frames = append(s.frames, f)
+	s.live = f
+}
+
+// advance steps the live world until k events have run (or the run is
+// over), keeping the frames of the last framesKept events up to k.
+func (s *Session) advance(k uint64) {
+	w := s.run.World
+	from := uint64(0) // the first event whose frame is kept
+	if k >= framesKept {
+		from = k - framesKept + 1
+	}
+	for {
+		n := w.Stats().Events
+		attached := len(s.frames) > 0 && s.frames[len(s.frames)-1].events == n
+		if n >= from && !attached {
+			s.frames = []*frame{s.capture()} // start keeping frames here
+			s.live = s.frames[0]
+		}
+		if n >= k || !s.stepLive(s.end, true) {
+			return
+		}
+	}
 }
 
 // stepWithin runs the next event due at or before end.
@@ -182,20 +306,45 @@ func (s *Session) stepWithin(end time.Duration) bool {
 	}, end-w.Now()) && w.Stats().Events > before
 }
 
-// GoTo re-executes the run to event k (or its end, if it has fewer).
-// Going forward just steps on; going back rebuilds from the seed.
+// GoTo shows event k (or the run's end, if it has fewer events): a kept
+// frame if there is one, else the live world stepped on to k, or, to go
+// back further than the frames reach, re-executed from the seed to k.
 func (s *Session) GoTo(k uint64) error {
-	if k < s.Events() {
+	live := s.run.World.Stats().Events
+	if f, ok := s.frameAt(k); ok && k <= live {
+		s.cursor = f
+		if k == live {
+			s.cursor = nil
+		}
+		return nil
+	}
+	if k < live {
 		if err := s.rebuild(); err != nil {
 			return err
 		}
 	}
-	for s.Events() < k && s.Step() {
-	}
+	s.cursor = nil
+	s.advance(k)
 	return nil
 }
 
-// Back steps back one event, by re-execution. It reports false at event 0.
+// materialize brings the live world to the event shown, by re-execution if
+// a kept frame is shown.
+func (s *Session) materialize() error {
+	if s.cursor == nil {
+		return nil
+	}
+	k := s.cursor.events
+	if err := s.rebuild(); err != nil {
+		return err
+	}
+	s.advance(k)
+	return nil
+}
+
+// Back steps back one event. Within the kept frames it costs nothing;
+// further back it re-executes the run once, which keeps the frames of the
+// framesKept events before the new position. It reports false at event 0.
 func (s *Session) Back() (bool, error) {
 	k := s.Events()
 	if k == 0 {
@@ -219,11 +368,15 @@ func (s *Session) Inject(a network.Action) (time.Duration, error) {
 	if s.run.Net == nil {
 		return 0, ErrNoNetwork
 	}
+	if err := s.materialize(); err != nil {
+		return 0, err
+	}
 	now := s.run.World.Now()
 	at := (now/time.Microsecond + 1) * time.Microsecond
 	if at > s.end {
 		return 0, fmt.Errorf("%w at %v: no fault can happen after it", ErrEnd, s.end)
 	}
+	shown := s.Events()
 	keep := 0
 	for keep < len(s.schedule) && s.schedule[keep].At <= now {
 		keep++
@@ -235,9 +388,13 @@ func (s *Session) Inject(a network.Action) (time.Duration, error) {
 		if rerr := s.rebuild(); rerr != nil {
 			return 0, errors.Join(err, rerr)
 		}
+		s.advance(shown)
 		return 0, err
 	}
-	for s.stepWithin(at) {
+	// Up to the event shown the new run is the old one (the fault comes
+	// after it); keep its last frames on the way, then run to the fault.
+	s.advance(shown)
+	for s.stepLive(at, true) {
 	}
 	return at, nil
 }
@@ -255,7 +412,7 @@ func (s *Session) ScheduleFile(dir string) string {
 
 // ReplayCommand is the command line that replays the saved session.
 func (s *Session) ReplayCommand(file string) string {
-	return fmt.Sprintf("dsim run %s --seed %d --schedule %s", s.scenario.Name, s.seed, file)
+	return fmt.Sprintf("dsim run %s --seed %d --schedule %s%s", s.scenario.Name, s.seed, file, s.knobs.Flags())
 }
 
 // Save writes the session's schedule to ScheduleFile(dir) and returns the
@@ -265,6 +422,17 @@ func (s *Session) Save(dir string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# dsim tui session: %s, seed %d, %s injected by key\n", s.scenario.Name, s.seed, faults(len(s.schedule)))
 	fmt.Fprintf(&b, "# replay: %s\n", s.ReplayCommand(path))
+	if s.broken != "" {
+		fmt.Fprintf(&b, "broken %s\n", s.broken)
+	}
+	keys := make([]string, 0, len(s.knobs))
+	for k := range s.knobs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "set %s=%s\n", k, s.knobs[k])
+	}
 	b.WriteString(s.schedule.String())
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return "", fmt.Errorf("saving the schedule: %w", err)

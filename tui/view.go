@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -67,7 +68,7 @@ const (
 // render draws the whole screen, at most width×height cells.
 func (m *Model) render() string {
 	w, h := max(m.width, 1), max(m.height, 1)
-	cards := cardsOf(m.s)
+	cards := m.s.frame().cards
 	var top []string
 	top = append(top, m.header(w))
 	switch {
@@ -83,6 +84,8 @@ func (m *Model) render() string {
 	switch {
 	case m.help:
 		body = m.helpLines(w)
+		m.helpTop = min(m.helpTop, max(0, len(body)-rest))
+		body = body[m.helpTop:]
 	case rest >= 8:
 		mid := max(3, rest*2/5)
 		body = append(m.middle(w, mid), m.logLines(w, rest-mid)...)
@@ -116,7 +119,7 @@ func (m *Model) header(w int) string {
 		state = "end of run"
 	}
 	text := fmt.Sprintf("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
-		sim.FormatTime(s.World().Now()), shortDur(s.End()), state)
+		sim.FormatTime(s.Now()), shortDur(s.End()), state)
 	if ansi.StringWidth(text)+9 <= w {
 		text = "dsim tui " + text
 	}
@@ -273,13 +276,8 @@ func (m *Model) middle(w, rows int) []string {
 }
 
 func (m *Model) inFlight(w, rows int) []string {
-	now := m.s.World().Now()
-	var msgs []sim.Pending
-	for _, p := range m.s.World().Pending() {
-		if p.Kind == sim.KindDeliver {
-			msgs = append(msgs, p)
-		}
-	}
+	now := m.s.Now()
+	msgs := m.s.frame().inFlight
 	out := []string{m.rule(fmt.Sprintf("in flight (%d)", len(msgs)), w)}
 	for i, p := range msgs {
 		if len(out) == rows-1 && len(msgs)-i > 1 {
@@ -298,20 +296,18 @@ func (m *Model) inFlight(w, rows int) []string {
 func (m *Model) network(w, rows int) []string {
 	s := m.s
 	out := []string{m.rule("network", w)}
-	var faults []string
-	if net := s.Net(); net != nil {
-		lines := strings.Split(strings.TrimSpace(net.String()), "\n")
-		faults = lines[1:] // the first line is the links' configuration
-		if len(faults) == 0 {
-			faults = []string{"all links up"}
-		}
-	} else {
+	f := s.frame()
+	faults := f.faults
+	switch {
+	case !f.hasNet:
 		faults = []string{"no simulated network"}
+	case len(faults) == 0:
+		faults = []string{"all links up"}
 	}
 	for _, f := range faults {
 		out = append(out, wrap(f, w)...)
 	}
-	st := s.World().Stats()
+	st := f.stats
 	out = append(out,
 		ansi.Truncate(fmt.Sprintf("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
 		ansi.Truncate(fmt.Sprintf("faults by key: %d", len(s.schedule)), w, "…"))
@@ -341,8 +337,21 @@ func (m *Model) helpLines(w int) []string {
 		out = append(out, fmt.Sprintf("  %-12s %s", k[0], k[1]))
 	}
 	file := m.s.ScheduleFile(m.opts.SaveDir)
-	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with",
-		"  "+m.s.ReplayCommand(file))
+	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with")
+	for _, line := range wrap(m.s.ReplayCommand(file), w-2) {
+		out = append(out, "  "+line) // shown whole, however narrow the screen
+	}
+	// Then the scenario's own explanation, as `dsim explain` prints it.
+	out = append(out, "", m.rule(m.s.Scenario().Name, w))
+	var b strings.Builder
+	_ = scenarios.Explain(&b, m.s.Scenario(), m.opts.Printer)
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		if line == "" {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, wrap(line, w)...)
+	}
 	return out
 }
 

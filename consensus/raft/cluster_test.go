@@ -290,6 +290,8 @@ func TestSnapshots(t *testing.T) {
 	seeds(t, func(t *testing.T, seed uint64) {
 		cfg := DefaultConfig()
 		cfg.SnapshotThreshold = 8
+		cfg.SnapshotTrailingEntries = 0 // so that a follower 30 entries behind needs the snapshot
+		cfg.SnapshotChunkSize = 64      // and it travels in many chunks
 		c := newCluster(t, 3, seed, cfg)
 		first := cmds("a", 30)
 		c.proposeAll(first...)
@@ -306,16 +308,21 @@ func TestSnapshots(t *testing.T) {
 		second := cmds("b", 30)
 		c.proposeAll(second...)
 		c.waitApplied(c.others(lagging), second...)
-		installs := 0
+		installs, chunks := 0, 0
 		c.sends = func(r *sim.Record) {
-			if _, ok := r.Msg.(InstallSnapshot); ok && r.To == lagging {
-				installs++
+			if m, ok := r.Msg.(InstallSnapshot); ok && r.To == lagging {
+				chunks++
+				assert.LessOrEqual(t, len(m.Data), cfg.SnapshotChunkSize)
+				if m.Done {
+					installs++
+				}
 			}
 		}
 		c.w.Restart(lagging)
 		all := append(append([]string{}, first...), second...)
 		c.waitApplied(c.ids, all...)
 		assert.Positive(t, installs, "the lagging follower was not sent a snapshot")
+		assert.Greater(t, chunks, installs, "the snapshot was not sent in chunks")
 		assert.Equal(t, all, c.apps[lagging].commands())
 
 		// Restart everyone: each restores its snapshot before anything else.
@@ -325,7 +332,19 @@ func TestSnapshots(t *testing.T) {
 		for _, id := range c.ids {
 			c.w.Restart(id)
 		}
-		c.w.RunFor(time.Millisecond)
+		// Step until each has started, and look before anything else
+		// arrives (a message sent before the crash may be in flight).
+		started := func() bool {
+			for _, id := range c.ids {
+				if c.node(id).Status().ID != id {
+					return false
+				}
+			}
+			return true
+		}
+		for !started() {
+			require.True(t, c.w.Step())
+		}
 		for _, id := range c.ids {
 			s := c.node(id).Status()
 			require.Positive(t, s.SnapshotIndex)

@@ -31,8 +31,30 @@ type Config struct {
 	// applied entries sit in the log, the node snapshots its state machine
 	// and drops them. 0 means never compact.
 	SnapshotThreshold int
+	// SnapshotTrailingEntries is how many entries a node keeps in its log
+	// behind its latest snapshot (etcd's SnapshotCatchUpEntries), so that a
+	// follower a few entries behind is sent those entries, not the whole
+	// snapshot. 0 keeps none.
+	SnapshotTrailingEntries int
+	// SnapshotChunkSize is the most snapshot bytes one InstallSnapshot
+	// carries (Figure 13's chunks): a snapshot of any size travels as a
+	// stream of messages, each far below a transport's frame limit. Zero
+	// means the default, 1 MiB.
+	SnapshotChunkSize int
 	// MaxEntriesPerAppend caps the entries one AppendEntries carries.
 	MaxEntriesPerAppend int
+	// MaxInflightAppends bounds the AppendEntries carrying entries that a
+	// leader pipelines to one follower without an answer (etcd's
+	// MaxInflightMsgs). Entries proposed while the window is full wait, and
+	// the answer that frees it sends them all in one message: under load
+	// that batches many commands per message, per disk write on the
+	// follower and per round trip. 0 means no limit.
+	MaxInflightAppends int
+	// MaxBytesPerAppend caps the command bytes one AppendEntries carries
+	// (etcd's MaxSizePerMsg), so that a follower catching up on big values
+	// is not sent a message larger than a transport accepts. A single entry
+	// over the cap still travels alone. Zero means the default, 1 MiB.
+	MaxBytesPerAppend int
 }
 
 // DefaultConfig is what we recommend: the paper's 150–300ms election timer,
@@ -42,14 +64,21 @@ type Config struct {
 // a leader that lost its majority step down by itself.
 func DefaultConfig() Config {
 	return Config{
-		ElectionTimeout:     150 * time.Millisecond,
-		HeartbeatInterval:   50 * time.Millisecond,
-		PreVote:             true,
-		CheckQuorum:         true,
-		SnapshotThreshold:   1024,
-		MaxEntriesPerAppend: 64,
+		ElectionTimeout:         150 * time.Millisecond,
+		HeartbeatInterval:       50 * time.Millisecond,
+		PreVote:                 true,
+		CheckQuorum:             true,
+		SnapshotThreshold:       1024,
+		SnapshotTrailingEntries: 256,
+		SnapshotChunkSize:       DefaultSnapshotChunkSize,
+		MaxEntriesPerAppend:     64,
+		MaxBytesPerAppend:       1 << 20,
 	}
 }
+
+// DefaultSnapshotChunkSize is SnapshotChunkSize's default: 1 MiB, a
+// sixteenth of the live runtime's frame limit even after base64.
+const DefaultSnapshotChunkSize = 1 << 20
 
 // ErrInvalidConfig is wrapped by every error Validate returns.
 var ErrInvalidConfig = errors.New("raft: invalid config")
@@ -64,8 +93,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: HeartbeatInterval %v is negative", ErrInvalidConfig, c.HeartbeatInterval)
 	case c.SnapshotThreshold < 0:
 		return fmt.Errorf("%w: SnapshotThreshold %d is negative", ErrInvalidConfig, c.SnapshotThreshold)
+	case c.SnapshotTrailingEntries < 0:
+		return fmt.Errorf("%w: SnapshotTrailingEntries %d is negative", ErrInvalidConfig, c.SnapshotTrailingEntries)
+	case c.SnapshotChunkSize < 0:
+		return fmt.Errorf("%w: SnapshotChunkSize %d is negative", ErrInvalidConfig, c.SnapshotChunkSize)
 	case c.MaxEntriesPerAppend < 0:
 		return fmt.Errorf("%w: MaxEntriesPerAppend %d is negative", ErrInvalidConfig, c.MaxEntriesPerAppend)
+	case c.MaxInflightAppends < 0:
+		return fmt.Errorf("%w: MaxInflightAppends %d is negative", ErrInvalidConfig, c.MaxInflightAppends)
+	case c.MaxBytesPerAppend < 0:
+		return fmt.Errorf("%w: MaxBytesPerAppend %d is negative", ErrInvalidConfig, c.MaxBytesPerAppend)
 	}
 	c = c.withDefaults()
 	if c.HeartbeatInterval >= c.ElectionTimeout {
@@ -86,6 +123,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxEntriesPerAppend == 0 {
 		c.MaxEntriesPerAppend = d.MaxEntriesPerAppend
+	}
+	if c.MaxBytesPerAppend == 0 {
+		c.MaxBytesPerAppend = d.MaxBytesPerAppend
+	}
+	if c.SnapshotChunkSize == 0 {
+		c.SnapshotChunkSize = d.SnapshotChunkSize
 	}
 	return c
 }

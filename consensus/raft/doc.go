@@ -60,9 +60,10 @@
 // # Log replication and commitment
 //
 // A leader sends each follower the entries from its nextIndex on (at most
-// MaxEntriesPerAppend). A follower whose log does not match at PrevLogIndex
-// rejects, and says where to look next: its term at that index and the
-// first index of that term (ConflictTerm, ConflictIndex). The leader jumps
+// MaxEntriesPerAppend of them, and MaxBytesPerAppend bytes of commands). A
+// follower whose log does not match at PrevLogIndex rejects, and says where
+// to look next: its term at that index and the first index of that term
+// (ConflictTerm, ConflictIndex). The leader jumps
 // nextIndex past the whole conflicting term, so a follower with a long
 // divergent suffix is repaired in a few round trips, not one per entry.
 // While a follower is probed the leader waits for each answer; once it
@@ -92,14 +93,29 @@
 //
 // # Snapshots
 //
-// When more than SnapshotThreshold applied entries sit in the log, the node
-// asks the Applier for a Snapshot, stores it with its last included
-// index/term, and drops those entries (§7). A follower that needs entries
-// the leader has dropped receives InstallSnapshot — in one message, without
-// the paper's chunking — and hands it to Applier.Restore. After a restart,
-// Start restores the snapshot before anything else; commitIndex and
-// lastApplied start at its index, and later committed entries are applied
-// again once a leader says what is committed.
+// When more than SnapshotThreshold applied entries sit in the log after the
+// last snapshot, the node asks the Applier for a Snapshot, stores it with
+// its last included index/term, and drops the entries it covers (§7) but
+// for the last SnapshotTrailingEntries, as etcd does: a follower a few
+// entries behind is then sent those entries, not the whole state.
+//
+// A follower that needs entries the leader has dropped receives the
+// snapshot in chunks of at most SnapshotChunkSize bytes, as in Figure 13:
+// each InstallSnapshot carries an Offset, the bytes from there, and Done on
+// the last. The leader keeps one chunk in flight; each reply says how many
+// bytes the follower has stored, which is where the next chunk starts, so
+// a lost, duplicated or reordered chunk costs a resend, not the transfer.
+// The follower writes each chunk to its Disk as it arrives, with the offset
+// reached, so a follower that crashes mid-transfer resumes where it was; a
+// chunk of another snapshot from offset 0 (a new leader's) replaces the
+// partial one. On the last chunk it assembles the snapshot and hands it to
+// Applier.Restore. A leader does not replace a snapshot it is sending
+// while the follower keeps answering, or a big snapshot under a stream of
+// writes would restart forever.
+//
+// After a restart, Start restores the snapshot before anything else;
+// commitIndex and lastApplied start at its index, and later committed
+// entries are applied again once a leader says what is committed.
 //
 // # A pure state machine, like etcd's raft
 //

@@ -20,6 +20,13 @@ func (n *Node) requestVotes(env sim.Env, preVote bool) {
 // handleRequestVote decides a vote or a pre-vote. Receive has settled the
 // term: a real request here is of our term.
 func (n *Node) handleRequestVote(env sim.Env, from sim.NodeID, m RequestVote) {
+	if n.lostWrites {
+		// Our log may be shorter than what we acknowledged: our vote could
+		// elect a leader missing a committed entry.
+		env.Logf("refusing %s from %s: this node lost writes and waits for a leader", m, from)
+		n.send(env, from, RequestVoteReply{Term: n.term, PreVote: m.PreVote})
+		return
+	}
 	// §5.4.1: vote only for a candidate whose log is at least as up to date
 	// as ours, so whoever wins holds every committed entry.
 	upToDate := n.bugs.skipUpToDateCheck || n.log.isUpToDate(m.LastLogIndex, m.LastLogTerm)

@@ -56,7 +56,7 @@ func Example_election() {
 		w.AddNode(id, func() sim.Node { return raft.New(raft.DefaultConfig(), nil) })
 	}
 	w.RunFor(160 * time.Millisecond)
-	for _, line := range rec.Lines(sim.KindStart, sim.KindSend, sim.KindTimerSet, sim.KindTimerCancel) {
+	for _, line := range rec.LinesExcept(sim.KindStart, sim.KindSend, sim.KindTimerSet, sim.KindTimerCancel) {
 		fmt.Println(line)
 	}
 	// Output:

@@ -142,7 +142,7 @@ func (c *cluster) checkCommitsStick() {
 		if ck.n != n {
 			ck = checkedUpTo{n: n}
 		}
-		for i := max(ck.index, n.log.snapIndex) + 1; i <= n.commitIndex && i <= n.log.lastIndex(); i++ {
+		for i := max(ck.index, n.log.prevIndex) + 1; i <= n.commitIndex && i <= n.log.lastIndex(); i++ {
 			t := n.log.term(i)
 			if first, ok := c.commits[i]; !ok {
 				c.commits[i] = t

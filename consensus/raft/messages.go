@@ -67,20 +67,29 @@ type AppendEntriesReply struct {
 }
 
 // InstallSnapshot is sent by the leader to a follower that needs entries the
-// leader has already compacted away (§7). The whole snapshot travels in one
-// message: the paper's offset and done fields for chunking are left out.
+// leader has already compacted away (§7). The snapshot travels in chunks,
+// as in Figure 13: Data holds the bytes from Offset on, and Done marks the
+// last chunk. A snapshot of any size is a stream of small messages.
 type InstallSnapshot struct {
 	Term              uint64
 	LastIncludedIndex uint64 // the snapshot replaces all entries up to and including this index
 	LastIncludedTerm  uint64 // term of LastIncludedIndex
-	Data              []byte
+	Offset            uint64 // byte offset of Data in the snapshot
+	Data              []byte // raw bytes of the snapshot chunk, starting at Offset
+	Done              bool   // true if this is the last chunk
 }
 
-// InstallSnapshotReply answers an InstallSnapshot. LastIncludedIndex echoes
-// the snapshot installed, so the leader knows how far the follower matches.
+// InstallSnapshotReply answers an InstallSnapshot. Besides the paper's term
+// it says what the follower now holds, so the leader can resume, skip a
+// duplicate or start over: Done if the follower holds everything up to
+// LastIncludedIndex (it installed the snapshot, or had the entries), and
+// otherwise Offset, the number of bytes of that snapshot it has stored,
+// which is where the next chunk must start.
 type InstallSnapshotReply struct {
 	Term              uint64
 	LastIncludedIndex uint64
+	Offset            uint64
+	Done              bool
 }
 
 // electionTimeout is the election timer (§5.2). On a leader it is the
@@ -136,11 +145,18 @@ func (m AppendEntriesReply) String() string {
 }
 
 func (m InstallSnapshot) String() string {
-	return fmt.Sprintf("InstallSnapshot{Term:%d Last:%d/%d Bytes:%d}", m.Term, m.LastIncludedIndex, m.LastIncludedTerm, len(m.Data))
+	done := ""
+	if m.Done {
+		done = " Done"
+	}
+	return fmt.Sprintf("InstallSnapshot{Term:%d Last:%d/%d Offset:%d Bytes:%d%s}", m.Term, m.LastIncludedIndex, m.LastIncludedTerm, m.Offset, len(m.Data), done)
 }
 
 func (m InstallSnapshotReply) String() string {
-	return fmt.Sprintf("InstallSnapshotReply{Term:%d Last:%d}", m.Term, m.LastIncludedIndex)
+	if m.Done {
+		return fmt.Sprintf("InstallSnapshotReply{Term:%d Last:%d Done}", m.Term, m.LastIncludedIndex)
+	}
+	return fmt.Sprintf("InstallSnapshotReply{Term:%d Last:%d Offset:%d}", m.Term, m.LastIncludedIndex, m.Offset)
 }
 
 // termOf returns the term a Raft message carries, and false for anything

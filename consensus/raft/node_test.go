@@ -416,7 +416,10 @@ func TestLoadStateRejectsCorruptDisks(t *testing.T) {
 		put  map[string]string
 	}{
 		{"meta", map[string]string{metaKey: "{"}},
-		{"snapshot", map[string]string{snapshotKey: "short"}},
+		{"snapshot", map[string]string{snapKey: "short"}},
+		{"legacy snapshot", map[string]string{legacySnapshotKey: "short"}},
+		{"incoming", map[string]string{incomingKey: "short"}},
+		{"pieces short", map[string]string{snapKey: string(encodeSnapHeader(snapHeader{index: 5, term: 1, size: 10})), pieceKey(5, 0): "abc"}},
 		{"entry", map[string]string{entryKey(1): "x"}},
 		{"gap", map[string]string{entryKey(2): "\x00\x00\x00\x00\x00\x00\x00\x01\x00"}},
 		{"key", map[string]string{logPrefix + "x": ""}},
@@ -471,7 +474,10 @@ func TestMessageStrings(t *testing.T) {
 		{AppendEntriesReply{Term: 3, ConflictIndex: 4, ConflictTerm: 2}, "AppendEntriesReply{Term:3 Reject Conflict:4/2}"},
 		{RequestVote{Term: 4, LastLogIndex: 7, LastLogTerm: 3, PreVote: true}, "PreVote{Term:4 Last:7/3}"},
 		{RequestVoteReply{Term: 4, VoteGranted: true}, "RequestVoteReply{Term:4 Granted:true}"},
-		{InstallSnapshot{Term: 2, LastIncludedIndex: 100, LastIncludedTerm: 2, Data: make([]byte, 10)}, "InstallSnapshot{Term:2 Last:100/2 Bytes:10}"},
+		{InstallSnapshot{Term: 2, LastIncludedIndex: 100, LastIncludedTerm: 2, Data: make([]byte, 10)}, "InstallSnapshot{Term:2 Last:100/2 Offset:0 Bytes:10}"},
+		{InstallSnapshot{Term: 2, LastIncludedIndex: 100, LastIncludedTerm: 2, Offset: 10, Data: make([]byte, 3), Done: true}, "InstallSnapshot{Term:2 Last:100/2 Offset:10 Bytes:3 Done}"},
+		{InstallSnapshotReply{Term: 2, LastIncludedIndex: 100, Offset: 13}, "InstallSnapshotReply{Term:2 Last:100 Offset:13}"},
+		{InstallSnapshotReply{Term: 2, LastIncludedIndex: 100, Done: true}, "InstallSnapshotReply{Term:2 Last:100 Done}"},
 		{electionTimeout{Epoch: 3}, "electionTimeout{Epoch:3}"},
 	}
 	for _, tc := range cases {

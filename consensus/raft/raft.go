@@ -25,15 +25,31 @@ type Node struct {
 	// Disk at once and synced before the next message leaves (see send).
 	term     uint64     // currentTerm: latest term seen; never decreases
 	votedFor sim.NodeID // candidate that received our vote in term, "" if none
-	log      raftLog    // log[] after the snapshot, with the snapshot boundary
-	snapshot []byte     // state machine snapshot at log.snapIndex; never modified, only replaced
+	log      raftLog    // log[] after a compaction boundary at or behind the snapshot
 	dirty    bool       // disk writes not yet synced
+	// lostWrites: the disk lost writes it had synced (sim.LostWritesKey,
+	// put there by a live node's --salvage), so this node may have
+	// forgotten entries it acknowledged and votes it cast. Until a leader
+	// of the current term has given it an entry of that term (then, by Log
+	// Matching, its log holds everything committed before that term), it
+	// grants no vote and starts no election: its vote could elect a leader
+	// missing an entry whose majority counted this node (§5.4.1).
+	lostWrites bool
+
+	// The snapshot (§7): the state machine after applying entries 1 to
+	// snapIndex. log.prevIndex <= snapIndex <= lastApplied: the log keeps up
+	// to SnapshotTrailingEntries entries behind it.
+	snapIndex, snapTerm uint64
+	snapshot            []byte // never modified, only replaced
+	// incoming is a snapshot this follower is receiving in chunks
+	// (Figure 13), nil if none; incoming.index > commitIndex.
+	incoming *incomingSnapshot
 
 	// Volatile state on all servers (Figure 2).
 	role        Role
 	leader      sim.NodeID // leader of term as far as we know, "" if unknown
-	commitIndex uint64     // highest index known committed; log.snapIndex <= commitIndex <= log.lastIndex()
-	lastApplied uint64     // highest index applied; log.snapIndex <= lastApplied <= commitIndex
+	commitIndex uint64     // highest index known committed; snapIndex <= commitIndex <= log.lastIndex()
+	lastApplied uint64     // highest index applied; snapIndex <= lastApplied <= commitIndex
 
 	// Timers. epoch grows at every role change; a timer carries the epoch it
 	// was set in, so one left over from an earlier role is ignored.
@@ -61,9 +77,23 @@ type progress struct {
 	// While probing the leader sends one batch and waits for the answer;
 	// afterwards it pipelines, advancing next as soon as it sends.
 	probing bool
-	// snapshotSent is true while an InstallSnapshot is unanswered; the
-	// leader resends it at most once per heartbeat.
-	snapshotSent bool
+	// inflight holds, in increasing order, the last index of each
+	// AppendEntries pipelined and not yet answered: at most
+	// MaxInflightAppends. An answer frees those at or below its match; a
+	// heartbeat frees them all, in case an answer was lost.
+	inflight []uint64
+	// snapIndex is the index of the snapshot being sent in chunks (0: none),
+	// snapOffset how many of its bytes the follower holds: the next chunk
+	// starts there. snapContact is when the follower last answered; a
+	// leader keeps its snapshot while a transfer is alive.
+	snapIndex, snapOffset uint64
+	snapContact           time.Time
+	// snapshotSent is true while a chunk is unanswered, since
+	// snapshotSentAt. The leader sends it again once it has waited an
+	// election timeout: a chunk may be big and the follower slow to store
+	// it, so resending sooner would only pile up copies.
+	snapshotSent   bool
+	snapshotSentAt time.Time
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
 }
@@ -89,14 +119,32 @@ func (n *Node) Start(env sim.Env) {
 	if err != nil {
 		panic(fmt.Sprintf("raft: %s cannot recover: %v", n.id, err))
 	}
-	n.term, n.votedFor, n.log, n.snapshot = p.Term, p.VotedFor, p.log, p.snapshot
-	if n.log.snapIndex > 0 && n.app != nil {
-		n.app.Restore(n.log.snapIndex, n.snapshot)
+	n.term, n.votedFor, n.log = p.Term, p.VotedFor, p.log
+	n.snapIndex, n.snapTerm, n.snapshot, n.incoming = p.snapIndex, p.snapTerm, p.snapshot, p.incoming
+	if len(p.garbage) > 0 || p.clearFlags {
+		// Left over by a crash in the middle of a change (see storage.go).
+		for _, k := range p.garbage {
+			env.Disk().Delete(k)
+		}
+		if p.clearFlags {
+			env.Disk().Put(snapKey, encodeSnapHeader(snapHeader{index: n.snapIndex, term: n.snapTerm, size: uint64(len(n.snapshot))}))
+		}
+		n.dirty = true
 	}
-	n.commitIndex, n.lastApplied = n.log.snapIndex, n.log.snapIndex
+	if n.snapIndex > 0 && n.app != nil {
+		n.app.Restore(n.snapIndex, n.snapshot)
+	}
+	n.commitIndex, n.lastApplied = n.snapIndex, n.snapIndex
 	if n.term > 0 {
-		env.Logf("recovered term %d, vote %q, snapshot at %d/%d, log up to %d",
-			n.term, n.votedFor, n.log.snapIndex, n.log.snapTerm, n.log.lastIndex())
+		env.Logf("recovered term %d, vote %q, snapshot at %d/%d, log from %d to %d",
+			n.term, n.votedFor, n.snapIndex, n.snapTerm, n.log.prevIndex+1, n.log.lastIndex())
+	}
+	if in := n.incoming; in != nil {
+		env.Logf("resuming snapshot %d/%d after %d bytes", in.index, in.term, in.offset)
+	}
+	if why, lost := env.Disk().Get(sim.LostWritesKey); lost {
+		n.lostWrites = true
+		env.Logf("the disk lost acknowledged writes (%s): no votes and no elections until a leader brings this node up to date", why)
 	}
 	n.becomeFollower(env, n.term, "")
 }
@@ -300,6 +348,11 @@ func (n *Node) onElectionTimeout(env sim.Env, m electionTimeout) {
 		n.electionTimer = env.SetTimer(n.electionDeadline.Sub(now), electionTimeout{Epoch: n.epoch})
 		return
 	}
+	if n.lostWrites {
+		env.Logf("not campaigning in term %d: this node lost writes and waits for a leader", n.term+1)
+		n.resetElectionTimer(env)
+		return
+	}
 	n.campaign(env)
 }
 
@@ -316,8 +369,12 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	if m.Epoch != n.epoch || n.role != Leader {
 		return
 	}
+	now := env.Now()
 	for _, p := range n.peers {
-		n.progress[p].snapshotSent = false // allow one resend per heartbeat
+		n.progress[p].inflight = n.progress[p].inflight[:0]
+		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
+			pr.snapshotSent = false // lost, it seems: send it again
+		}
 	}
 	n.broadcastAppend(env)
 	n.heartbeatTimer = env.SetTimer(n.cfg.HeartbeatInterval, heartbeatTick{Epoch: n.epoch})
@@ -421,8 +478,9 @@ type Status struct {
 	Leader   sim.NodeID
 
 	SnapshotIndex, SnapshotTerm uint64
-	// Log holds the entries after the snapshot. It aliases the node's
-	// memory: callers must not modify it.
+	// Log holds the entries after the snapshot (the node may keep a few
+	// behind it too; they are not shown). It aliases the node's memory:
+	// callers must not modify it.
 	Log []Entry
 
 	CommitIndex, LastApplied uint64
@@ -432,8 +490,8 @@ type Status struct {
 func (n *Node) Status() Status {
 	return Status{
 		ID: n.id, Role: n.role, Term: n.term, VotedFor: n.votedFor, Leader: n.leader,
-		SnapshotIndex: n.log.snapIndex, SnapshotTerm: n.log.snapTerm,
-		Log:         n.log.entries[:len(n.log.entries):len(n.log.entries)],
+		SnapshotIndex: n.snapIndex, SnapshotTerm: n.snapTerm,
+		Log:         n.log.from(n.snapIndex+1, len(n.log.entries)),
 		CommitIndex: n.commitIndex, LastApplied: n.lastApplied,
 	}
 }
@@ -444,7 +502,7 @@ func (n *Node) Inspect() map[string]string {
 	const tail = 8
 	es := n.log.entries[max(0, len(n.log.entries)-tail):]
 	b := make([]byte, 0, 8*len(es))
-	if len(es) < len(n.log.entries) || n.log.snapIndex > 0 {
+	if len(es) < len(n.log.entries) || n.log.prevIndex > 0 {
 		b = append(b, "… "...)
 	}
 	for i, e := range es {
@@ -453,16 +511,33 @@ func (n *Node) Inspect() map[string]string {
 		}
 		b = fmt.Appendf(b, "%d:%d", e.Index, e.Term)
 	}
-	return map[string]string{
+	out := map[string]string{
 		"role":     n.role.String(),
 		"term":     fmt.Sprint(n.term),
 		"votedFor": string(n.votedFor),
 		"leader":   string(n.leader),
 		"commit":   fmt.Sprint(n.commitIndex),
 		"applied":  fmt.Sprint(n.lastApplied),
-		"snapshot": fmt.Sprintf("%d/%d", n.log.snapIndex, n.log.snapTerm),
+		"snapshot": fmt.Sprintf("%d/%d", n.snapIndex, n.snapTerm),
 		"log":      string(b),
 	}
+	if n.lostWrites {
+		out["lostWrites"] = "waiting for a leader"
+	}
+	return out
+}
+
+// maybeRecovered ends lostWrites once our log holds an entry of the current
+// leader's term: by Log Matching it then agrees with the leader's up to
+// there, which holds every entry committed before this term (§5.4).
+func (n *Node) maybeRecovered(env sim.Env) {
+	if !n.lostWrites || n.log.lastTerm() != n.term || n.leader == "" {
+		return
+	}
+	n.lostWrites = false
+	env.Disk().Delete(sim.LostWritesKey)
+	n.dirty = true
+	env.Logf("caught up from leader %s in term %d (log up to %d): voting again", n.leader, n.term, n.log.lastIndex())
 }
 
 // Implementation is what the Raft scenario suite grades: this package's Node

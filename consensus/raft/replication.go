@@ -15,12 +15,16 @@ func (n *Node) broadcastAppend(env sim.Env) {
 // those entries were compacted away (§7).
 func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	pr := n.progress[peer]
-	if pr.next <= n.log.snapIndex {
+	if pr.next <= n.log.prevIndex {
 		n.sendSnapshot(env, peer, pr)
 		return
 	}
+	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
+	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing {
+		return // the window is full: the next answer sends what has piled up
+	}
 	prev := pr.next - 1
-	ents := n.log.from(pr.next, n.cfg.MaxEntriesPerAppend)
+	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
 	n.send(env, peer, AppendEntries{
 		Term:         n.term,
 		PrevLogIndex: prev,
@@ -30,6 +34,9 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	})
 	if !pr.probing && len(ents) > 0 {
 		pr.next = ents[len(ents)-1].Index + 1 // pipeline: assume it arrives
+		if n.cfg.MaxInflightAppends > 0 {
+			pr.inflight = append(pr.inflight, pr.next-1)
+		}
 	}
 }
 
@@ -48,11 +55,12 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 	n.resetElectionTimer(env)
 
 	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
-	if prev < n.log.snapIndex {
-		// Our snapshot already covers the start of this message. Those
-		// entries are committed, so they match the leader's: skip them.
-		skip := min(n.log.snapIndex-prev, uint64(len(ents)))
-		prev, prevTerm, ents = n.log.snapIndex, n.log.snapTerm, ents[skip:]
+	if prev < n.log.prevIndex {
+		// Our log starts after the start of this message. Those entries
+		// are behind our snapshot, so committed, so they match the
+		// leader's: skip them.
+		skip := min(n.log.prevIndex-prev, uint64(len(ents)))
+		prev, prevTerm, ents = n.log.prevIndex, n.log.prevTerm, ents[skip:]
 	}
 	// §5.3: reject unless our log holds an entry at PrevLogIndex with
 	// PrevLogTerm, and tell the leader where to look next.
@@ -80,6 +88,7 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 	if m.LeaderCommit > n.commitIndex {
 		n.commitIndex = max(n.commitIndex, min(m.LeaderCommit, last))
 	}
+	n.maybeRecovered(env)
 	n.send(env, from, AppendEntriesReply{Term: n.term, Success: true, MatchIndex: last})
 	n.applyCommitted(env)
 }
@@ -114,6 +123,11 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 	pr.active = true
 	if m.Success {
 		pr.probing = false
+		k := 0
+		for k < len(pr.inflight) && pr.inflight[k] <= m.MatchIndex {
+			k++
+		}
+		pr.inflight = append(pr.inflight[:0], pr.inflight[k:]...)
 		if m.MatchIndex > pr.match {
 			pr.match = m.MatchIndex
 			pr.next = max(pr.next, pr.match+1)
@@ -138,7 +152,7 @@ func (n *Node) handleAppendEntriesReply(env sim.Env, from sim.NodeID, m AppendEn
 	next = max(next, pr.match+1) // a stale rejection never undoes a match
 	if next < pr.next || !pr.probing {
 		pr.next = min(next, pr.next)
-		pr.probing = true
+		pr.probing, pr.inflight = true, pr.inflight[:0]
 		n.sendAppend(env, from)
 	}
 }

@@ -1,15 +1,27 @@
 package raft
 
-import "github.com/dsimlab/dsim/sim"
+import (
+	"fmt"
+	"time"
 
-// Log compaction (§7).
+	"github.com/dsimlab/dsim/sim"
+)
 
-// maybeCompact snapshots the state machine and drops the applied entries
-// once more than SnapshotThreshold of them sit in the log.
+// Log compaction (§7) and InstallSnapshot in chunks (Figure 13).
+
+// maybeCompact snapshots the state machine once more than SnapshotThreshold
+// applied entries sit in the log after the last snapshot, and drops the
+// entries behind it but for SnapshotTrailingEntries.
 func (n *Node) maybeCompact(env sim.Env) {
 	t := n.cfg.SnapshotThreshold
-	if t == 0 || n.lastApplied-n.log.snapIndex <= uint64(t) || n.lastApplied > n.log.lastIndex() {
+	if t == 0 || n.lastApplied-n.snapIndex <= uint64(t) || n.lastApplied > n.log.lastIndex() {
 		return // (lastApplied > lastIndex only after a NewBroken node lost applied entries)
+	}
+	if n.streamingSnapshot(env.Now()) {
+		// A leader keeps the snapshot it is sending until the follower has
+		// it: replacing it would restart the transfer, and a big snapshot
+		// under a steady stream of writes would never arrive.
+		return
 	}
 	var data []byte
 	if n.app != nil {
@@ -17,43 +29,112 @@ func (n *Node) maybeCompact(env sim.Env) {
 	}
 	i, term := n.lastApplied, n.log.term(n.lastApplied)
 	n.saveSnapshot(env, i, term, data)
-	env.Logf("snapshot at %d/%d (%d bytes)", i, term, len(data))
+	keep := uint64(n.cfg.SnapshotTrailingEntries)
+	if i > keep && i-keep > n.log.prevIndex {
+		n.compactLog(env, i-keep)
+	}
+	env.Logf("snapshot at %d/%d (%d bytes), log kept from %d", i, term, len(data), n.log.prevIndex+1)
 }
 
-// saveSnapshot makes (index, term, data) the snapshot, in memory and on
-// disk, and drops the log entries it covers (keeping later ones if the log
-// holds (index, term)). The snapshot record is written before the entries
-// are deleted, and names its own boundary, so a crash in between loses
-// nothing.
+// saveSnapshot makes (index, term, data), the state machine's own snapshot,
+// the node's snapshot, in memory and on disk: the pieces first, then the
+// header that names them (see storage.go). The log is left alone.
 func (n *Node) saveSnapshot(env sim.Env, index, term uint64, data []byte) {
+	if in := n.incoming; in != nil && in.index <= index {
+		n.discardIncoming(env) // we got there by ourselves, and its keys would be ours
+	}
 	d := env.Disk()
-	d.Put(snapshotKey, encodeSnapshot(index, term, data))
-	keepTail := n.log.has(index, term)
-	last := n.log.lastIndex()
-	for j := n.log.snapIndex + 1; j <= last; j++ {
-		if j <= index || !keepTail {
-			d.Delete(entryKey(j))
+	chunk := n.cfg.SnapshotChunkSize
+	for off := 0; off < len(data); off += chunk {
+		d.Put(pieceKey(index, uint64(off)), data[off:min(off+chunk, len(data))])
+	}
+	n.commitSnapshot(env, index, term, uint64(len(data)), 0)
+	n.snapshot = data
+}
+
+// commitSnapshot writes the header that makes the snapshot at index, whose
+// pieces are on disk already, the node's snapshot, and deletes the pieces
+// of the one it replaces.
+func (n *Node) commitSnapshot(env sim.Env, index, term, size uint64, flags byte) {
+	d := env.Disk()
+	d.Put(snapKey, encodeSnapHeader(snapHeader{index: index, term: term, size: size, flags: flags}))
+	if n.snapIndex > 0 && n.snapIndex != index {
+		for _, k := range keysWithPrefix(d, pieceDir(n.snapIndex)) {
+			d.Delete(k)
 		}
 	}
-	n.log.compact(index, term)
-	n.snapshot = data
+	d.Delete(legacySnapshotKey)
+	n.snapIndex, n.snapTerm = index, term
 	n.dirty = true
 }
 
-// sendSnapshot sends the whole snapshot in one message (no chunking).
+// compactLog drops the entries up to and including i, which the log holds,
+// on disk lowest first (so a crash leaves a contiguous log) and in memory.
+func (n *Node) compactLog(env sim.Env, i uint64) {
+	for j := n.log.prevIndex + 1; j <= i; j++ {
+		env.Disk().Delete(entryKey(j))
+	}
+	n.log.compact(i, n.log.term(i))
+	n.dirty = true
+}
+
+// discardIncoming forgets a snapshot partly received.
+func (n *Node) discardIncoming(env sim.Env) {
+	d := env.Disk()
+	for _, k := range keysWithPrefix(d, pieceDir(n.incoming.index)) {
+		d.Delete(k)
+	}
+	d.Delete(incomingKey)
+	n.incoming = nil
+	n.dirty = true
+}
+
+// streamingSnapshot reports whether this leader is sending its snapshot to
+// a follower that answered within the last election timeout.
+func (n *Node) streamingSnapshot(now time.Time) bool {
+	if n.role != Leader {
+		return false
+	}
+	for _, p := range n.peers {
+		if pr := n.progress[p]; pr.snapIndex != 0 && now.Sub(pr.snapContact) < n.cfg.ElectionTimeout {
+			return true
+		}
+	}
+	return false
+}
+
+// sendSnapshot sends peer the next chunk of our snapshot, starting the
+// transfer over if our snapshot is not the one it was receiving. One chunk
+// is in flight at a time: each reply says where the next one starts. A
+// chunk unanswered for an election timeout is sent again (onHeartbeatTick).
 func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
+	if pr.snapIndex != n.snapIndex {
+		pr.snapIndex, pr.snapOffset, pr.snapshotSent = n.snapIndex, 0, false
+		pr.snapContact = time.Time{} // alive once the follower answers
+		env.Logf("sending snapshot %d/%d (%d bytes) to %s", n.snapIndex, n.snapTerm, len(n.snapshot), peer)
+	}
 	if pr.snapshotSent {
 		return
 	}
-	pr.snapshotSent = true
+	pr.snapshotSent, pr.snapshotSentAt = true, env.Now()
+	size := uint64(len(n.snapshot))
+	off := min(pr.snapOffset, size)
+	end := min(off+uint64(n.cfg.SnapshotChunkSize), size)
 	n.send(env, peer, InstallSnapshot{
 		Term:              n.term,
-		LastIncludedIndex: n.log.snapIndex,
-		LastIncludedTerm:  n.log.snapTerm,
-		Data:              n.snapshot,
+		LastIncludedIndex: n.snapIndex,
+		LastIncludedTerm:  n.snapTerm,
+		Offset:            off,
+		Data:              n.snapshot[off:end:end],
+		Done:              end == size,
 	})
 }
 
+// handleInstallSnapshot is the receiver side of Figure 13. Chunks are
+// stored on the Disk as they come, and the offset stored so far with them,
+// so a follower that crashes mid-transfer resumes where it was. A chunk that
+// does not start where the stored ones end (a duplicate, or one after a
+// lost chunk) is not stored; the reply says where to continue.
 func (n *Node) handleInstallSnapshot(env sim.Env, from sim.NodeID, m InstallSnapshot) {
 	if n.role == Leader {
 		env.Logf("SAFETY: %s also leads term %d", from, n.term)
@@ -66,18 +147,81 @@ func (n *Node) handleInstallSnapshot(env sim.Env, from sim.NodeID, m InstallSnap
 	n.resetElectionTimer(env)
 	reply := InstallSnapshotReply{Term: n.term, LastIncludedIndex: m.LastIncludedIndex}
 	if m.LastIncludedIndex <= n.commitIndex {
-		n.send(env, from, reply) // we already hold everything it covers
+		reply.Done = true // we already hold everything it covers
+		n.send(env, from, reply)
 		return
 	}
-	// §7: keep the entries after the snapshot if our log agrees with it at
-	// its last index; otherwise the snapshot replaces the whole log.
-	n.saveSnapshot(env, m.LastIncludedIndex, m.LastIncludedTerm, m.Data)
-	if n.app != nil {
-		n.app.Restore(m.LastIncludedIndex, m.Data)
+	in := n.incoming
+	if in == nil || in.index != m.LastIncludedIndex || in.term != m.LastIncludedTerm {
+		if m.Offset != 0 {
+			n.send(env, from, reply) // Offset 0: start from the beginning
+			return
+		}
+		// Figure 13: create a new snapshot file if first chunk. A partial
+		// one for another index is of no use any more.
+		if in != nil {
+			n.discardIncoming(env)
+		}
+		in = &incomingSnapshot{index: m.LastIncludedIndex, term: m.LastIncludedTerm}
+		n.incoming = in
+		env.Logf("receiving snapshot %d/%d from %s", in.index, in.term, from)
 	}
-	n.commitIndex, n.lastApplied = m.LastIncludedIndex, m.LastIncludedIndex
-	env.Logf("installed snapshot %d/%d from %s", m.LastIncludedIndex, m.LastIncludedTerm, from)
+	if m.Offset != in.offset {
+		reply.Offset = in.offset
+		n.send(env, from, reply)
+		return
+	}
+	// Figure 13: write data into the snapshot file at the given offset.
+	d := env.Disk()
+	if len(m.Data) > 0 {
+		d.Put(pieceKey(in.index, in.offset), m.Data)
+		in.offset += uint64(len(m.Data))
+	}
+	d.Put(incomingKey, encodeIncoming(*in))
+	n.dirty = true
+	if !m.Done {
+		// Figure 13: reply and wait for more data chunks if done is false.
+		reply.Offset = in.offset
+		n.send(env, from, reply)
+		return
+	}
+	n.installSnapshot(env, *in)
+	n.maybeRecovered(env)
+	env.Logf("installed snapshot %d/%d from %s (%d bytes)", m.LastIncludedIndex, m.LastIncludedTerm, from, len(n.snapshot))
+	reply.Done = true
 	n.send(env, from, reply)
+}
+
+// installSnapshot makes the fully received snapshot in the node's. §7 and
+// Figure 13: if the log holds the snapshot's last entry, the entries after
+// it are kept; otherwise the snapshot replaces the whole log. Then the
+// state machine is reset from it.
+func (n *Node) installSnapshot(env sim.Env, in incomingSnapshot) {
+	d := env.Disk()
+	data, err := readPieces(d, keysWithPrefix(d, pieceDir(in.index)), in.index, in.offset)
+	if err != nil || uint64(len(data)) != in.offset {
+		// We wrote these keys ourselves, just now.
+		panic(fmt.Sprintf("raft: %s: snapshot %d: %d of %d bytes on disk (%v)", n.id, in.index, len(data), in.offset, err))
+	}
+	keepTail := n.log.has(in.index, in.term)
+	if keepTail {
+		n.commitSnapshot(env, in.index, in.term, in.offset, 0)
+		n.compactLog(env, in.index)
+	} else {
+		n.commitSnapshot(env, in.index, in.term, in.offset, flagDiscardLog)
+		for j := n.log.prevIndex + 1; j <= n.log.lastIndex(); j++ {
+			d.Delete(entryKey(j))
+		}
+		n.log = raftLog{prevIndex: in.index, prevTerm: in.term}
+		d.Put(snapKey, encodeSnapHeader(snapHeader{index: in.index, term: in.term, size: in.offset}))
+	}
+	d.Delete(incomingKey)
+	n.incoming = nil
+	n.snapshot = data
+	if n.app != nil {
+		n.app.Restore(in.index, data)
+	}
+	n.commitIndex, n.lastApplied = in.index, in.index
 }
 
 func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m InstallSnapshotReply) {
@@ -86,14 +230,27 @@ func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m Instal
 		return
 	}
 	pr.active = true
-	pr.snapshotSent = false
-	if m.LastIncludedIndex > pr.match {
-		pr.match = m.LastIncludedIndex
-		pr.probing = false
-		pr.next = max(pr.next, pr.match+1)
-		n.maybeCommit(env)
+	if m.Done {
+		if m.LastIncludedIndex == pr.snapIndex {
+			pr.snapIndex, pr.snapshotSent = 0, false
+		}
+		if m.LastIncludedIndex > pr.match {
+			pr.match = m.LastIncludedIndex
+			pr.probing = false
+			pr.next = max(pr.next, pr.match+1)
+			n.maybeCommit(env)
+		}
+		if n.role == Leader && pr.next <= n.log.lastIndex() {
+			n.sendAppend(env, from)
+		}
+		return
 	}
-	if n.role == Leader && pr.next <= n.log.lastIndex() {
-		n.sendAppend(env, from)
+	if m.LastIncludedIndex != pr.snapIndex || pr.snapIndex != n.snapIndex {
+		return // about a transfer we have given up
 	}
+	if pr.snapshotSent && m.Offset == pr.snapOffset {
+		return // a late answer to an earlier copy of the chunk in flight
+	}
+	pr.snapOffset, pr.snapshotSent, pr.snapContact = m.Offset, false, env.Now()
+	n.sendSnapshot(env, from, pr)
 }

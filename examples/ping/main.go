@@ -38,7 +38,7 @@ func main() {
 	w.AddNode("n1", func() sim.Node { return &pinger{} })
 	w.AddNode("n2", func() sim.Node { return &pinger{} })
 	w.RunFor(3 * time.Second)
-	for _, line := range rec.Lines(sim.KindSend, sim.KindTimerSet) {
+	for _, line := range rec.LinesExcept(sim.KindSend, sim.KindTimerSet) {
 		fmt.Println(line)
 	}
 }

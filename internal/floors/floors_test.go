@@ -29,15 +29,21 @@ var floors = map[string]int{
 	"consensus":   3,
 	"storage":     3,
 	"service":     3,
-	"network/tcp": 4,
+	"gossip":      3,
+	"network/tcp": 2,
+	"i18n":        4,
+	"livecatalog": 4,
+	"replay":      4,
 	"scenarios":   4,
 	"viz":         4,
 	"tui":         4,
 	"sweep":       4,
 	"cmd":         5,
+	"deploy":      5,
 	"dsimcli":     5,
 	"examples":    5,
 	"internal":    5,
+	"bench":       5, // bench/live-vs-etcd: a separate module (it needs etcd's client)
 }
 
 func floorOf(dir string) (int, bool) {

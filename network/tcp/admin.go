@@ -26,6 +26,7 @@ func (r *Runtime) answerStatus(in *inbound) {
 			out["tcp."+k] = strconv.FormatInt(v, 10)
 		}
 		out["tcp.addr"] = r.ln.Addr().String()
+		out["tcp.insecure"] = strconv.FormatBool(len(r.cfg.Secret) == 0)
 		r.reply(in, StatusReply{ID: r.cfg.ID, Inspect: out, Faults: r.faults.String()})
 	}})
 }
@@ -87,6 +88,14 @@ func DialNode(ctx context.Context, cluster Cluster, id sim.NodeID, kind string, 
 func (c *Conn) Send(msg sim.Message) error {
 	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
 	return writeMessage(c.c, c.reg, msg)
+}
+
+// SendFrame writes one frame already encoded by Registry.Encode (a
+// client that checks a request's size before sending encodes it once).
+func (c *Conn) SendFrame(frame []byte) error {
+	c.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.c.Write(frame)
+	return err
 }
 
 // Receive reads the next message that is not a keep-alive, waiting until

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/dsimlab/dsim/sim"
 )
@@ -21,10 +23,19 @@ import (
 //	  {"id": "n3", "addr": "10.0.0.13:7001"}]}
 //
 // Name guards against a node joining the wrong cluster: the handshake
-// compares it.
+// compares it. SecretFile, if set, names the file holding the cluster's
+// shared secret (relative to the cluster file's directory, or absolute):
+// `dsim cluster local` writes one, so nodes and tools find the secret
+// without a flag. Protocol, if set, names the protocol every member runs
+// (`dsim node` and the clients read it); Options hold that protocol's own
+// settings, such as {"n": 3, "r": 2, "w": 2} for quorum-kv, checked by the
+// protocol when it builds its node.
 type Cluster struct {
-	Name    string   `json:"cluster"`
-	Members []Member `json:"members"`
+	Name       string          `json:"cluster"`
+	Protocol   string          `json:"protocol,omitempty"`
+	Options    json.RawMessage `json:"options,omitempty"`
+	SecretFile string          `json:"secret_file,omitempty"`
+	Members    []Member        `json:"members"`
 }
 
 // Member is one node of the cluster and the address it listens on.
@@ -50,7 +61,32 @@ func LoadCluster(path string) (Cluster, error) {
 	case err != nil:
 		return Cluster{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if c.SecretFile != "" && !filepath.IsAbs(c.SecretFile) {
+		c.SecretFile = filepath.Join(filepath.Dir(path), c.SecretFile)
+	}
 	return c, nil
+}
+
+// ErrNoSecret is wrapped by LoadSecret's error when there is no secret and
+// running without one was not asked for.
+var ErrNoSecret = errors.New("no cluster secret")
+
+// LoadSecret finds the cluster's shared secret: in file if given (a
+// --secret-file flag), else in the cluster file's secret_file. With
+// neither, it returns nil, and an error wrapping ErrNoSecret unless
+// insecure is set.
+func LoadSecret(c Cluster, file string, insecure bool) ([]byte, error) {
+	if file == "" {
+		file = c.SecretFile
+	}
+	if file == "" {
+		if insecure {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: give --secret-file FILE (make one with: dsim secret new > FILE, and copy it to every node), "+
+			"or name it in the cluster file as \"secret_file\"; or pass --insecure to let anyone who can reach the port join the cluster", ErrNoSecret)
+	}
+	return ReadSecretFile(file)
 }
 
 // PositionError is a cluster file error at a line and column (from 1).
@@ -121,13 +157,29 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
+// Limits a cluster file must keep so that every handshake fits in
+// handshakeFrameLimit (TestHandshakeFitsTheLimit checks the sum).
+const (
+	maxClusterName = 128
+	maxMembers     = 256
+)
+
 // Validate names the first field that is wrong.
 func (c Cluster) Validate() error {
-	if c.Name == "" {
+	switch {
+	case c.Name == "":
 		return fmt.Errorf("%w: field \"cluster\" (the cluster's name) is missing or empty", ErrClusterFile)
-	}
-	if len(c.Members) == 0 {
+	case len(c.Name) > maxClusterName:
+		return fmt.Errorf("%w: field \"cluster\" is %d bytes long: at most %d (it travels in every handshake)", ErrClusterFile, len(c.Name), maxClusterName)
+	case !validName(c.Name):
+		return fmt.Errorf("%w: field \"cluster\" %q: use letters, digits, '-', '_' and '.'", ErrClusterFile, truncate(c.Name, 64))
+	case len(c.Members) == 0:
 		return fmt.Errorf("%w: field \"members\" is missing or empty", ErrClusterFile)
+	case len(c.Members) > maxMembers:
+		return fmt.Errorf("%w: field \"members\" lists %d members: at most %d", ErrClusterFile, len(c.Members), maxMembers)
+	}
+	if o := bytes.TrimSpace(c.Options); len(o) > 0 && o[0] != '{' && string(o) != "null" {
+		return fmt.Errorf("%w: field \"options\" holds %s; want an object such as {\"n\": 3}", ErrClusterFile, o)
 	}
 	ids := map[sim.NodeID]int{}
 	addrs := map[string]int{}
@@ -136,12 +188,12 @@ func (c Cluster) Validate() error {
 		case m.ID == "":
 			return fmt.Errorf("%w: members[%d].id is missing or empty", ErrClusterFile, i)
 		case !validID(string(m.ID)):
-			return fmt.Errorf("%w: members[%d].id %q: use letters, digits, '-', '_' and '.'", ErrClusterFile, i, m.ID)
+			return fmt.Errorf("%w: members[%d].id %q: use letters, digits, '-', '_' and '.', at most 64 bytes", ErrClusterFile, i, truncate(string(m.ID), 64))
 		case m.Addr == "":
 			return fmt.Errorf("%w: members[%d].addr is missing or empty", ErrClusterFile, i)
 		}
-		if _, _, err := net.SplitHostPort(m.Addr); err != nil {
-			return fmt.Errorf("%w: members[%d].addr %q: want host:port: %v", ErrClusterFile, i, m.Addr, err)
+		if err := checkAddr(m.Addr, len(c.Members) > 1); err != nil {
+			return fmt.Errorf("%w: members[%d].addr %q: %v", ErrClusterFile, i, truncate(m.Addr, 64), err)
 		}
 		if j, dup := ids[m.ID]; dup {
 			return fmt.Errorf("%w: members[%d].id %q repeats members[%d].id", ErrClusterFile, i, m.ID, j)
@@ -154,14 +206,60 @@ func (c Cluster) Validate() error {
 	return nil
 }
 
-func validID(s string) bool {
+// checkAddr accepts host:port with a host and a port from 1 to 65535, or
+// 0 (any free port) for a node that has no peers to find it.
+func checkAddr(addr string, peers bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port: %v", err)
+	}
+	if host == "" {
+		return errors.New("no host: want host:port, such as 10.0.0.11:7001 (other members dial it)")
+	}
+	if len(host) > 253 {
+		return fmt.Errorf("host is %d bytes long: at most 253", len(host))
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("port %q is not a number", truncate(port, 16))
+	}
+	switch {
+	case p < 0 || p > 65535:
+		return fmt.Errorf("port %d is out of range: want 1 to 65535", p)
+	case p == 0 && peers:
+		return errors.New("port 0 (any free port): the other members could never find it; want 1 to 65535")
+	}
+	return nil
+}
+
+// validID is what a member's name may be: letters, digits, '-', '_' and
+// '.', at most 64 bytes.
+func validID(s string) bool { return len(s) <= 64 && validName(s) }
+
+// validName is what a cluster's name may hold (its length is checked
+// apart).
+func validName(s string) bool {
 	for _, r := range s {
 		ok := r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 		if !ok {
 			return false
 		}
 	}
-	return len(s) <= 64
+	return true
+}
+
+// nameFrom makes a valid cluster name out of s (a directory's name).
+func nameFrom(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !validName(string(c)) {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 {
+		return "local"
+	}
+	return string(b[:min(len(b), maxClusterName)])
 }
 
 // Member returns the member named id.

@@ -3,10 +3,13 @@ package tcp
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsimlab/dsim/sim"
 )
 
 func TestParseClusterAcceptsAGoodFile(t *testing.T) {
@@ -39,6 +42,13 @@ func TestParseClusterPointsAtTheMistake(t *testing.T) {
 		{"bad id", `{"cluster":"lab","members":[{"id":"n 1","addr":"a:1"}]}`, `members[0].id "n 1": use letters`},
 		{"dup id", `{"cluster":"lab","members":[{"id":"n1","addr":"a:1"},{"id":"n1","addr":"a:2"}]}`, `members[1].id "n1" repeats members[0].id`},
 		{"dup addr", `{"cluster":"lab","members":[{"id":"n1","addr":"a:1"},{"id":"n2","addr":"a:1"}]}`, `members[1].addr "a:1" repeats members[0].addr`},
+		{"port too big", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:99999"}]}`, `members[0].addr "10.0.0.1:99999": port 99999 is out of range: want 1 to 65535`},
+		{"port zero", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:0"},{"id":"n2","addr":"10.0.0.2:7001"}]}`, `members[0].addr "10.0.0.1:0": port 0 (any free port): the other members could never find it`},
+		{"port name", `{"cluster":"lab","members":[{"id":"n1","addr":"10.0.0.1:raft"}]}`, `members[0].addr "10.0.0.1:raft": port "raft" is not a number`},
+		{"no host", `{"cluster":"lab","members":[{"id":"n1","addr":":7001"}]}`, `members[0].addr ":7001": no host`},
+		{"long id", `{"cluster":"lab","members":[{"id":"` + strings.Repeat("n", 65) + `","addr":"a:1"}]}`, `members[0].id "nnnn`},
+		{"long name", `{"cluster":"` + strings.Repeat("x", 5000) + `","members":[{"id":"n1","addr":"a:1"}]}`, `field "cluster" is 5000 bytes long: at most 128 (it travels in every handshake)`},
+		{"bad name", `{"cluster":"lab 2","members":[{"id":"n1","addr":"a:1"}]}`, `field "cluster" "lab 2": use letters`},
 	}
 	for _, c := range cases {
 		_, err := ParseCluster([]byte(c.file))
@@ -60,4 +70,28 @@ func TestLoadClusterNamesTheFile(t *testing.T) {
 	back, err := LoadCluster(path)
 	require.NoError(t, err)
 	assert.Equal(t, good, back)
+}
+
+// The longest names a cluster file allows still fit in a handshake frame:
+// no valid cluster can be one whose nodes never manage to say hello.
+func TestHandshakeFitsTheLimit(t *testing.T) {
+	reg := NewRegistry()
+	h := Hello{Cluster: strings.Repeat("c", maxClusterName), From: sim.NodeID(strings.Repeat("f", 64)), To: sim.NodeID(strings.Repeat("t", 64)),
+		Version: ProtocolVersion, Kind: KindClient, Nonce: newNonce()}
+	c := Cluster{Name: h.Cluster, Members: []Member{{ID: h.To, Addr: "a:1"}}}
+	require.NoError(t, c.Validate(), "the longest valid names")
+	for _, msg := range []sim.Message{h, Challenge{Nonce: newNonce(), MAC: make([]byte, 32)}, Proof{MAC: make([]byte, 32)},
+		Refused{Reason: "hello for \"" + string(h.To) + "\" reached \"" + string(h.From) + "\": check the cluster file's addresses"}} {
+		b, err := reg.Encode(msg)
+		require.NoError(t, err)
+		assert.Less(t, len(b)-headerSize, handshakeFrameLimit, "%T", msg)
+	}
+}
+
+// A directory's name becomes a valid cluster name for dsim cluster local.
+func TestNameFromADirectory(t *testing.T) {
+	for in, want := range map[string]string{"lab": "lab", "my lab": "my-lab", "実験": "------", "": "local"} {
+		assert.Equal(t, want, nameFrom(in))
+		assert.NoError(t, Cluster{Name: nameFrom(in), Members: []Member{{ID: "n1", Addr: "a:1"}}}.Validate())
+	}
 }

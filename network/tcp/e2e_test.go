@@ -167,7 +167,9 @@ func (r *kvRecorder) do(t *testing.T, client sim.NodeID, op kv.Op) (string, bool
 func TestProcessClusterSurvivesKillingTheLeader(t *testing.T) {
 	exe := buildDsim(t)
 	start := time.Now()
-	lc, err := StartLocal(LocalOptions{N: 3, Protocol: "raft-kv", Dir: t.TempDir(), Exe: exe})
+	proto, err := testProtocol("raft-kv")
+	require.NoError(t, err)
+	lc, err := StartLocal(LocalOptions{N: 3, Protocol: proto, Dir: t.TempDir(), Exe: exe})
 	require.NoError(t, err)
 	t.Cleanup(lc.Stop)
 	ids := lc.Cluster.IDs()
@@ -253,7 +255,7 @@ func TestProcessClusterSurvivesKillingTheLeader(t *testing.T) {
 	}
 
 	rec.h.Annotate(check.Annotation{Tag: string(leader), At: killedAt, End: killedAt, Text: "SIGKILL"})
-	res, err := check.CheckKV(rec.h, 10*time.Second)
+	res, err := check.CheckKV(rec.h, 0) // no wall-clock timeout: a loaded machine must not turn a verdict into Unknown
 	require.NoError(t, err)
 	res.WriteVisualizationFile(filepath.Join(t.ArtifactDir(), "live-kill-leader.html"))
 	assert.Equal(t, check.Linearizable, res.Verdict, "%d operations, %d without an answer", res.Operations, res.Pending)

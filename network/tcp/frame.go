@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -14,8 +15,9 @@ import (
 )
 
 // MaxFrameSize bounds one frame's body. A reader checks the announced
-// length against it before allocating anything, so a peer that announces a
-// gigabyte costs four bytes of reading, not a gigabyte of memory.
+// length against it before allocating anything, and even then allocates
+// only as bytes arrive, so a peer that announces a gigabyte costs four
+// bytes of reading, not a gigabyte of memory.
 const MaxFrameSize = 16 << 20
 
 // headerSize is the length prefix: a 4-byte big-endian body length.
@@ -112,7 +114,9 @@ type envelope struct {
 }
 
 // Encode returns msg as one whole frame: the 4-byte big-endian length, then
-// the JSON envelope.
+// the JSON envelope. The envelope is written around the body by hand, the
+// bytes json.Marshal of an envelope would give, without a second pass over
+// the body.
 func (r *Registry) Encode(msg sim.Message) ([]byte, error) {
 	name, ok := r.NameOf(msg)
 	if !ok {
@@ -122,22 +126,30 @@ func (r *Registry) Encode(msg sim.Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
 	}
-	env, err := json.Marshal(envelope{Type: name, Body: body})
+	quoted, err := json.Marshal(name)
 	if err != nil {
 		return nil, fmt.Errorf("tcp: encoding %s: %w", name, err)
 	}
-	if len(env) > MaxFrameSize {
-		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrFrameTooLarge, name, len(env), MaxFrameSize)
+	size := len(`{"type":,"body":}`) + len(quoted) + len(body)
+	if size > MaxFrameSize {
+		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrFrameTooLarge, name, size, MaxFrameSize)
 	}
-	frame := make([]byte, headerSize+len(env))
-	binary.BigEndian.PutUint32(frame, uint32(len(env)))
-	copy(frame[headerSize:], env)
+	frame := make([]byte, headerSize, headerSize+size)
+	binary.BigEndian.PutUint32(frame, uint32(size))
+	frame = append(frame, `{"type":`...)
+	frame = append(frame, quoted...)
+	frame = append(frame, `,"body":`...)
+	frame = append(frame, body...)
+	frame = append(frame, '}')
 	return frame, nil
 }
 
 // Decode turns a frame body (what ReadFrame returns) back into the message
 // it carries. The result has the registered type itself, not a pointer.
 func (r *Registry) Decode(body []byte) (sim.Message, error) {
+	if msg, ok, err := r.decodeOwn(body); ok {
+		return msg, err
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadFrame, err)
@@ -158,29 +170,104 @@ func (r *Registry) Decode(body []byte) (sim.Message, error) {
 	return v.Elem().Interface(), nil
 }
 
+// decodeOwn decodes a frame shaped exactly as Encode writes it,
+// {"type":"NAME","body":BODY}, reading BODY once. ok=false means another
+// shape (spaces, other key order): Decode then takes the general path,
+// which reads the frame twice. Both accept and refuse the same frames.
+func (r *Registry) decodeOwn(b []byte) (msg sim.Message, ok bool, err error) {
+	const open, mid = `{"type":"`, `","body":`
+	if !bytes.HasPrefix(b, []byte(open)) || len(b) == 0 || b[len(b)-1] != '}' {
+		return nil, false, nil
+	}
+	rest := b[len(open):]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 || !bytes.HasPrefix(rest[end:], []byte(mid)) {
+		return nil, false, nil
+	}
+	name := rest[:end]
+	t, known := r.byName[string(name)]
+	if !known {
+		return nil, false, nil // let the general path say what is wrong
+	}
+	inner := rest[end+len(mid) : len(rest)-1]
+	v := reflect.New(t)
+	if err := json.Unmarshal(inner, v.Interface()); err != nil {
+		return nil, false, nil
+	}
+	return v.Elem().Interface(), true, nil
+}
+
 // ReadFrame reads one frame and returns its body. It reads the length
-// first and refuses one over max (MaxFrameSize if max <= 0) before
-// allocating: the announced length is the peer's claim, not a fact.
+// first and refuses one over max (MaxFrameSize if max <= 0): the announced
+// length is the peer's claim, not a fact. Nor does it allocate the claim:
+// the body's buffer starts small and grows as bytes actually arrive.
 func ReadFrame(rd io.Reader, max int) ([]byte, error) {
+	body, _, err := readFrame(rd, max, nil)
+	return body, err
+}
+
+// frameStart is the most a frame's buffer holds before its bytes arrive.
+const frameStart = 64 << 10
+
+// readFrame is ReadFrame drawing its buffer from budget fb (nil: no
+// limit). h is what it holds reserved for the body when err is nil; the
+// caller releases it once done with the message.
+func readFrame(rd io.Reader, max int, fb *frameBudget) (body []byte, h held, err error) {
 	if max <= 0 {
 		max = MaxFrameSize
 	}
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(rd, hdr[:]); err != nil {
-		return nil, err
+		return nil, h, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := int(binary.BigEndian.Uint32(hdr[:]))
 	if uint64(n) > uint64(max) {
-		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrFrameTooLarge, n, max)
+		return nil, h, fmt.Errorf("%w: %d bytes announced, limit %d", ErrFrameTooLarge, n, max)
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(rd, body); err != nil {
+	small, large := fb.pools()
+	first := min(n, frameStart)
+	if !small.reserve(int64(first)) {
+		return nil, h, fmt.Errorf("%w: a frame of %d bytes", ErrOverBudget, n)
+	}
+	h.small = int64(first)
+	fail := func(err error) ([]byte, held, error) {
+		fb.release(h)
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, held{}, err
 	}
-	return body, nil
+	body = make([]byte, first)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		return fail(err)
+	}
+	if n == first {
+		return body, h, nil
+	}
+	// A large frame: read it in chunks, each as large as all before it
+	// together, allocated only once those have arrived. Chunks are never
+	// copied while the frame is being read, so a sender that stops short
+	// leaves no garbage behind, only what the budget let it have.
+	chunks, got := [][]byte{body}, first
+	for got < n {
+		size := min(got, n-got)
+		if !large.reserve(int64(size)) {
+			return fail(fmt.Errorf("%w: a frame of %d bytes, %d read", ErrOverBudget, n, got))
+		}
+		h.large += int64(size)
+		chunk := make([]byte, size)
+		if _, err := io.ReadFull(rd, chunk); err != nil {
+			return fail(err)
+		}
+		chunks, got = append(chunks, chunk), got+size
+	}
+	// Whole: one buffer for the decoder, which takes over what the chunks
+	// held. (The chunks are garbage now: bytes a sender really sent.)
+	body = make([]byte, 0, n)
+	for _, c := range chunks {
+		body = append(body, c...)
+	}
+	return body, h, nil
 }
 
 // DecodeFrame reads one frame from rd and decodes it: ReadFrame then

@@ -19,7 +19,7 @@ import (
 
 func raftKVRegistry(t testing.TB) *Registry {
 	t.Helper()
-	p, err := LookupProtocol("raft-kv")
+	p, err := testProtocol("raft-kv")
 	require.NoError(t, err)
 	reg, err := p.NewRegistry()
 	require.NoError(t, err)
@@ -121,6 +121,36 @@ func TestOneGiBAnnouncementAllocatesNothingBig(t *testing.T) {
 	})
 	// A few small ones build the error message; the body is never allocated.
 	assert.LessOrEqual(t, allocs, 8.0, "allocations per refused frame")
+}
+
+// A frame within the limit is not allocated on the sender's word either:
+// announcing 16 MiB and sending 1 KiB costs about 1 KiB, and the frames
+// being read together never pass their budget.
+func TestFrameBufferGrowsOnlyAsBytesArrive(t *testing.T) {
+	input := append(binary.BigEndian.AppendUint32(nil, MaxFrameSize), make([]byte, 1024)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadFrame(bytes.NewReader(input), 0)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<10), "bytes allocated for a 16 MiB frame cut off after 1 KiB")
+
+	// Two pools: the first 64 KiB of each frame from small, the rest from large.
+	fb := &frameBudget{small: newMemBudget(1 << 20), large: newMemBudget(4 << 20)}
+	whole := append(binary.BigEndian.AppendUint32(nil, 3<<20), make([]byte, 3<<20)...)
+	body, h, err := readFrame(bytes.NewReader(whole), 0, fb)
+	require.NoError(t, err)
+	assert.Len(t, body, 3<<20)
+	assert.Equal(t, held{small: 64 << 10, large: 3<<20 - 64<<10}, h, "a whole frame holds its size until handled")
+	_, _, err = readFrame(bytes.NewReader(whole), 0, fb)
+	require.ErrorIs(t, err, ErrOverBudget, "a second 3 MiB frame does not fit in 4 MiB")
+	small := append(binary.BigEndian.AppendUint32(nil, 100), make([]byte, 100)...)
+	_, hs, err := readFrame(bytes.NewReader(small), 0, fb)
+	require.NoError(t, err, "small frames are still read while the large pool is full")
+	fb.release(hs)
+	fb.release(h)
+	assert.Zero(t, fb.large.inUse())
+	assert.Zero(t, fb.small.inUse())
 }
 
 // FuzzDecodeFrame feeds arbitrary bytes to the decoder every connection

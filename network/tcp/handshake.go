@@ -14,6 +14,11 @@ import (
 // anything it may not make us read more than this.
 const handshakeFrameLimit = 4096
 
+// handshakeRegistry decodes the handshake: until the other side has proved
+// membership, only the runtime's own tcp.* messages are decoded; anything
+// else, a Raft message say, is an unknown type and closes the connection.
+var handshakeRegistry = NewRegistry()
+
 // ErrRefused is wrapped by the error Handshake returns when the other side
 // refused the connection; the error text carries its reason.
 var ErrRefused = errors.New("tcp: connection refused by node")
@@ -29,7 +34,7 @@ func Handshake(c net.Conn, reg *Registry, secret []byte, h Hello) error {
 	if err := writeMessage(c, reg, h); err != nil {
 		return fmt.Errorf("handshake with %s: %w", h.To, err)
 	}
-	msg, err := reg.DecodeFrame(c, handshakeFrameLimit)
+	msg, err := handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return fmt.Errorf("handshake with %s: %w", h.To, err)
 	}
@@ -52,7 +57,7 @@ func Handshake(c net.Conn, reg *Registry, secret []byte, h Hello) error {
 	if err := writeMessage(c, reg, proof); err != nil {
 		return fmt.Errorf("handshake with %s: %w", h.To, err)
 	}
-	msg, err = reg.DecodeFrame(c, handshakeFrameLimit)
+	msg, err = handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return fmt.Errorf("handshake with %s: %w", h.To, err)
 	}

@@ -90,7 +90,8 @@ func TestNamespacesPartitionAndHeal(t *testing.T) {
 	exe := buildDsim(t)
 	start := time.Now()
 	dir := t.TempDir()
-	cluster := Cluster{Name: "netns"}
+	require.NoError(t, WriteSecretFile(filepath.Join(dir, "secret")))
+	cluster := Cluster{Name: "netns", SecretFile: "secret"}
 	for i, id := range lab.nodes {
 		cluster.Members = append(cluster.Members, Member{ID: id, Addr: fmt.Sprintf("10.99.0.%d:7001", i+1)})
 	}

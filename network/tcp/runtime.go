@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bufio"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -62,12 +63,30 @@ type Config struct {
 	Reconnect resilience.Backoff
 	// MaxFrame bounds a frame's body; default MaxFrameSize.
 	MaxFrame int
+	// MaxBuffered bounds the bytes held, all accepted connections together,
+	// for large frames being read or waiting for the event loop, beyond
+	// their first 64 KiB (which come from a separate 16 MiB pool, so that
+	// ordinary requests are read while strangers fill this one). A
+	// connection whose next bytes would not fit is closed. Default 32 MiB
+	// (two frames of the largest size).
+	MaxBuffered int64
+	// MaxConns bounds the accepted connections open at once (peers,
+	// clients, tools); MaxHandshakes those among them that have not yet
+	// proved membership, each of which has HandshakeTimeout to do so.
+	// More are closed at once, counted and logged. Defaults 256 and 32.
+	MaxConns, MaxHandshakes int
+	// HandshakeTimeout is how long an accepted connection has to complete
+	// the handshake. Default 5s.
+	HandshakeTimeout time.Duration
 }
 
 const (
 	handshakeTimeout = 5 * time.Second
-	dialTimeout      = 2 * time.Second
-	writeTimeout     = 5 * time.Second
+	// smallFrames bounds the bytes held for the first frameStart bytes of
+	// frames (all of a small one), all accepted connections together.
+	smallFrames  = 16 << 20
+	dialTimeout  = 2 * time.Second
+	writeTimeout = 5 * time.Second
 )
 
 func (c *Config) fill() error {
@@ -104,6 +123,19 @@ func (c *Config) fill() error {
 	if c.MaxFrame <= 0 || c.MaxFrame > MaxFrameSize {
 		c.MaxFrame = MaxFrameSize
 	}
+	if c.MaxBuffered <= 0 {
+		c.MaxBuffered = 2 * MaxFrameSize
+	}
+	c.MaxBuffered = max(c.MaxBuffered, int64(c.MaxFrame)) // one whole frame always fits
+	if c.MaxConns <= 0 {
+		c.MaxConns = 256
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = 32
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = handshakeTimeout
+	}
 	if c.Seed == 0 {
 		var b [8]byte
 		crand.Read(b[:])
@@ -128,6 +160,9 @@ type Runtime struct {
 	faults   *Faults
 	stats    Stats
 	clientOK map[string]bool
+	budget   *frameBudget // frames from accepted connections
+	// conns accepted and open; those of them still in the handshake
+	inbound, handshaking atomic.Int64
 
 	events    chan event
 	done      chan struct{}
@@ -143,6 +178,10 @@ type Runtime struct {
 	timers    map[sim.TimerID]*time.Timer
 	nextTimer sim.TimerID
 	local     []event // messages the node sent itself, delivered after the handler
+	// Group commit (groupcommit.go): the node asked for a sync that the
+	// loop has not done yet; until it has, what the node sends waits in held.
+	syncOwed bool
+	held     []heldFrame
 }
 
 // event is one thing for the loop to do: deliver a message, fire a timer,
@@ -152,6 +191,7 @@ type event struct {
 	msg   sim.Message
 	timer sim.TimerID
 	fn    func()
+	cost  held // what msg holds of the budget, released once handled
 }
 
 // outFrame is an encoded frame waiting in a send queue; a delay fault sets
@@ -173,6 +213,9 @@ type Stats struct {
 	UnknownTypes          atomic.Int64 // a type tag not registered
 	Refused               atomic.Int64 // handshakes refused (strangers, wrong cluster, bad proof)
 	Connects, DialFailure atomic.Int64 // outbound connections made and failed
+	OverBudget            atomic.Int64 // connections closed: their frames would pass MaxBuffered
+	TooManyConns          atomic.Int64 // connections closed at once: MaxConns or MaxHandshakes reached
+	Batches, Fsyncs       atomic.Int64 // batches of events delivered, and fsyncs done for them (group commit)
 }
 
 // Map gives the counters by name, as `dsim status` shows them.
@@ -184,6 +227,8 @@ func (s *Stats) Map() map[string]int64 {
 		"frames.oversized": s.OversizedFrames.Load(), "frames.bad": s.BadFrames.Load(),
 		"frames.unknown": s.UnknownTypes.Load(), "handshakes.refused": s.Refused.Load(),
 		"connects": s.Connects.Load(), "dial.failures": s.DialFailure.Load(),
+		"frames.overbudget": s.OverBudget.Load(), "conns.toomany": s.TooManyConns.Load(),
+		"batches": s.Batches.Load(), "fsyncs": s.Fsyncs.Load(),
 	}
 }
 
@@ -218,6 +263,7 @@ func Start(cfg Config) (*Runtime, error) {
 		clients:  map[sim.NodeID]*inbound{},
 		conns:    map[net.Conn]struct{}{},
 		rng:      rand.New(rand.NewPCG(cfg.Seed, uint64(fnvHash(cfg.ID)))),
+		budget:   &frameBudget{small: newMemBudget(smallFrames), large: newMemBudget(cfg.MaxBuffered)},
 		timers:   map[sim.TimerID]*time.Timer{},
 	}
 	for _, name := range cfg.ClientMessages {
@@ -327,32 +373,53 @@ func (r *Runtime) post(ev event) bool {
 }
 
 // loop is the node's single goroutine: every handler runs here, one at a
-// time, as in the simulator.
+// time, as in the simulator. It delivers events in batches: one, then all
+// that are already waiting (up to maxBatch), then endBatch fsyncs once for
+// the lot and releases what the node sent (see groupcommit.go).
 func (r *Runtime) loop() {
 	defer r.wg.Done()
 	env := &liveEnv{r: r}
 	r.cfg.Node.Start(env)
 	r.deliverLocal(env)
+	r.endBatch()
 	for {
 		select {
 		case <-r.done:
 			return
 		case ev := <-r.events:
-			switch {
-			case ev.fn != nil:
-				ev.fn()
-			case ev.timer != 0:
-				if _, live := r.timers[ev.timer]; !live {
-					continue // cancelled after it fired but before it ran
-				}
-				delete(r.timers, ev.timer)
-				r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
-			default:
-				r.cfg.Node.Receive(env, ev.from, ev.msg)
-			}
-			r.deliverLocal(env)
+			r.handle(env, ev)
 		}
+	batch:
+		for range maxBatch - 1 {
+			select {
+			case ev := <-r.events:
+				r.handle(env, ev)
+			default:
+				break batch
+			}
+		}
+		r.stats.Batches.Add(1)
+		r.endBatch()
 	}
+}
+
+// handle delivers one event to the node, and gives back the frame
+// budget its bytes held.
+func (r *Runtime) handle(env *liveEnv, ev event) {
+	r.budget.release(ev.cost)
+	switch {
+	case ev.fn != nil:
+		ev.fn()
+	case ev.timer != 0:
+		if _, live := r.timers[ev.timer]; !live {
+			return // cancelled after it fired but before it ran
+		}
+		delete(r.timers, ev.timer)
+		r.cfg.Node.Receive(env, r.cfg.ID, ev.msg)
+	default:
+		r.cfg.Node.Receive(env, ev.from, ev.msg)
+	}
+	r.deliverLocal(env)
 }
 
 func (r *Runtime) deliverLocal(env *liveEnv) {
@@ -372,7 +439,7 @@ func (e *liveEnv) ID() sim.NodeID                      { return e.r.cfg.ID }
 func (e *liveEnv) Peers() []sim.NodeID                 { return slices.Clone(e.r.peerIDs) }
 func (e *liveEnv) Now() time.Time                      { return time.Now() }
 func (e *liveEnv) Rand() *rand.Rand                    { return e.r.rng }
-func (e *liveEnv) Disk() sim.Disk                      { return e.r.cfg.Disk }
+func (e *liveEnv) Disk() sim.Disk                      { return groupDisk{e.r.cfg.Disk, e.r} }
 func (e *liveEnv) Send(to sim.NodeID, msg sim.Message) { e.r.send(to, msg) }
 
 func (e *liveEnv) Logf(format string, args ...any) {
@@ -407,6 +474,15 @@ func (r *Runtime) send(to sim.NodeID, msg sim.Message) {
 		r.log.Error("cannot send", "to", string(to), "err", err)
 		return
 	}
+	if r.syncOwed {
+		r.held = append(r.held, heldFrame{to: to, frame: frame})
+		return
+	}
+	r.route(to, frame)
+}
+
+// route queues an encoded message for a peer or a client.
+func (r *Runtime) route(to sim.NodeID, frame []byte) {
 	if p, ok := r.peers[to]; ok {
 		drop, delay := r.faults.outgoing(r.cfg.ID, to)
 		if drop {
@@ -527,23 +603,40 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 		_, err := c.Write(b)
 		return err
 	}
+	// buf gathers the frames that are already queued, so that a burst
+	// costs one write, not one per frame.
+	var buf []byte
 	for {
 		select {
 		case f := <-queue:
-			if wait := time.Until(f.notBefore); wait > 0 {
-				t := time.NewTimer(wait)
+			if err := r.waitDelay(f, stop); err != nil {
+				return nil
+			}
+			buf = append(buf[:0], f.data...)
+		gather:
+			for len(buf) < maxGather {
 				select {
-				case <-t.C:
-				case <-stop:
-					t.Stop()
-					return nil
-				case <-r.done:
-					t.Stop()
-					return nil
+				case f := <-queue:
+					if !f.notBefore.IsZero() {
+						// Delayed by a fault: send what we have, then wait.
+						if err := write(buf); err != nil {
+							return err
+						}
+						if err := r.waitDelay(f, stop); err != nil {
+							return nil
+						}
+						buf = buf[:0]
+					}
+					buf = append(buf, f.data...)
+				default:
+					break gather
 				}
 			}
-			if err := write(f.data); err != nil {
+			if err := write(buf); err != nil {
 				return err
+			}
+			if cap(buf) > 4*maxGather {
+				buf = nil // do not keep a big snapshot chunk's worth around
 			}
 		case <-tick.C:
 			if err := write(ping); err != nil {
@@ -557,18 +650,59 @@ func (r *Runtime) pump(c net.Conn, queue <-chan outFrame, stop <-chan struct{}) 
 	}
 }
 
+// maxGather is how many bytes of queued frames pump gathers into one write.
+const maxGather = 256 << 10
+
+// waitDelay waits until a delayed frame may go; an error means the
+// connection or the runtime is closing.
+func (r *Runtime) waitDelay(f outFrame, stop <-chan struct{}) error {
+	wait := time.Until(f.notBefore)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-stop:
+		return net.ErrClosed
+	case <-r.done:
+		return net.ErrClosed
+	}
+}
+
 // readLoop reads frames from c until it fails. Bad input (oversized,
 // undecodable, unknown type) is counted, logged, and closes c; the node
 // never sees it.
 func (r *Runtime) readLoop(c net.Conn, remote sim.NodeID, kind string, in *inbound) {
 	idle := 4 * r.cfg.KeepAlive
+	var budget *frameBudget // connections we dialed go to members' addresses
+	if in != nil {
+		budget = r.budget
+	}
+	br := bufio.NewReaderSize(c, 16<<10) // a burst of small frames in one read
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
-		msg, err := r.cfg.Registry.DecodeFrame(c, r.cfg.MaxFrame)
+		body, cost, err := readFrame(br, r.cfg.MaxFrame, budget)
+		var msg sim.Message
+		if err == nil {
+			msg, err = r.cfg.Registry.Decode(body)
+			body = nil
+		}
 		if err != nil {
+			budget.release(cost)
 			r.readFailed(c, remote, err)
 			c.Close()
 			return
+		}
+		// The message holds its cost of the budget until the loop has
+		// handled it; every other path gives it back now.
+		handed := false
+		release := func() {
+			if !handed {
+				budget.release(cost)
+			}
 		}
 		switch m := msg.(type) {
 		case Ping:
@@ -583,6 +717,7 @@ func (r *Runtime) readLoop(c net.Conn, remote sim.NodeID, kind string, in *inbou
 		case Hello, Challenge, Proof, Welcome, Refused, StatusReply, FaultReply:
 			r.stats.BadFrames.Add(1)
 			r.log.Warn("refused frame: out of place after the handshake", "from", string(remote), "remote", c.RemoteAddr().String(), "type", fmt.Sprintf("%T", m))
+			release()
 			c.Close()
 			return
 		default:
@@ -591,18 +726,23 @@ func (r *Runtime) readLoop(c net.Conn, remote sim.NodeID, kind string, in *inbou
 				if kind == KindAdmin || (len(r.clientOK) > 0 && !r.clientOK[name]) {
 					r.stats.UnknownTypes.Add(1)
 					r.log.Warn("refused frame: not a client message", "from", string(remote), "type", name)
+					release()
 					c.Close()
 					return
 				}
 			} else if r.faults.isBlocked(remote, r.cfg.ID) {
 				r.stats.DroppedFault.Add(1)
+				release()
 				continue
 			}
 			r.stats.Received.Add(1)
-			if !r.post(event{from: remote, msg: msg}) {
+			if !r.post(event{from: remote, msg: msg, cost: cost}) {
+				budget.release(cost)
 				return
 			}
+			handed = true
 		}
+		release()
 	}
 }
 
@@ -618,6 +758,11 @@ func (r *Runtime) readFailed(c net.Conn, remote sim.NodeID, err error) {
 	case errors.Is(err, ErrBadFrame):
 		r.stats.BadFrames.Add(1)
 		r.log.Warn("refused frame: undecodable; closing the connection", attrs...)
+	case errors.Is(err, ErrOverBudget):
+		if r.stats.OverBudget.Add(1)%100 == 1 { // at most one line per 100
+			attrs = append(attrs, "buffered", r.budget.large.inUse(), "limit", r.cfg.MaxBuffered, "closed", r.stats.OverBudget.Load())
+			r.log.Warn("refused frame: the connections' frames would pass the memory budget; closing the connection", attrs...)
+		}
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), r.closed():
 		r.log.Debug("connection closed", attrs...)
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -643,9 +788,19 @@ func (r *Runtime) acceptLoop() {
 			}
 			continue
 		}
+		if n, hs := r.inbound.Load(), r.handshaking.Load(); n >= int64(r.cfg.MaxConns) || hs >= int64(r.cfg.MaxHandshakes) {
+			c.Close()
+			if r.stats.TooManyConns.Add(1)%100 == 1 { // at most one line per 100
+				r.log.Warn("refused connection: too many open", "remote", c.RemoteAddr().String(), "open", n, "max", r.cfg.MaxConns,
+					"handshaking", hs, "max_handshaking", r.cfg.MaxHandshakes, "refused", r.stats.TooManyConns.Load())
+			}
+			continue
+		}
 		if !r.track(c) {
 			return
 		}
+		r.inbound.Add(1)
+		r.handshaking.Add(1)
 		r.wg.Add(1)
 		go r.serve(c)
 	}
@@ -654,8 +809,10 @@ func (r *Runtime) acceptLoop() {
 // serve runs the acceptor's side of the handshake, then reads c.
 func (r *Runtime) serve(c net.Conn) {
 	defer r.wg.Done()
+	defer r.inbound.Add(-1)
 	defer r.untrack(c)
 	hello, err := r.accept(c)
+	r.handshaking.Add(-1)
 	if err != nil {
 		r.stats.Refused.Add(1)
 		r.log.Warn("handshake refused", "remote", c.RemoteAddr().String(), "err", err.Error())
@@ -689,7 +846,7 @@ func (r *Runtime) serve(c net.Conn) {
 // accept checks a Hello and the membership proof, answering Refused with
 // the reason when either fails.
 func (r *Runtime) accept(c net.Conn) (Hello, error) {
-	c.SetDeadline(time.Now().Add(handshakeTimeout))
+	c.SetDeadline(time.Now().Add(r.cfg.HandshakeTimeout))
 	defer c.SetDeadline(time.Time{})
 	refuse := func(format string, args ...any) (Hello, error) {
 		reason := fmt.Sprintf(format, args...)
@@ -698,7 +855,7 @@ func (r *Runtime) accept(c net.Conn) (Hello, error) {
 		}
 		return Hello{}, errors.New(reason)
 	}
-	msg, err := r.cfg.Registry.DecodeFrame(c, handshakeFrameLimit)
+	msg, err := handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return Hello{}, fmt.Errorf("reading hello: %w", err)
 	}
@@ -736,7 +893,7 @@ func (r *Runtime) accept(c net.Conn) (Hello, error) {
 	if err := writeMessage(c, r.cfg.Registry, ch); err != nil {
 		return Hello{}, err
 	}
-	msg, err = r.cfg.Registry.DecodeFrame(c, handshakeFrameLimit)
+	msg, err = handshakeRegistry.DecodeFrame(c, handshakeFrameLimit)
 	if err != nil {
 		return Hello{}, fmt.Errorf("reading proof from %s: %w", h.From, err)
 	}

@@ -1,10 +1,11 @@
-package paxosscenarios
+package paxos
 
 import (
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dsimlab/dsim/check/explore"
 	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
@@ -16,9 +17,8 @@ func init() {
 		Name:    "paxos-basic",
 		Summary: "one proposer, three acceptors: both phases of Paxos, narrated, and a value chosen",
 		Doc: `Three nodes n1, n2, n3 each play proposer, acceptor and learner. At 10ms
-n1 proposes "blue". Messages take 2–5ms.
-
-Look for the two phases of Paxos Made Simple. Phase 1: n1 sends Prepare
+n1 proposes "blue". Messages take 2–5ms.`,
+		LookFor: `The two phases of Paxos Made Simple. Phase 1: n1 sends Prepare
 with ballot 1.n1; each acceptor promises never to accept a lower ballot,
 writes that promise to disk, and answers Promise, saying it accepted
 nothing yet. Phase 2: with a majority of promises and no accepted value
@@ -26,7 +26,22 @@ among them, n1 is free to propose its own value: Accept 1.n1 "blue". Each
 acceptor accepts, writes it to disk and tells every learner (Accepted).
 The moment a majority (2 of 3) accepted, "blue" is chosen — before anyone
 knows it. The learners find out as the Accepted messages arrive.`,
-		For:   200 * time.Millisecond,
+		Chapter: "consensus",
+		For:     200 * time.Millisecond,
+		Knobs: []scenarios.Knob{
+			{Name: "proposers", Kind: scenarios.KnobInt, Default: "1", Min: 1, Max: 3,
+				Doc: "how many nodes propose (n1 blue at 10ms, n2 red at 12ms, n3 green at 14ms); with more than one they compete"},
+		},
+		Broken: brokenNames(),
+		Explore: &scenarios.Exploration{
+			// Two proposers, so that two different values could be chosen;
+			// one crash and restart, which is what a forgotten promise needs.
+			Knobs:     scenarios.Knobs{"proposers": "2"},
+			Crashable: []sim.NodeID{"n1", "n2", "n3"},
+			// Deviations from FIFO delivery: 3 are enough for both broken
+			// variants. The horizon stops before the first retry (110ms).
+			Bounds: explore.Bounds{Depth: 40, Crashes: 1, Deviations: 3, Horizon: 100 * time.Millisecond},
+		},
 		Setup: setupBasic,
 	})
 }
@@ -37,13 +52,20 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 		return nil, err
 	}
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
-	g := addGroup(w, "n", 3, paxos.DefaultConfig())
+	g := addBrokenGroup(w, "n", 3, paxos.DefaultConfig(), o.Broken)
 	const proposer = sim.NodeID("n1")
 	start := 10 * time.Millisecond
-	w.At(start, func() {
-		w.Logf("n1 proposes \"blue\"")
-		g.propose(proposer, "blue")
-	})
+	proposers := o.Knobs.Int("proposers")
+	values := []string{"blue", "red", "green"}
+	for i := range proposers {
+		// The second and third proposers start 2ms apart: a learner sees
+		// their rounds overlap, as with real delays they would.
+		id, v := g.ids[i], values[i]
+		w.At(start+time.Duration(i)*2*time.Millisecond, func() {
+			w.Logf("%s proposes %q", id, v)
+			g.propose(id, v)
+		})
+	}
 	// Narrate the moments of the protocol as the proposer and the
 	// acceptors reach them.
 	var promisedAt, chosenAt, allAt time.Duration
@@ -57,11 +79,12 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 		}
 		if st, ok := g.status(proposer); ok && st.Phase == paxos.Accepting && promisedAt == 0 {
 			promisedAt = w.Now()
-			w.Logf("phase 2a: a majority promised %v; n1 sends Accept %v \"blue\"", st.Ballot, st.Ballot)
+			w.Logf("phase 2a: a majority promised %v; n1 sends Accept %v", st.Ballot, st.Ballot)
 		}
 		if g.chosen && chosenAt == 0 {
 			chosenAt = w.Now()
-			w.Logf("CHOSEN: a majority has accepted %q at ballot 1.n1 — no learner knows yet", g.chosenV)
+			_, ballot, _ := g.safety.Chosen()
+			w.Logf("CHOSEN: a majority has accepted %q at ballot %v — no learner knows yet", g.chosenV, ballot)
 		}
 		if g.learned() == len(g.ids) && allAt == 0 {
 			allAt = w.Now()
@@ -75,6 +98,9 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 		switch {
 		case !g.chosen:
 			r.Err = errors.New("no value was chosen")
+		case proposers > 1:
+			r.Summary = append(r.Summary, fmt.Sprintf("%d proposers competed; %q was chosen after %d rounds in all, %s after the proposals",
+				proposers, g.chosenV, g.rounds(g.ids...), sim.FormatTime(chosenAt-start)))
 		case g.chosenV != "blue":
 			r.Err = fmt.Errorf("%q was chosen, but only blue was proposed", g.chosenV)
 		case st.Rounds != 1:
@@ -98,5 +124,5 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 		}
 		return r
 	}
-	return &scenarios.Run{World: w, Net: net, Finish: finish}, nil
+	return &scenarios.Run{World: w, Net: net, Finish: finish, Violation: g.violation, Observers: []any{g.safety}}, nil
 }

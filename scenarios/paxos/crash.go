@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"fmt"
@@ -23,12 +23,12 @@ safety checks run after every event.
 
 At 1s n3 comes back. Now only n4 and n5 are down, a minority, and n1's
 next round hears from n1, n2 and n3: "blue" is chosen. n3 restarted with
-its promise and acceptance state read back from its disk.
-
-Look for: the rounds n1 tries while the majority is down, and how soon
+its promise and acceptance state read back from its disk.`,
+		LookFor: `the rounds n1 tries while the majority is down, and how soon
 after n3's restart the value is chosen.`,
-		For:   2 * time.Second,
-		Setup: setupAcceptorCrash,
+		Chapter: "consensus",
+		For:     2 * time.Second,
+		Setup:   setupAcceptorCrash,
 	})
 }
 

@@ -1,4 +1,4 @@
-// Package paxosscenarios holds the Paxos and Multi-Paxos scenarios:
+// Package paxos holds the Paxos and Multi-Paxos scenarios:
 // paxos-basic (both phases of single-decree Paxos, narrated), paxos-duel
 // (dueling proposers without and with randomised backoff: the intuition
 // behind FLP), paxos-acceptor-crash (a minority down: a value is chosen; a
@@ -10,4 +10,9 @@
 // scenario checks the Paxos safety properties after every event (at most
 // one value chosen per slot, a chosen value never changes, no acceptor
 // accepts below its promise) and fails its run if one breaks.
-package paxosscenarios
+//
+// The package is named for its directory, like the other families
+// (scenarios/storage, scenarios/txn); the protocol it runs is
+// consensus/paxos, which its files import under the same name: inside this
+// package, paxos.X is always the protocol's X.
+package paxos

@@ -1,10 +1,11 @@
-package paxosscenarios
+package paxos
 
 import (
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dsimlab/dsim/check/explore"
 	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
@@ -38,7 +39,24 @@ finish both phases, and a value is chosen.
 The summary compares them: rounds tried and time to choose, in a 2s
 window. Running both in one world keeps them on the same seed and in the
 same trace; the nodes' names tell the groups apart.`,
-		For:   2 * time.Second,
+		LookFor: `group a (no backoff) trying round after round and never choosing a
+value, yet never choosing two: safe but not live, as FLP allows. Group b
+(randomised backoff) chooses within a few rounds. Compare the rounds and
+the time to choose in the summary. dsim explore paxos-duel finds group a's
+cycle of pre-emptions itself.`,
+		Chapter: "consensus",
+		For:     2 * time.Second,
+		Knobs: []scenarios.Knob{
+			{Name: "groups", Kind: scenarios.KnobChoice, Default: "both", Choices: []string{"both", "a", "b"},
+				Doc: "which groups run: a (retry at once), b (randomised backoff), or both side by side"},
+		},
+		// The explorer looks at group a alone, depth first, for a cycle of
+		// pre-emptions in which nothing is ever chosen.
+		Explore: &scenarios.Exploration{
+			Knobs:  scenarios.Knobs{"groups": "a"},
+			DFS:    true,
+			Bounds: explore.Bounds{Depth: 40, Deviations: 2, MaxStates: 200_000},
+		},
 		Setup: setupDuel,
 	})
 }
@@ -51,17 +69,30 @@ func setupDuel(o scenarios.Options) (*scenarios.Run, error) {
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
 	noBackoff := paxos.DefaultConfig()
 	noBackoff.Backoff = paxos.Config{}.Backoff
-	a := addGroup(w, "a", 3, noBackoff)
-	b := addGroup(w, "b", 3, paxos.DefaultConfig())
+	groups := o.Knobs.Choice("groups")
+	var a, b *group
+	if groups != "b" {
+		a = addGroup(w, "a", 3, noBackoff)
+	}
+	if groups != "a" {
+		b = addGroup(w, "b", 3, paxos.DefaultConfig())
+	}
 	start := 10 * time.Millisecond
 	w.At(start, func() {
-		w.Logf("group a (no backoff): a1 proposes \"red\", a2 proposes \"green\"")
-		a.propose("a1", "red")
-		a.propose("a2", "green")
-		w.Logf("group b (randomised backoff): b1 proposes \"red\", b2 proposes \"green\"")
-		b.propose("b1", "red")
-		b.propose("b2", "green")
+		if a != nil {
+			w.Logf("group a (no backoff): a1 proposes \"red\", a2 proposes \"green\"")
+			a.propose("a1", "red")
+			a.propose("a2", "green")
+		}
+		if b != nil {
+			w.Logf("group b (randomised backoff): b1 proposes \"red\", b2 proposes \"green\"")
+			b.propose("b1", "red")
+			b.propose("b2", "green")
+		}
 	})
+	if a == nil || b == nil {
+		return setupOneDuel(w, net, a, b, start)
+	}
 	var bAnnounced bool
 	w.AfterStep(func() {
 		if b.chosen && !bAnnounced {
@@ -114,6 +145,38 @@ func setupDuel(o scenarios.Options) (*scenarios.Run, error) {
 		return r
 	}
 	return &scenarios.Run{World: w, Net: net, Finish: finish}, nil
+}
+
+// setupOneDuel finishes a run of one group alone (--set groups=a or b):
+// group a must never choose, group b must.
+func setupOneDuel(w *sim.World, net *network.Model, a, b *group, start time.Duration) (*scenarios.Run, error) {
+	g, name, backoff := a, "group a", false
+	if g == nil {
+		g, name, backoff = b, "group b", true
+	}
+	finish := func() scenarios.Result {
+		var r scenarios.Result
+		rounds := g.rounds(g.ids[0], g.ids[1])
+		switch {
+		case g.chosen:
+			r.Summary = append(r.Summary, fmt.Sprintf("%s: %q chosen %s after the proposals, after %d rounds", name, g.chosenV, sim.FormatTime(g.at-start), rounds))
+			if !backoff {
+				r.Err = fmt.Errorf("group a chose %q at %s: the duel without backoff should never end", g.chosenV, sim.FormatTime(g.at))
+			}
+		default:
+			r.Summary = append(r.Summary, fmt.Sprintf("%s: nothing chosen after %d rounds in %s", name, rounds, sim.FormatTime(w.Now()-start)))
+			if backoff {
+				r.Err = errors.New("group b chose nothing: randomised backoff should end the duel")
+			}
+		}
+		if err := g.verdict(name, &r.Summary); err != nil && r.Err == nil {
+			r.Err = err
+		}
+		r.Metrics = []scenarios.Metric{{Name: "rounds", Value: float64(rounds), Unit: "rounds"}, {Name: "chosen", Value: boolf(g.chosen), Unit: "bool"}}
+		return r
+	}
+	return &scenarios.Run{World: w, Net: net, Finish: finish, Violation: g.violation,
+		Progress: func() bool { return g.chosen }, Abstract: g.abstract, Observers: []any{g.safety}}, nil
 }
 
 func yesNo(b bool) string {

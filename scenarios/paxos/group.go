@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"fmt"
@@ -24,13 +24,32 @@ type group struct {
 // addGroup adds nodes prefix1..prefixN running paxos with cfg (Members set
 // to the group, so several groups can share a world).
 func addGroup(w *sim.World, prefix string, n int, cfg paxos.Config) *group {
+	return addBrokenGroup(w, prefix, n, cfg, "")
+}
+
+// brokenVariants are the --broken names of paxos.NewBroken's bugs.
+var brokenVariants = map[string]paxos.Bug{
+	"forgets-promise":         paxos.ForgetsPromise,
+	"ignores-accepted-values": paxos.IgnoresAcceptedValues,
+}
+
+// brokenNames lists brokenVariants' names, sorted, for Scenario.Broken.
+func brokenNames() []string { return []string{"forgets-promise", "ignores-accepted-values"} }
+
+// addBrokenGroup is addGroup with every node built with one of
+// paxos.NewBroken's bugs, named as --broken takes it; "" is correct Paxos.
+func addBrokenGroup(w *sim.World, prefix string, n int, cfg paxos.Config, broken string) *group {
 	g := &group{w: w, safety: paxossuite.NewSafety(n)}
 	for i := 1; i <= n; i++ {
 		g.ids = append(g.ids, sim.NodeID(fmt.Sprintf("%s%d", prefix, i)))
 	}
 	cfg.Members = g.ids
+	newNode := func() sim.Node { return paxos.New(cfg) }
+	if bug, ok := brokenVariants[broken]; ok {
+		newNode = func() sim.Node { return paxos.NewBroken(cfg, bug) }
+	}
 	for _, id := range g.ids {
-		w.AddNode(id, func() sim.Node { return paxos.New(cfg) })
+		w.AddNode(id, newNode)
 	}
 	w.AfterStep(g.check)
 	return g
@@ -85,6 +104,14 @@ func (g *group) learned() int {
 		}
 	}
 	return n
+}
+
+// violation is the first safety violation so far, for the explorer.
+func (g *group) violation() error {
+	if len(g.errs) > 0 {
+		return g.errs[0]
+	}
+	return nil
 }
 
 // safe adds the safety verdict to a summary, or returns the violation.

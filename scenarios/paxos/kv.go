@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"errors"
@@ -23,9 +23,8 @@ func init() {
 		Doc: `Five Multi-Paxos servers n1..n5 replicate the same key/value store the
 raft-* scenarios use (storage/kv behind consensus/rsm, not a line changed)
 for three clients that append and read (one Get for two Appends, over five
-keys). At 2s the leader crashes; at 5s it comes back.
-
-Look for: a follower's randomised election timeout fires, it runs phase 1
+keys). At 2s the leader crashes; at 5s it comes back.`,
+		LookFor: `a follower's randomised election timeout fires, it runs phase 1
 with a higher ballot for every undecided slot, re-proposes what a majority
 may have accepted, fills the gaps with no-ops, and from then on runs only
 phase 2 for each new command. The clients pause, retry and carry on. The
@@ -39,8 +38,9 @@ and the history is linearizable (porcupine).
 
 With --schedule, the schedule replaces the scripted leader crash, as in
 raft-kv, so the two can be run under the same faults.`,
-		For:   8 * time.Second,
-		Setup: setupMultiPaxosKV,
+		Chapter: "consensus",
+		For:     8 * time.Second,
+		Setup:   setupMultiPaxosKV,
 	})
 }
 
@@ -122,7 +122,7 @@ func setupMultiPaxosKV(o scenarios.Options) (*scenarios.Run, error) {
 	}
 	for i := 1; i <= 3; i++ {
 		id := sim.NodeID(fmt.Sprintf("c%d", i))
-		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(o.Seed, uint64(i))), kv.WorkloadConfig{Client: string(id), Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true})
+		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(o.Seed, uint64(i))), kv.WorkloadConfig{Client: string(id), Ops: 100000, Keys: 5, Get: 1, Append: 2, ReadBack: true, KeyLife: 1000})
 		if err != nil {
 			return nil, err
 		}

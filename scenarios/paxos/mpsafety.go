@@ -1,4 +1,4 @@
-package paxosscenarios
+package paxos
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package paxosscenarios_test
+package paxos_test
 
 import (
 	"testing"

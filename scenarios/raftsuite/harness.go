@@ -73,10 +73,15 @@ const SnapshotThreshold = 10
 
 // DefaultConfig is the Config the suite passes to nodes: raft.DefaultConfig
 // (150ms election timeout, 50ms heartbeats, PreVote and CheckQuorum) without
-// compaction; snapshot tests set SnapshotThreshold.
+// compaction; snapshot tests set SnapshotThreshold. It keeps no entries
+// behind a snapshot (SnapshotTrailingEntries 0) and sends snapshots in small
+// chunks, so that a follower cut off past a snapshot needs InstallSnapshot,
+// in several messages.
 func DefaultConfig() raft.Config {
 	cfg := raft.DefaultConfig()
 	cfg.SnapshotThreshold = 0
+	cfg.SnapshotTrailingEntries = 0
+	cfg.SnapshotChunkSize = 64
 	return cfg
 }
 

@@ -24,9 +24,8 @@ quorum store with N=3, W=2, R=2 and a sloppy quorum (availability first).
 Each has two clients reading and writing three keys. From 1s to 4s the
 network splits both the same way: n1, n2 and client c1 on the minority
 side; n3, n4, n5 and client c2 on the majority side. A client gives up on
-an operation after about half a second.
-
-Look for: on the minority side Raft answers nothing. Its servers cannot
+an operation after about half a second.`,
+		LookFor: `on the minority side Raft answers nothing. Its servers cannot
 reach a majority, so nothing commits; a leader caught there steps down
 (CheckQuorum), and c1's requests time out. Every answer Raft gives, on
 either side, is up to date. The quorum store answers on both sides: a
@@ -38,8 +37,9 @@ bring the replicas together, and keys written on both sides come back as
 siblings for the clients to merge. The summary gives availability
 (operations answered) and staleness (answered reads that missed a write
 acknowledged before they began) for each side and each store.`,
-		For:   5 * time.Second,
-		Setup: setupCAP,
+		Chapter: "consistency",
+		For:     5 * time.Second,
+		Setup:   setupCAP,
 	})
 }
 
@@ -147,14 +147,16 @@ func setupCAP(o scenarios.Options) (*scenarios.Run, error) {
 		}
 		r.Metrics = append(r.Metrics, scenarios.Metric{Name: "ap_sibling_reads_after_heal", Value: float64(siblingReads), Unit: "reads"})
 		switch {
+		case cpStats[0].stale+cpStats[1].stale > 0:
+			r.Err = fmt.Errorf("the Raft store (CP) returned a stale read")
+		case !o.Scripted():
+			r.Summary = append(r.Summary, scenarios.Unscripted(o.Printer, o)...)
 		case cpStats[0].ops == 0 || cpStats[1].ops == 0 || apStats[0].ops == 0 || apStats[1].ops == 0:
 			r.Err = fmt.Errorf("a client issued nothing during the partition")
 		case cpStats[0].ok > 0:
-			r.Err = fmt.Errorf("Raft answered %s of the minority's operations", cpStats[0].availability())
+			r.Err = fmt.Errorf("the Raft store answered %s of the minority's operations", cpStats[0].availability())
 		case ratio(cpStats[1].ok, cpStats[1].ops) < 0.5:
-			r.Err = fmt.Errorf("Raft answered only %s of the majority's operations", cpStats[1].availability())
-		case cpStats[0].stale+cpStats[1].stale > 0:
-			r.Err = fmt.Errorf("Raft returned a stale read")
+			r.Err = fmt.Errorf("the Raft store answered only %s of the majority's operations", cpStats[1].availability())
 		case ratio(apStats[0].ok, apStats[0].ops) < 0.8 || ratio(apStats[1].ok, apStats[1].ops) < 0.8:
 			r.Err = fmt.Errorf("the sloppy-quorum store answered only %s and %s", apStats[0].availability(), apStats[1].availability())
 		case apStats[0].stale+apStats[1].stale == 0:

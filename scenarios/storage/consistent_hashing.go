@@ -21,16 +21,16 @@ For 1, 16 and 128 virtual nodes per node, the run measures the load (keys
 per node: the largest and the smallest against the mean), then adds an
 eleventh node and counts the keys that moved, then removes one of the ten
 and counts again. For comparison it does the same with modulo hashing
-(hash(key) % nodes), the obvious scheme that consistent hashing replaces.
-
-Look for: adding a node moves about 1/11 of the keys, removing one about
+(hash(key) % nodes), the obvious scheme that consistent hashing replaces.`,
+		LookFor: `adding a node moves about 1/11 of the keys, removing one about
 1/10, and every moved key moves to the new node (or away from the removed
 one) and nowhere else. Modulo hashing moves almost all of them. With one
 point per node the load is lopsided (the busiest node has two or three
 times its share); with 128 virtual nodes per node it is within a few per
 cent of even.`,
-		For:   time.Millisecond,
-		Setup: setupConsistentHashing,
+		Chapter: "storage",
+		For:     time.Millisecond,
+		Setup:   setupConsistentHashing,
 	})
 }
 

@@ -36,8 +36,13 @@ before answering, ca writes x=1 to two replicas, so every later read quorum
 meets it, and cb returns x=1. That history is linearizable. Read repair is
 off in both worlds: it is the same write-back, but done after answering,
 so it narrows the window without closing it.`,
-		For:   500 * time.Millisecond,
-		Setup: setupQuorumLinearizability,
+		LookFor: `ca's read returns x=1 and cb's later read returns x=0, although each met
+a read quorum that overlaps every write quorum: W+R>N does not make a
+quorum store linearizable, and porcupine says so. The ABD world's reads
+write back before answering, and its history is linearizable.`,
+		Chapter: "consistency",
+		For:     500 * time.Millisecond,
+		Setup:   setupQuorumLinearizability,
 	})
 }
 

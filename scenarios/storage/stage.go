@@ -49,7 +49,7 @@ func newQuorumStage(cfg quorumStageConfig) (*quorumStage, error) {
 		return nil, err
 	}
 	if cfg.Store.N > cfg.Servers {
-		return nil, fmt.Errorf("N=%d replicas on %d servers", cfg.Store.N, cfg.Servers)
+		return nil, fmt.Errorf("%d replicas per key (N) on only %d servers", cfg.Store.N, cfg.Servers)
 	}
 	faults := &faultLog{}
 	var tracer sim.Tracer = faults

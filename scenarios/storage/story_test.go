@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 )
 
@@ -34,10 +35,10 @@ func TestQuorumKVOverlapPreventsStaleReads(t *testing.T) {
 	for _, seed := range fiveSeeds {
 		res := run(t, "quorum-kv", scenarios.Options{Seed: seed})
 		require.NoError(t, res.Err, "seed %d", seed)
-		assert.Greater(t, metric(t, res, "availability_down_w2r2"), 0.95, "seed %d", seed)
-		assert.Zero(t, metric(t, res, "stale_reads_w2r2"), "seed %d", seed)
+		assert.Greater(t, metric(t, res, "availability_down"), 0.95, "seed %d", seed)
+		assert.Zero(t, metric(t, res, "stale_reads"), "seed %d", seed)
 		assert.Positive(t, metric(t, res, "stale_reads_w1r1"), "seed %d", seed)
-		assert.Greater(t, metric(t, res, "reads_w2r2"), 200.0, "enough reads to mean something (seed %d)", seed)
+		assert.Greater(t, metric(t, res, "reads"), 200.0, "enough reads to mean something (seed %d)", seed)
 		assert.Contains(t, strings.Join(res.Summary, "\n"), "W+R > N")
 	}
 }
@@ -93,4 +94,22 @@ func TestStaleReadsByRealTime(t *testing.T) {
 	assert.Equal(t, 40, int(stale[0].read.call))
 	assert.Equal(t, "2", stale[0].missed.value)
 	assert.Equal(t, 60, int(stale[1].read.call))
+}
+
+// The learner's schedule crashes a second replica: availability with n3
+// down is no longer the lesson, and the run says so instead of failing; the
+// safety promise of overlapping quorums (no stale read) is still checked.
+// The same holds for cap when a schedule crashes a node of the minority.
+func TestAScheduleThatChangesTheStoryIsNotAFailure(t *testing.T) {
+	sched, err := network.ParseSchedule(strings.NewReader("1500ms crash n2\n"))
+	require.NoError(t, err)
+	for _, name := range []string{"quorum-kv", "cap"} {
+		res := run(t, name, scenarios.Options{Seed: 1, Schedule: sched})
+		require.NoError(t, res.Err, name)
+		summary := strings.Join(res.Summary, "\n")
+		assert.Contains(t, summary, "your schedule added 1 fault event", name)
+		assert.Contains(t, summary, "the scripted lesson's checks are skipped", name)
+	}
+	res := run(t, "quorum-kv", scenarios.Options{Seed: 1, Schedule: sched})
+	assert.Zero(t, metric(t, res, "stale_reads"))
 }

@@ -29,9 +29,8 @@ its followers every 20ms, as a binlog sender does. It answers a client:
 
 At 1.015s every leader crashes. 50ms later a failover promotes the most
 up-to-date follower of each group to lead a new epoch, and the other
-follower follows it.
-
-Look for: the table at the end. Async answered fastest, and lost the
+follower follows it.`,
+		LookFor: `the table at the end. Async answered fastest, and lost the
 acknowledged writes its leader had not shipped yet: the clients were told
 "stored" and the data is gone. Semi-sync lost none (some follower had each
 acknowledged write, and failover picked the follower with the most), at
@@ -39,8 +38,9 @@ the price of a round trip to the fastest follower; sync lost none and paid
 for a round trip to the slowest. Replication lag (time from the leader's
 write to the follower's copy) is about the same in every mode: the modes
 differ in when the client is answered, not in how fast data flows.`,
-		For:   1300 * time.Millisecond,
-		Setup: setupReplication,
+		Chapter: "storage",
+		For:     1300 * time.Millisecond,
+		Setup:   setupReplication,
 	})
 }
 

@@ -31,8 +31,14 @@ each service records what it did for each saga, so a second refund request
 refunds nothing. The summary shows every saga's steps in order and checks
 the end state: every saga is done at all four services or at none, so no
 customer is charged without an order.`,
-		For:   time.Second,
-		Setup: setupSaga,
+		LookFor: `the second order's completed steps undone in reverse order (refund
+payment, then cancel order), in both the orchestrated and the
+choreographed shop; "duplicate ignored" in the trace where at-least-once
+delivery repeats a request, so nothing is refunded twice; and at the end
+every saga done at all four services or at none.`,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setupSaga,
 	})
 }
 

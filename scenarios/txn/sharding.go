@@ -23,17 +23,17 @@ orders that existed when the table was sharded (order-00000000 to
 order-00009999). Then a client inserts 2,000 new orders, one every half
 millisecond, with time-ordered IDs (order-00010000, order-00010001, ...),
 sending each to all three routers. At the end it scans the 100 newest
-orders through each router.
-
-Look for: the per-shard write counts. Under range sharding every new order
+orders through each router.`,
+		LookFor: `the per-shard write counts. Under range sharding every new order
 sorts after the last split point, so range-s4 takes all 2,000 writes and
 the other three none (max/mean 4.0): a hot spot that buying more shards
 does not cure. Hashing spreads them evenly (max/mean near 1.0), and so does
 the directory. The scan column shows the other side of the trade: the range
 router asks one shard for the 100 newest orders, the hash router has to ask
 all four, the directory asks exactly those its table names.`,
-		For:   1200 * time.Millisecond,
-		Setup: setupSharding,
+		Chapter: "storage",
+		For:     1200 * time.Millisecond,
+		Setup:   setupSharding,
 	})
 }
 

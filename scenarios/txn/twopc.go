@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dsimlab/dsim/check/explore"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -22,12 +23,19 @@ p3, each holding one key. Phase one: the coordinator logs the transaction
 and sends Prepare; each participant locks its key, writes a prepared record
 to disk, syncs, and only then votes yes. Phase two: with every vote yes the
 coordinator logs Commit, syncs, and sends Commit; participants apply the
-write, release the lock and acknowledge.
-
-Look for: the order of disk syncs and messages in the trace (a promise is
+write, release the lock and acknowledge.`,
+		LookFor: `the order of disk syncs and messages in the trace (a promise is
 durable before it is sent), two round trips per transaction, and the check
 at the end that every participant committed both transactions.`,
-		For:   time.Second,
+		Chapter: "transactions",
+		For:     time.Second,
+		// The explorer crashes the coordinator wherever it can: right after
+		// the last yes vote, before the decision, every participant blocks.
+		Explore: &scenarios.Exploration{
+			CheckProperty: true,
+			Crashable:     []sim.NodeID{"coord"},
+			Bounds:        explore.Bounds{Depth: 30, Crashes: 1, Deviations: 2, Horizon: 150 * time.Millisecond},
+		},
 		Setup: setup2PC,
 	})
 	scenarios.Register(scenarios.Scenario{
@@ -40,14 +48,14 @@ commit. They can only wait, keep their locks, and ask the coordinator every
 100ms. Meanwhile T2, run by a second coordinator, needs key x: p1 refuses it,
 because T1 holds x. After 1s the coordinator restarts, reads its log, finds
 T1 begun but undecided, and aborts it (nobody can have committed it); the
-locks are released and T3 on the same keys commits.
-
-Look for: "still uncertain" lines piling up, T2 refused, and the blocked
+locks are released and T3 on the same keys commits.`,
+		LookFor: `"still uncertain" lines piling up, T2 refused, and the blocked
 time in the summary: at least the coordinator's downtime. This is the
 blocking problem of 2PC, and why three-phase commit and consensus-based
 commit (Spanner, running 2PC over Paxos groups) exist.`,
-		For:   2 * time.Second,
-		Setup: setup2PCCoordinatorCrash,
+		Chapter: "transactions",
+		For:     2 * time.Second,
+		Setup:   setup2PCCoordinatorCrash,
 	})
 	scenarios.Register(scenarios.Scenario{
 		Name:    "2pc-participant-crash",
@@ -57,12 +65,12 @@ and wait; the coordinator waits 100ms for p3's vote, then decides Abort,
 logs it and tells everyone. p1 and p2 release their locks at once: a
 participant that never voted blocks nobody. The coordinator keeps sending
 Abort to p3 until p3 restarts at 500ms and acknowledges it. T2, on p1 and
-p2 only, commits while p3 is still down.
-
-Look for: how short p1 and p2 were blocked (about the vote timeout, not
+p2 only, commits while p3 is still down.`,
+		LookFor: `how short p1 and p2 were blocked (about the vote timeout, not
 p3's downtime), and the Abort re-sent to p3 until it comes back.`,
-		For:   time.Second,
-		Setup: setup2PCParticipantCrash,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setup2PCParticipantCrash,
 	})
 	scenarios.Register(scenarios.Scenario{
 		Name:    "2pc-timeout",
@@ -71,12 +79,12 @@ p3's downtime), and the Abort re-sent to p3 until it comes back.`,
 failure: p3 is up, only slow). p3 votes yes on T1, but its vote arrives after
 the coordinator's 100ms vote timeout: the coordinator has decided Abort,
 and ignores the late yes. p3, prepared, holds its lock until the Abort
-reaches it. At 500ms p3 is fast again and T2 commits everywhere.
-
-Look for: "no vote from p3 within 100ms", the late Vote arriving after the
+reaches it. At 500ms p3 is fast again and T2 commits everywhere.`,
+		LookFor: `"no vote from p3 within 100ms", the late Vote arriving after the
 decision, and p3's lock held for a round trip of its slow link.`,
-		For:   time.Second,
-		Setup: setup2PCTimeout,
+		Chapter: "transactions",
+		For:     time.Second,
+		Setup:   setup2PCTimeout,
 	})
 }
 
@@ -92,6 +100,9 @@ type twoPC struct {
 	// txns are the transactions begun, in order.
 	txns      []*txnRun
 	violation error
+	// blocking is the first moment a transaction blocked (checkBlocking).
+	blocking error
+	opts     scenarios.Options
 }
 
 type txnRun struct {
@@ -111,7 +122,7 @@ func new2PC(o scenarios.Options, pc twopc.ParticipantConfig) (*twoPC, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &twoPC{net: net}
+	c := &twoPC{net: net, opts: o}
 	c.w = sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer, LoseUnsyncedWrites: true})
 	for _, id := range []sim.NodeID{"coord", "coord2"} {
 		c.w.AddNode(id, func() sim.Node { return twopc.NewCoordinator(twopc.DefaultConfig()) })
@@ -180,9 +191,46 @@ func (c *twoPC) checkAtomicity() {
 	}
 }
 
+// checkBlocking runs after every event of the happy path: it records the
+// first moment a transaction's participants have all voted yes, none knows
+// the decision, and the coordinator, the only node that does, is down. They
+// can do nothing but wait. 2PC allows this, so the run only reports it; the
+// explorer looks for it (Run.Property).
+func (c *twoPC) checkBlocking() {
+	if c.blocking != nil {
+		return
+	}
+	for _, t := range c.txns {
+		if c.w.Up(t.coord) {
+			continue
+		}
+		ps := t.participants()
+		all := len(ps) > 0
+		for _, p := range ps {
+			if !twopc.IsPrepared(c.disk(p), t.id) {
+				all = false
+			}
+		}
+		if all {
+			c.blocking = fmt.Errorf("at %s: %s is blocked: %s all voted yes and %s, the only node that knows the decision, is down",
+				sim.FormatTime(c.w.Now()), t.id, joinIDs(ps), t.coord)
+			c.w.Logf("BLOCKED: %v", c.blocking)
+			return
+		}
+	}
+}
+
+// firstViolation is the run's safety verdict so far, for the explorer.
+func (c *twoPC) firstViolation() error { return c.violation }
+
+// firstBlocking is the first time a transaction blocked, for the explorer.
+func (c *twoPC) firstBlocking() error { return c.blocking }
+
 // finish checks every transaction ended atomically with the expected
-// decision, and writes the table of transactions.
-func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) {
+// decision, and writes the table of transactions. When the learner's
+// schedule changed the story, it checks atomicity only, says so, and
+// returns false: the caller skips the scripted lesson's checks.
+func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) (scripted bool) {
 	fail := func(err error) {
 		if r.Err == nil {
 			r.Err = err
@@ -196,9 +244,13 @@ func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) {
 	fmt.Fprintln(tw, "txn\tcoordinator\tparticipants\tdecision\ttime to outcome\treason")
 	for _, t := range c.txns {
 		d, err := twopc.CheckAtomicity(t.id, t.participants(), c.disk)
-		if err != nil {
+		switch {
+		case errors.Is(err, twopc.ErrUndecided) && !c.opts.Scripted():
+			// The learner's schedule (or the explorer's) left a
+			// participant waiting: 2PC allows that, the table shows it.
+		case err != nil:
 			fail(err)
-		} else if d != want[t.id] {
+		case c.opts.Scripted() && d != want[t.id]:
 			fail(fmt.Errorf("%s %s, want %s", t.id, d, want[t.id]))
 		}
 		took := "no answer"
@@ -217,6 +269,11 @@ func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) {
 		r.Summary = append(r.Summary, "atomic: for every transaction, all participants committed or all aborted (checked after every event)")
 	}
 	r.Metrics = append(r.Metrics, scenarios.Metric{Name: "messages", Value: float64(c.w.Stats().Sent), Unit: "msgs"})
+	if !c.opts.Scripted() {
+		r.Summary = append(r.Summary, scenarios.Unscripted(c.opts.Printer, c.opts)...)
+		return false
+	}
+	return true
 }
 
 // blocked is how long participant p waited uncertain on txn.
@@ -242,9 +299,17 @@ func setup2PC(o scenarios.Options) (*scenarios.Run, error) {
 	}
 	t1 := c.begin(10*time.Millisecond, "coord", "T1", "1", "p1:x", "p2:y", "p3:z")
 	c.begin(200*time.Millisecond, "coord", "T2", "2", "p1:x", "p2:y", "p3:z")
-	return &scenarios.Run{World: c.w, Net: c.net, Finish: func() scenarios.Result {
+	c.w.AfterStep(c.checkBlocking)
+	return &scenarios.Run{World: c.w, Net: c.net, Violation: c.firstViolation, Property: c.firstBlocking, Finish: func() scenarios.Result {
 		var r scenarios.Result
-		c.finish(&r, map[string]twopc.Decision{"T1": twopc.Committed, "T2": twopc.Committed})
+		if c.blocking != nil {
+			// Not a failure: 2PC is allowed to block, and only a learner's
+			// schedule (or the explorer's) can crash this coordinator.
+			r.Summary = append(r.Summary, "BLOCKED "+c.blocking.Error())
+		}
+		if !c.finish(&r, map[string]twopc.Decision{"T1": twopc.Committed, "T2": twopc.Committed}) {
+			return r
+		}
 		for _, p := range twoPCParticipants {
 			for _, k := range []string{"x", "y", "z"} {
 				if v, ok := twopc.ReadData(c.disk(p), k); ok && v != "2" && r.Err == nil {
@@ -292,7 +357,9 @@ func setup2PCCoordinatorCrash(o scenarios.Options) (*scenarios.Run, error) {
 	t3 = c.begin(1500*time.Millisecond, "coord2", "T3", "3", "p1:x", "p2:y", "p3:z")
 	return &scenarios.Run{World: c.w, Net: c.net, Finish: func() scenarios.Result {
 		var r scenarios.Result
-		c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Aborted, "T3": twopc.Committed})
+		if !c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Aborted, "T3": twopc.Committed}) {
+			return r
+		}
 		if crashedAt == 0 || restartedAt == 0 {
 			r.Err = errors.Join(r.Err, errors.New("the coordinator was never crashed and restarted"))
 			return r
@@ -344,7 +411,9 @@ func setup2PCParticipantCrash(o scenarios.Options) (*scenarios.Run, error) {
 	t2 := c.begin(300*time.Millisecond, "coord", "T2", "2", "p1:x", "p2:y")
 	return &scenarios.Run{World: c.w, Net: c.net, Finish: func() scenarios.Result {
 		var r scenarios.Result
-		c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Committed})
+		if !c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Committed}) {
+			return r
+		}
 		b1, b2 := c.blocked("p1", "T1"), c.blocked("p2", "T1")
 		r.Summary = append(r.Summary, fmt.Sprintf("p1 and p2 voted yes and were blocked %s and %s: about the vote timeout, not p3's %s downtime",
 			sim.FormatTime(b1), sim.FormatTime(b2), sim.FormatTime(restartAt-crashAt)))
@@ -369,7 +438,9 @@ func setup2PCTimeout(o scenarios.Options) (*scenarios.Run, error) {
 	c.begin(600*time.Millisecond, "coord", "T2", "2", "p1:x", "p2:y", "p3:z")
 	return &scenarios.Run{World: c.w, Net: c.net, Finish: func() scenarios.Result {
 		var r scenarios.Result
-		c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Committed})
+		if !c.finish(&r, map[string]twopc.Decision{"T1": twopc.Aborted, "T2": twopc.Committed}) {
+			return r
+		}
 		b3 := c.blocked("p3", "T1")
 		r.Summary = append(r.Summary, fmt.Sprintf("p3 voted yes, too late to count, and held z for %s until the Abort crossed its slow link", sim.FormatTime(b3)))
 		if !strings.Contains(c.txns[0].outcome.Reason, "no vote from p3") && r.Err == nil {

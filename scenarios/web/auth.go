@@ -32,15 +32,15 @@ and puts her tokens on the deny list. Mallory meanwhile logs in as herself
 and tries forged tokens: algorithm "none" (no signature), an algorithm the
 server does not use, Alice's name in her own token's claims, a token signed
 with a guessed key, and, at 2.5s, her own token after it has expired — sent
-to the token app and to a copy of it whose clock runs 1s behind.
-
-Look for: a session costs one lookup per request and is revoked at once; a
+to the token app and to a copy of it whose clock runs 1s behind.`,
+		LookFor: `a session costs one lookup per request and is revoked at once; a
 token costs none, and is revoked only when the next deny list arrives, or,
 without one, when it expires. Every forged token is refused — except the
 expired one at the server with the slow clock, which judges expiry by its
 own clock: keep clocks in sync (NTP) or allow only a small leeway.`,
-		For:   3 * time.Second,
-		Setup: setupAuth,
+		Chapter: "security",
+		For:     3 * time.Second,
+		Setup:   setupAuth,
 	})
 }
 

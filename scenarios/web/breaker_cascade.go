@@ -30,14 +30,19 @@ service has taken the whole shop down: a cascading failure.
 
 The guarded shop calls reco through a bulkhead (at most 4 calls in flight)
 and a circuit breaker (open after 5 failures in a row, a probe every
-two seconds). A handful of home requests wait their second; then the breaker
-opens and home fails fast (it could show the page without suggestions),
-while checkout never notices.
-
-Look for: the table's p99 (all requests, failures included) and the
+two seconds; --set bulkhead=, failures= and open-for= change them). A
+handful of home requests wait their second; then the breaker opens and home fails fast (it could show the page without suggestions),
+while checkout never notices.`,
+		LookFor: `the table's p99 (all requests, failures included) and the
 checkout p99 after 2s: seconds for the plain shop, milliseconds for the
 guarded one; and the most front workers busy at once (all 32 against a
 dozen, most of them in the ordinary bursts of Poisson arrivals).`,
+		Chapter: "resilience",
+		Knobs: []scenarios.Knob{
+			{Name: "failures", Kind: scenarios.KnobInt, Default: "5", Min: 1, Max: 1000, Doc: "failures in a row that open the guarded shop's breaker"},
+			{Name: "open-for", Kind: scenarios.KnobDuration, Default: "2s", Min: float64(10 * time.Millisecond), Max: float64(10 * time.Second), Doc: "how long the breaker stays open before it lets a probe through"},
+			{Name: "bulkhead", Kind: scenarios.KnobInt, Default: "4", Min: 1, Max: 64, Doc: "calls to reco the guarded shop allows in flight at once"},
+		},
 		For:   8 * time.Second,
 		Setup: setupBreakerCascade,
 	})
@@ -60,7 +65,7 @@ func setupBreakerCascade(o scenarios.Options) (*scenarios.Run, error) {
 	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer})
 	shops := []*cascadeShop{{name: "plain"}, {name: "guarded", guarded: true}}
 	for _, shop := range shops {
-		if err := addCascadeShop(w, shop); err != nil {
+		if err := addCascadeShop(w, shop, o.Knobs); err != nil {
 			return nil, err
 		}
 	}
@@ -76,7 +81,7 @@ func setupBreakerCascade(o scenarios.Options) (*scenarios.Run, error) {
 	return &scenarios.Run{World: w, Net: net, Finish: finish}, nil
 }
 
-func addCascadeShop(w *sim.World, shop *cascadeShop) error {
+func addCascadeShop(w *sim.World, shop *cascadeShop, knobs scenarios.Knobs) error {
 	p := shop.name + "-"
 	reco := &service.Dependency{
 		CallerConfig: service.CallerConfig{Name: "reco", Timeout: time.Second},
@@ -88,8 +93,8 @@ func addCascadeShop(w *sim.World, shop *cascadeShop) error {
 		},
 	}
 	if shop.guarded {
-		reco.MaxConcurrent = 4
-		reco.Breaker = &resilience.BreakerConfig{ConsecutiveFailures: 5, OpenFor: 2 * time.Second, HalfOpenProbes: 1,
+		reco.MaxConcurrent = knobs.Int("bulkhead")
+		reco.Breaker = &resilience.BreakerConfig{ConsecutiveFailures: knobs.Int("failures"), OpenFor: knobs.Duration("open-for"), HalfOpenProbes: 1,
 			OnStateChange: func(t resilience.Transition) {
 				w.Logf("%sfront's breaker on reco: %s -> %s", p, t.From, t.To)
 			}}

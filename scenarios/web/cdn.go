@@ -24,9 +24,8 @@ the most popular object is asked for twice as often as the second, ten
 times as often as the tenth.
 
 Three CDNs run side by side with the same traffic (2000 requests a second
-in all) and edges of 10, 100 and 1000 entries.
-
-Look for: the hit ratio rising with the cache size, though far slower than
+in all) and edges of 10, 100 and 1000 entries.`,
+		LookFor: `the hit ratio rising with the cache size, though far slower than
 the size (Zipf: each tenfold size adds about the same share), and the
 origin's load and the users' median latency falling with it. The "best"
 column is the share of requests for the N most popular objects: what a
@@ -35,6 +34,11 @@ causes: unpopular objects pushing popular ones out of a small LRU, and cold
 misses (the first request for an object at an edge can only miss). The
 largest edges can hold the whole catalogue: every miss they have left is a
 cold one, the price of a cache that has just started (after a deploy, say).`,
+		Chapter: "web",
+		Knobs: []scenarios.Knob{
+			{Name: "capacity", Kind: scenarios.KnobInt, Default: "0", Min: 0, Max: 100000, Doc: "entries per edge cache; 0 runs three CDNs side by side with 10, 100 and 1000"},
+			{Name: "edges", Kind: scenarios.KnobInt, Default: "5", Min: 1, Max: 50, Doc: "edge caches (regions) per CDN; the 2000 requests a second are shared among them"},
+		},
 		For:   3200 * time.Millisecond,
 		Setup: setupCDN,
 	})
@@ -42,7 +46,6 @@ cold one, the price of a cache that has just started (after a deploy, say).`,
 
 const (
 	cdnObjects = 1000
-	cdnRegions = 5
 	cdnWarmUp  = time.Second // hit ratios are measured after this
 	cdnStop    = 3 * time.Second
 )
@@ -65,9 +68,15 @@ func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cdn: %w", err)
 	}
+	sizes, regions := cdnSizes, o.Knobs.Int("edges")
+	if c := o.Knobs.Int("capacity"); c > 0 {
+		sizes = []int{c}
+	}
+	// 2000 requests a second in all, shared by the regions.
+	interarrival := time.Duration(regions) * 500 * time.Microsecond
 	var variants []*cdnVariant
-	for _, size := range cdnSizes {
-		v := &cdnVariant{size: size, edges: make([]*cacheNode, cdnRegions), users: make([]*service.LoadGen, cdnRegions)}
+	for _, size := range sizes {
+		v := &cdnVariant{size: size, edges: make([]*cacheNode, regions), users: make([]*service.LoadGen, regions)}
 		variants = append(variants, v)
 		p := fmt.Sprintf("cdn%d-", size)
 		origin := sim.NodeID(p + "origin")
@@ -75,7 +84,7 @@ func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
 			v.origin = service.MustServer(service.ServerConfig{Workers: 256, ServiceTime: network.Uniform{Min: 30 * time.Millisecond, Max: 50 * time.Millisecond}, Value: originValue})
 			return v.origin
 		})
-		for r := range cdnRegions {
+		for r := range regions {
 			edge := sim.NodeID(fmt.Sprintf("%sedge%d", p, r+1))
 			cfg := cacheNodeConfig{Capacity: size, TTL: time.Hour, Origin: origin, OriginTimeout: time.Second}
 			if _, err := newCacheNode(cfg); err != nil {
@@ -88,7 +97,7 @@ func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
 			w.AddClient(sim.NodeID(fmt.Sprintf("%susers%d", p, r+1)), func() sim.Node {
 				v.users[r] = service.MustLoadGen(service.LoadConfig{
 					Target:       edge,
-					Interarrival: network.Exponential{Mean: 2500 * time.Microsecond},
+					Interarrival: network.Exponential{Mean: interarrival},
 					Stop:         cdnStop,
 					Key:          func(rng *rand.Rand) string { return "obj" + strconv.Itoa(zipf.Rank(rng)) },
 					Caller:       service.CallerConfig{Name: "edge", Timeout: time.Second},
@@ -101,10 +110,10 @@ func setupCDN(o scenarios.Options) (*scenarios.Run, error) {
 		w.Logf("warm-up over: hit ratios are counted from now on")
 		for _, v := range variants {
 			for _, e := range v.edges {
-				v.warmHits += e.stats.Hits
-				v.warmMisses += e.stats.Misses
-				v.warmFetches += e.stats.Fetches
-				v.warmCold += e.stats.Cold
+				v.warmHits += e.Stats().Hits
+				v.warmMisses += e.Stats().Misses
+				v.warmFetches += e.Stats().Fetches
+				v.warmCold += e.Stats().Cold
 			}
 		}
 	})
@@ -120,10 +129,10 @@ func finishCDN(variants []*cdnVariant, zipf *service.Zipf) scenarios.Result {
 	for _, v := range variants {
 		hits, misses, fetches, cold := -v.warmHits, -v.warmMisses, -v.warmFetches, -v.warmCold
 		for _, e := range v.edges {
-			hits += e.stats.Hits
-			misses += e.stats.Misses
-			fetches += e.stats.Fetches
-			cold += e.stats.Cold
+			hits += e.Stats().Hits
+			misses += e.Stats().Misses
+			fetches += e.Stats().Fetches
+			cold += e.Stats().Cold
 		}
 		var recs []service.Record
 		for _, u := range v.users {
@@ -149,9 +158,9 @@ func finishCDN(variants []*cdnVariant, zipf *service.Zipf) scenarios.Result {
 		}
 		prevRatio, prevLoad = ratio, load
 	}
-	r.Summary = append(r.Summary, fmt.Sprintf("five edges per CDN, Zipf requests over %d objects, measured from %s to %s:", cdnObjects, dur(cdnWarmUp), dur(cdnStop)))
+	r.Summary = append(r.Summary, fmt.Sprintf("%d edges per CDN, Zipf requests over %d objects, measured from %s to %s:", len(variants[0].edges), cdnObjects, dur(cdnWarmUp), dur(cdnStop)))
 	r.Summary = append(r.Summary, table([]string{"edge size", "hit ratio", "best (top N)", "cold misses", "origin load", "p50", "p99"}, rows)...)
-	if check.err == nil {
+	if check.err == nil && len(variants) > 1 {
 		r.Summary = append(r.Summary, "the hit ratio rises with the cache size and the origin's load falls with it")
 	}
 	r.Err = check.err

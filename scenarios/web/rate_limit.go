@@ -24,23 +24,23 @@ rejected (HTTP 429). The leaky-bucket gateway queues up to 20 requests and
 lets one out every 10ms: the burst is smoothed into a steady stream, at the
 price of a wait, and what does not fit is rejected.
 
-Look for: admitted and rejected (about the same: both allow 100 a second
-over time), the delay the gateway added (none for the token bucket, up to
-200ms for the leaky one), and the most requests the API received in 10ms
-(the whole allowance at once for the token bucket, one or two for the leaky
-bucket).
-
 Part two: a server that can do 400 requests a second receives 800, a third
 each critical, default and sheddable. The FIFO server has a bounded queue
 and turns away whoever arrives when it is full: every class loses alike.
 The shedding server (resilience.Shedder) admits sheddable requests only
 while fewer than 8 are in the system, default ones below 20, critical ones
-below 40: when overloaded it keeps doing the most valuable work.
+below 40: when overloaded it keeps doing the most valuable work.`,
+		LookFor: `In part one, admitted and rejected (about the same: both allow 100 a second
+over time), the delay the gateway added (none for the token bucket, up to
+200ms for the leaky one), and the most requests the API received in 10ms
+(the whole allowance at once for the token bucket, one or two for the leaky
+bucket).
 
-Look for: the success rate per priority: flat for FIFO, critical near 100%
+In part two, the success rate per priority: flat for FIFO, critical near 100%
 and sheddable near 0 with shedding.`,
-		For:   3 * time.Second,
-		Setup: setupRateLimit,
+		Chapter: "resilience",
+		For:     3 * time.Second,
+		Setup:   setupRateLimit,
 	})
 }
 

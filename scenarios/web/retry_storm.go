@@ -41,13 +41,13 @@ the queue drains and the service recovers.
 Jitter spreads retries in time. It matters when many clients fail at the
 same instant and would otherwise retry in lockstep; here failures are spread
 already (the peak column barely moves), so jitter alone does not save the
-service: the load must come down, and that is the budget's work.
-
-Look for: goodput per second after the restart, the time to recover (the
+service: the load must come down, and that is the budget's work.`,
+		LookFor: `goodput per second after the restart, the time to recover (the
 service answers 90% of the requests sent in every quarter second from then
 on), the tries sent, the peak arrivals in 10ms and the longest queue.`,
-		For:   5500 * time.Millisecond,
-		Setup: setupRetryStorm,
+		Chapter: "resilience",
+		For:     5500 * time.Millisecond,
+		Setup:   setupRetryStorm,
 	})
 }
 

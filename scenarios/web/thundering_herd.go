@@ -26,13 +26,13 @@ identical queries hit the database at once (2000 a second times 20ms), and
 they queue behind each other on its 8 workers, which makes the window — and
 the herd — longer still. The coalescing cache (storage/cache.Coalescer) sends
 the first miss to the database and parks every later miss for the same key
-on that one fetch; when it returns, all of them are answered.
-
-Look for: the database queries for "home" after the expiry (dozens against
+on that one fetch; when it returns, all of them are answered.`,
+		LookFor: `the database queries for "home" after the expiry (dozens against
 one), the misses (about the same in both: coalescing does not prevent
 misses, only duplicate fetches), and the users' p99 around the expiry.`,
-		For:   2 * time.Second,
-		Setup: setupThunderingHerd,
+		Chapter: "web",
+		For:     2 * time.Second,
+		Setup:   setupThunderingHerd,
 	})
 }
 
@@ -94,14 +94,14 @@ func finishThunderingHerd(variants []*herdVariant) scenarios.Result {
 	var rows [][]string
 	queries := map[string]int{}
 	for _, v := range variants {
-		hot := v.cache.fetchesOf[hotKey]
+		hot := v.cache.FetchesOf(hotKey)
 		queries[v.name] = hot
 		around := service.Summarize(service.Between(v.users.Records(), at(herdExpiry-100*time.Millisecond), at(herdExpiry+200*time.Millisecond)))
-		rows = append(rows, []string{v.name, itoa(hot), itoa(v.cache.missesOf[hotKey]), itoa(v.cache.stats.Coalesced), itoa(v.db.Stats().MaxQueue),
+		rows = append(rows, []string{v.name, itoa(hot), itoa(v.cache.MissesOf(hotKey)), itoa(v.cache.Stats().Coalesced), itoa(v.db.Stats().MaxQueue),
 			dur(around.P50), dur(around.P99All)})
 		r.Metrics = append(r.Metrics,
 			scenarios.Metric{Name: v.name + "_db_queries_hot", Value: float64(hot), Unit: "queries"},
-			scenarios.Metric{Name: v.name + "_misses_hot", Value: float64(v.cache.missesOf[hotKey]), Unit: "requests"},
+			scenarios.Metric{Name: v.name + "_misses_hot", Value: float64(v.cache.MissesOf(hotKey)), Unit: "requests"},
 			scenarios.Metric{Name: v.name + "_p99_around_expiry", Value: around.P99All.Seconds(), Unit: "s"},
 		)
 	}

@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,4 +203,42 @@ func TestWorkloadReadBackFollowsEveryWriteWithARead(t *testing.T) {
 		}
 	}
 	assert.Greater(t, writes, 50, "the workload still writes")
+}
+
+// KeyLife moves the workload to fresh keys every KeyLife operations, so an
+// append-only workload's values stop growing with the length of the run.
+func TestWorkloadKeyLifeBoundsValues(t *testing.T) {
+	longest := func(keyLife int) (int, []string) {
+		wl, err := kv.NewWorkload(rand.New(rand.NewPCG(5, 1)), kv.WorkloadConfig{Client: "c1", Ops: 3000, Keys: 2, Append: 1, KeyLife: keyLife})
+		require.NoError(t, err)
+		s := kv.New()
+		var keys []string
+		for {
+			op, ok := wl.Next()
+			if !ok {
+				break
+			}
+			decoded, err := kv.DecodeOp(op.Cmd)
+			require.NoError(t, err)
+			if !slices.Contains(keys, decoded.Key) {
+				keys = append(keys, decoded.Key)
+			}
+			op.Output(s.Apply(op.Cmd))
+		}
+		n := 0
+		for _, k := range keys {
+			v, _ := s.Get(k)
+			n = max(n, len(v))
+		}
+		return n, keys
+	}
+	unbounded, keys := longest(0)
+	assert.ElementsMatch(t, []string{"k0", "k1"}, keys)
+	bounded, keys := longest(100)
+	assert.ElementsMatch(t, []string{"k0", "k1"}, keys[:2], "the first generation keeps the plain names")
+	assert.Contains(t, keys, "k1.29", "operations 2901-3000 are the 30th generation")
+	assert.Len(t, keys, 60)
+	assert.Less(t, bounded*10, unbounded, "values are a thirtieth as long")
+	_, err := kv.NewWorkload(rand.New(rand.NewPCG(1, 1)), kv.WorkloadConfig{Ops: 1, KeyLife: -1})
+	assert.Error(t, err)
 }

@@ -87,7 +87,7 @@ func TestRaftKVSurvivesLeaderCrash(t *testing.T) {
 	assert.Greater(t, secondTerm.Term, firstTerm.Term)
 
 	history.Annotate(check.FaultAnnotations(rec.Records)...)
-	res, err := check.CheckKV(history, 10*time.Second)
+	res, err := check.CheckKV(history, 0) // no wall-clock timeout: a loaded machine must not turn a verdict into Unknown
 	require.NoError(t, err)
 	path := filepath.Join(t.ArtifactDir(), "raft-kv.html")
 	require.NoError(t, res.WriteVisualizationFile(path))

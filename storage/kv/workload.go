@@ -26,6 +26,14 @@ type WorkloadConfig struct {
 	// rare long run of appends to one key made the checker time out on
 	// about one seed in a hundred).
 	ReadBack bool
+	// KeyLife, if set, retires the keys every KeyLife operations: the
+	// client's operations n*KeyLife+1 to (n+1)*KeyLife use k0.n, k1.n, ...
+	// (generation 0 keeps the plain names k0, k1). Clients run at about the
+	// same pace, so they still meet on the same keys; but an append-heavy
+	// workload's values stop growing without bound, and with them every
+	// read's answer, the checker's states and the time to apply a write. A
+	// long run then costs time and memory in proportion to its length.
+	KeyLife int
 }
 
 // Workload generates random operations for an rsm.Client. Each written
@@ -56,7 +64,7 @@ func NewWorkload(r *rand.Rand, cfg WorkloadConfig) (*Workload, error) {
 	switch {
 	case r == nil:
 		return nil, fmt.Errorf("kv: NewWorkload needs a *rand.Rand")
-	case cfg.Ops < 0 || cfg.Keys < 0 || cfg.Get < 0 || cfg.Put < 0 || cfg.Append < 0 || cfg.CAS < 0:
+	case cfg.Ops < 0 || cfg.Keys < 0 || cfg.KeyLife < 0 || cfg.Get < 0 || cfg.Put < 0 || cfg.Append < 0 || cfg.CAS < 0:
 		return nil, fmt.Errorf("kv: WorkloadConfig has a negative count or weight: %+v", cfg)
 	}
 	return &Workload{cfg: cfg, rand: r, total: cfg.Get + cfg.Put + cfg.Append + cfg.CAS, seen: map[string]string{}}, nil
@@ -90,6 +98,11 @@ func (w *Workload) Next() (rsm.Op, bool) {
 
 func (w *Workload) draw() Op {
 	key := fmt.Sprintf("k%d", w.rand.IntN(w.cfg.Keys))
+	if w.cfg.KeyLife > 0 {
+		if gen := (w.n - 1) / w.cfg.KeyLife; gen > 0 {
+			key = fmt.Sprintf("%s.%d", key, gen)
+		}
+	}
 	value := fmt.Sprintf("%s:%d", w.cfg.Client, w.n)
 	pick := w.rand.IntN(w.total)
 	switch {

@@ -332,7 +332,7 @@ func (s *Server) handleOpTimeout(env sim.Env, m opTimeout) {
 			}
 		}
 		if len(added) > 0 {
-			env.Logf("%s: no quorum for %q within %v; trying stand-ins %v", s.id, op.key, s.cfg.Timeout, added)
+			env.Logf("no quorum for %q within %v; trying stand-ins %v", op.key, s.cfg.Timeout, added)
 			op.targets = append(op.targets, added...)
 			for _, t := range added {
 				switch {
@@ -378,7 +378,7 @@ func (s *Server) finish(env sim.Env, op *operation) {
 	for _, t := range op.targets {
 		have, ok := op.reads[t.node]
 		if ok && !have.Equal(op.versions) {
-			env.Logf("%s: read repair of %q on %s", s.id, op.key, t.node)
+			env.Logf("read repair of %q on %s", op.key, t.node)
 			s.send(env, t.node, ReplicaWrite{Key: op.key, Siblings: op.versions, Hint: t.hint})
 		}
 	}
@@ -446,7 +446,7 @@ func (s *Server) handleHandoffAck(env sim.Env, from sim.NodeID, m HandoffAck) {
 	if !ok || !h.Equal(m.Siblings) {
 		return // a newer hint came meanwhile: hand that over next time
 	}
-	env.Logf("%s: handed %q over to %s", s.id, m.Key, from)
+	env.Logf("handed %q over to %s", m.Key, from)
 	delete(s.hints[from], m.Key)
 	if len(s.hints[from]) == 0 {
 		delete(s.hints, from)

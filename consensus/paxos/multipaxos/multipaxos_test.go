@@ -80,7 +80,7 @@ func TestKVRunsOnMultiPaxosThroughLeaderCrash(t *testing.T) {
 		require.NotEmpty(t, l)
 		assert.NotEqual(t, old, l)
 		assert.Greater(t, c.history.Len(), before+50, "clients carry on with the new leader")
-		res, err := check.CheckKV(c.history, 10*time.Second)
+		res, err := check.CheckKV(c.history, 0) // no wall-clock timeout: a loaded machine must not turn a verdict into Unknown
 		require.NoError(t, err)
 		assert.Equal(t, check.Linearizable, res.Verdict, "seed %d", seed)
 		// Every server that is up agrees on the decided prefix.

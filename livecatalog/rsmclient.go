@@ -1,19 +1,33 @@
-package tcp
+package livecatalog
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/network/tcp"
 	"github.com/dsimlab/dsim/sim"
 )
 
 // ErrUnavailable is wrapped by Client.Do when no server answered in time.
 // The operation's outcome is then unknown: it may still be applied.
 var ErrUnavailable = errors.New("no answer from the cluster")
+
+// ErrRequestTooLarge is wrapped by Client.Do when an operation is too large
+// to send. Do returns it at once, without trying: the operation was not
+// sent, so it was certainly not applied, and retrying cannot help.
+var ErrRequestTooLarge = errors.New("request too large")
+
+// MaxRequestSize is the largest client request, encoded, that Client.Do
+// sends: a frame's limit less 64 KiB, room for the message that then carries
+// the operation from the leader to the followers (an AppendEntries holds it
+// with a little more around it). A request that fits in a frame but left no
+// room would be accepted and then never replicated.
+const MaxRequestSize = tcp.MaxFrameSize - 64<<10
 
 // Client sends operations to a replicated state machine (rsm.Server) over
 // TCP: the live counterpart of rsm.Client. It follows the servers' leader
@@ -22,14 +36,14 @@ var ErrUnavailable = errors.New("no answer from the cluster")
 // servers' sessions apply it at most once. Not safe for concurrent use: one
 // operation at a time, like rsm.Client.
 type Client struct {
-	cluster Cluster
-	reg     *Registry
+	cluster tcp.Cluster
+	reg     *tcp.Registry
 	secret  []byte
 	id      sim.NodeID
 	seq     uint64
 	members []sim.NodeID
 	leader  int // index in members of where to send next
-	conns   map[sim.NodeID]*Conn
+	conns   map[sim.NodeID]*tcp.Conn
 	// switches counts turns to another server: after a failure, or to
 	// follow a hint.
 	switches int
@@ -40,9 +54,9 @@ type Client struct {
 
 // NewClient returns a client with a fresh random id. reg must hold the
 // rsm messages (a Protocol's registry does).
-func NewClient(cluster Cluster, reg *Registry, secret []byte) *Client {
-	return &Client{cluster: cluster, reg: reg, secret: secret, id: NewClientID("cli"),
-		members: cluster.IDs(), conns: map[sim.NodeID]*Conn{}, TryTimeout: time.Second}
+func NewClient(cluster tcp.Cluster, reg *tcp.Registry, secret []byte) *Client {
+	return &Client{cluster: cluster, reg: reg, secret: secret, id: tcp.NewClientID("cli"),
+		members: cluster.IDs(), conns: map[sim.NodeID]*tcp.Conn{}, TryTimeout: time.Second}
 }
 
 // ID is the client's name, and its session id at the servers.
@@ -54,9 +68,32 @@ func (c *Client) Leader() sim.NodeID { return c.members[c.leader] }
 // Do has the cluster apply op and returns the state machine's result. On
 // ctx's deadline it returns an error wrapping ErrUnavailable and the last
 // thing that went wrong.
+//
+// An operation too large to send fails at once with an error wrapping
+// ErrRequestTooLarge.
 func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
+	req := rsm.ClientRequest{ClientID: string(c.id), Seq: c.seq + 1, Op: op}
+	// The operation travels in base64: if that alone is over the limit,
+	// say so without spending a second encoding it.
+	encoded := base64.StdEncoding.EncodedLen(len(op))
+	var frame []byte
+	if encoded <= MaxRequestSize {
+		var err error
+		frame, err = c.reg.Encode(req)
+		switch {
+		case errors.Is(err, tcp.ErrFrameTooLarge):
+			encoded = tcp.MaxFrameSize + 1
+		case err != nil:
+			return nil, err
+		default:
+			encoded = len(frame) - 4 // the frame's length prefix
+		}
+	}
+	if encoded > MaxRequestSize {
+		return nil, fmt.Errorf("%w: the operation is %d bytes, %d or more once encoded, and a request may be at most %d bytes encoded "+
+			"(operations travel in base64: about %d bytes of operation); it was not sent", ErrRequestTooLarge, len(op), encoded, MaxRequestSize, MaxRequestSize/4*3)
+	}
 	c.seq++
-	req := rsm.ClientRequest{ClientID: string(c.id), Seq: c.seq, Op: op}
 	var last error
 	for {
 		if err := ctx.Err(); err != nil {
@@ -66,7 +103,7 @@ func (c *Client) Do(ctx context.Context, op []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, last)
 		}
 		target := c.members[c.leader]
-		reply, err := c.try(ctx, target, req)
+		reply, err := c.try(ctx, target, req, frame)
 		if err != nil {
 			last = fmt.Errorf("%s: %w", target, err)
 			c.next()
@@ -102,24 +139,25 @@ func (c *Client) next() {
 // a timeout or a failed connection, or to follow a leader hint.
 func (c *Client) Switches() int { return c.switches }
 
-func (c *Client) try(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
+func (c *Client) try(ctx context.Context, target sim.NodeID, req rsm.ClientRequest, frame []byte) (rsm.ClientReply, error) {
 	if _, cached := c.conns[target]; cached {
-		reply, err := c.tryOnce(ctx, target, req)
+		reply, err := c.tryOnce(ctx, target, req, frame)
 		if err == nil || ctx.Err() != nil {
 			return reply, err
 		}
 		// The server closes a connection idle for a while; that says
 		// nothing about the server. Dial it afresh before moving on.
 	}
-	return c.tryOnce(ctx, target, req)
+	return c.tryOnce(ctx, target, req, frame)
 }
 
-func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientRequest) (rsm.ClientReply, error) {
+// tryOnce sends req, encoded as frame, to target and waits for its answer.
+func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientRequest, frame []byte) (rsm.ClientReply, error) {
 	conn, ok := c.conns[target]
 	if !ok {
 		dctx, cancel := context.WithTimeout(ctx, c.TryTimeout)
 		var err error
-		conn, err = DialNode(dctx, c.cluster, target, KindClient, c.id, c.reg, c.secret)
+		conn, err = tcp.DialNode(dctx, c.cluster, target, tcp.KindClient, c.id, c.reg, c.secret)
 		cancel()
 		if err != nil {
 			return rsm.ClientReply{}, err
@@ -131,10 +169,13 @@ func (c *Client) tryOnce(ctx context.Context, target sim.NodeID, req rsm.ClientR
 		delete(c.conns, target)
 		return rsm.ClientReply{}, err
 	}
-	if err := conn.Send(req); err != nil {
+	if err := conn.SendFrame(frame); err != nil {
 		return fail(err)
 	}
-	deadline := deadlineOf(ctx, c.TryTimeout)
+	deadline := time.Now().Add(c.TryTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	for {
 		msg, err := conn.Receive(deadline)
 		if err != nil {

@@ -1,0 +1,192 @@
+package dsimcli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/dsimlab/dsim/i18n"
+	"github.com/dsimlab/dsim/scenarios"
+)
+
+func init() {
+	register(&command{
+		name:    "explain",
+		args:    "NAME",
+		summary: "tell a scenario's story, what to look for, its knobs and what to try next",
+		help: `
+Explain the scenario NAME: its story (who the nodes are, which faults it
+plays), what to look for when it runs, its nodes, how long it runs, the
+knobs --set may change (with their defaults and ranges) and the commands
+to try next. The TUI's ? key shows the same text.`,
+		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
+			return func(ctx *cli, args []string) int {
+				s, ok := oneScenario(ctx, "explain", args)
+				if !ok {
+					return exitUsage
+				}
+				return writeOut(ctx, "explain", func(w io.Writer) error {
+					return scenarios.Explain(w, s, ctx.p)
+				})
+			}
+		},
+	})
+}
+
+// listScenarios writes `dsim list`: the scenarios grouped by the course's
+// chapters, each with its default length.
+func listScenarios(w io.Writer, p *i18n.Printer) error {
+	ew := &errWriter{w: w}
+	byChapter := map[string][]scenarios.Scenario{}
+	for _, s := range scenarios.All() {
+		byChapter[s.Chapter] = append(byChapter[s.Chapter], s)
+	}
+	type group struct{ id, title string }
+	var groups []group
+	for _, c := range scenarios.Chapters {
+		groups = append(groups, group{c.ID, p.S(c.Title)})
+	}
+	groups = append(groups, group{"", p.T("More")})
+	first := true
+	for _, g := range groups {
+		list := byChapter[g.id]
+		if len(list) == 0 {
+			continue
+		}
+		if !first {
+			fmt.Fprintln(ew)
+		}
+		first = false
+		fmt.Fprintf(ew, "%s:\n", g.title)
+		for _, s := range list {
+			fmt.Fprintf(ew, "  %-24s %6v  %s\n", s.Name, s.For, s.Text(p).Summary)
+		}
+	}
+	fmt.Fprintf(ew, "\n%s\n", p.T("'dsim explain NAME' tells a scenario's story; 'dsim run NAME' runs it."))
+	return ew.err
+}
+
+// errWriter keeps the first write error, so a command can report that its
+// output went nowhere (a full disk, a closed pipe) instead of exiting 0.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// writeOut runs write on stdout and reports a write error: exit status 1.
+func writeOut(ctx *cli, cmd string, write func(io.Writer) error) int {
+	if err := write(ctx.stdout); err != nil {
+		fmt.Fprintf(ctx.stderr, "dsim %s: writing the output: %v\n", cmd, err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// setFlag collects repeated --set KEY=VALUE flags.
+type setFlag []string
+
+func (f *setFlag) String() string { return strings.Join(*f, " ") }
+func (f *setFlag) Set(v string) error {
+	if _, _, err := scenarios.ParseKnob(v); err != nil {
+		return err
+	}
+	*f = append(*f, v)
+	return nil
+}
+
+func addSetFlag(fs *flag.FlagSet, lists bool) *setFlag {
+	f := &setFlag{}
+	usage := "set a knob of the scenario, `KEY=VALUE` (repeatable); 'dsim explain NAME' lists them"
+	if lists {
+		usage = "set a knob of the scenario, `KEY=VALUE` (repeatable); KEY=V1,V2,... sweeps each value, one table per value"
+	}
+	fs.Var(f, "set", usage)
+	return f
+}
+
+// knobs checks the --set values against the scenario's knobs: a single
+// value each. The error lists the valid knobs.
+func (f *setFlag) knobs(s scenarios.Scenario) (scenarios.Knobs, error) {
+	sets, err := f.knobSets(s, false)
+	if err != nil {
+		return nil, err
+	}
+	return sets[0], nil
+}
+
+// knobSets is every combination of the --set values, where a value may be
+// a comma-separated list if lists is true: --set W=1,2,3 --set R=2 gives
+// three sets. They come in the order the values were given, the last knob
+// varying fastest.
+func (f *setFlag) knobSets(s scenarios.Scenario, lists bool) ([]scenarios.Knobs, error) {
+	type knobValues struct {
+		name   string
+		values []string
+	}
+	var given []knobValues
+	seen := map[string]bool{}
+	for _, kv := range *f {
+		k, v, err := scenarios.ParseKnob(kv)
+		if err != nil {
+			return nil, err
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("%w: --set %s given twice", scenarios.ErrBadKnob, k)
+		}
+		seen[k] = true
+		values := []string{v}
+		if lists && strings.Contains(v, ",") {
+			values = strings.Split(v, ",")
+		}
+		for _, one := range values {
+			if err := s.CheckKnobs(scenarios.Knobs{k: one}); err != nil {
+				return nil, err
+			}
+		}
+		given = append(given, knobValues{k, values})
+	}
+	sets := []scenarios.Knobs{{}}
+	for _, g := range given {
+		var next []scenarios.Knobs
+		for _, base := range sets {
+			for _, v := range g.values {
+				ks := scenarios.Knobs{}
+				for n, x := range base {
+					ks[n] = x
+				}
+				ks[g.name] = v
+				next = append(next, ks)
+			}
+		}
+		sets = next
+	}
+	if len(sets) == 1 && len(sets[0]) == 0 {
+		sets[0] = nil
+	}
+	return sets, nil
+}
+
+// knobLabel is "W=1 R=2", the knobs of one sweep table, sorted by name.
+func knobLabel(ks scenarios.Knobs) string {
+	names := make([]string, 0, len(ks))
+	for n := range ks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, n+"="+ks[n])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,203 @@
+package dsimcli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dsimlab/dsim/check/explore"
+	"github.com/dsimlab/dsim/scenarios"
+)
+
+func init() {
+	register(&command{
+		name:    "explore",
+		args:    "NAME [--depth N] [--max-states N] [--bfs|--dfs] [--broken VARIANT] [--out FILE]",
+		summary: "search every order of events of a small scenario for a violation",
+		help: `
+Explore scenario NAME exhaustively, within bounds: instead of one run with
+random delays, try every order of delivering the messages in flight and
+firing the timers, and, within the bounds, message drops, duplicates and
+crashes of nodes, checking the scenario's invariants after every step.
+States already seen (every node's state, its disk, the messages in flight
+and the timers) are not explored twice.
+
+Breadth-first (--bfs, the default) finds a shortest counterexample;
+depth-first (--dfs) uses less memory, deepens step by step, and also looks
+for livelocks: a situation that comes back with no progress in between.
+
+--deviations bounds how often a path departs from the default order
+(oldest message first, a timer only when nothing is in flight): a
+different message first, an early timer, a drop, a duplicate, a crash or
+a restart each count one. Most bugs need only a few; 0 means no bound.
+
+On a violation, dsim explore prints the path, writes it as a schedule
+file (--out, default NAME.cex) that 'dsim run NAME --schedule FILE' and
+'dsim tui NAME --schedule FILE' replay exactly, and exits 1. --broken
+explores one of the project's deliberately broken implementations, to
+watch a known bug be found.
+
+Exit status: 0 when no violation was found within the bounds, 1 for a
+violation, 2 for a usage error.`,
+		flags: exploreFlags,
+	})
+}
+
+// setFlags is a repeatable KEY=VALUE flag.
+type setFlags scenarios.Knobs
+
+func (f setFlags) String() string { return "" }
+
+func (f setFlags) Set(s string) error {
+	k, v, err := scenarios.ParseKnob(s)
+	if err != nil {
+		return err
+	}
+	f[k] = v
+	return nil
+}
+
+func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
+	seed := fs.Uint64("seed", 1, "random seed of the nodes' own random streams")
+	depth := fs.Int("depth", 0, "longest path to explore, in steps (default: the scenario's)")
+	maxStates := fs.Int("max-states", 0, "stop after this many distinct states (default: the scenario's)")
+	deviations := fs.Int("deviations", -1, "bound on departures from the default order per path; 0: none (default: the scenario's)")
+	crashes := fs.Int("crashes", -1, "crashes per path (default: the scenario's)")
+	drops := fs.Int("drops", -1, "messages lost per path (default: the scenario's)")
+	dups := fs.Int("duplicates", -1, "messages duplicated per path (default: the scenario's)")
+	dfs := fs.Bool("dfs", false, "depth first with iterative deepening; also finds livelocks")
+	bfs := fs.Bool("bfs", false, "breadth first: a shortest counterexample (the default, but for scenarios whose lesson is a livelock)")
+	broken := fs.String("broken", "", "explore a deliberately broken implementation (`VARIANT`; dsim explain NAME lists them)")
+	out := fs.String("out", "", "write a counterexample as a replayable schedule to `FILE` (default NAME.cex)")
+	workers := fs.Int("p", 0, "workers expanding states in parallel (default: one per core)")
+	knobs := setFlags{}
+	fs.Var(knobs, "set", "change a knob of the scenario, `KEY=VALUE` (repeatable)")
+	return func(ctx *cli, args []string) int {
+		if len(args) != 1 {
+			fmt.Fprintln(ctx.stderr, "dsim explore needs exactly one scenario name; 'dsim list' shows them")
+			return exitUsage
+		}
+		s, err := scenarios.Lookup(args[0])
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim explore: %v\n", err)
+			return exitUsage
+		}
+		if s.Explore == nil {
+			var can []string
+			for _, x := range scenarios.All() {
+				if x.Explore != nil {
+					can = append(can, x.Name)
+				}
+			}
+			fmt.Fprintf(ctx.stderr, "dsim explore: %s cannot be explored (its state space is not small enough to search); these can: %s\n", s.Name, strings.Join(can, ", "))
+			return exitUsage
+		}
+		b := s.Explore.BoundsOr(scenarios.DefaultExploreBounds)
+		for _, o := range []struct {
+			v   int
+			dst *int
+			min int
+		}{{*depth, &b.Depth, 1}, {*maxStates, &b.MaxStates, 1}, {*deviations, &b.Deviations, 0}, {*crashes, &b.Crashes, 0}, {*drops, &b.Drops, 0}, {*dups, &b.Duplicates, 0}} {
+			if o.v == 0 && o.min == 1 || o.v == -1 {
+				continue
+			}
+			if o.v < o.min {
+				fmt.Fprintf(ctx.stderr, "dsim explore: a bound of %d makes no sense; bounds are whole numbers from %d\n", o.v, o.min)
+				return exitUsage
+			}
+			*o.dst = o.v
+		}
+		opts := scenarios.Options{Seed: *seed, Knobs: scenarios.Knobs(knobs), Broken: *broken}
+		m, err := scenarios.ExploreModel(s, opts)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim explore: %v\n", err)
+			return exitUsage
+		}
+		strategy, how := explore.BFS, "breadth first"
+		if *dfs && *bfs {
+			fmt.Fprintln(ctx.stderr, "dsim explore: --bfs or --dfs, not both")
+			return exitUsage
+		}
+		if *dfs || s.Explore.DFS && !*bfs {
+			strategy, how = explore.DFS, "depth first"
+		}
+		what := s.Name
+		if *broken != "" {
+			what += " --broken " + *broken
+		}
+		fmt.Fprintf(ctx.stdout, "# exploring %s %s: depth %d, at most %d states, %s\n", what, how, b.Depth, b.MaxStates, describeBounds(b))
+		progress := func(st explore.Stats) {
+			rate := float64(st.States) / st.Elapsed.Seconds()
+			fmt.Fprintf(ctx.stderr, "\r  %d states (%.0f/s), %d transitions, depth %d, frontier %d   ", st.States, rate, st.Edges, st.Depth, st.Frontier)
+		}
+		r, err := explore.Explore(explore.Config{Model: m, Bounds: b, Strategy: strategy, Workers: *workers, Report: progress})
+		fmt.Fprint(ctx.stderr, "\r\033[K")
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim explore: %v\n", err)
+			return exitFailed
+		}
+		rate := float64(r.States) / max(r.Elapsed.Seconds(), 1e-9)
+		if r.Violation == nil {
+			end := "every state within the bounds was seen"
+			if !r.Complete {
+				end = fmt.Sprintf("the search stopped at --max-states %d before seeing every state within the bounds", b.MaxStates)
+			}
+			fmt.Fprintf(ctx.stdout, "no violation in %d distinct states up to depth %d (%d transitions, %s, %.0f states/s); %s\n",
+				r.States, r.Depth, r.Edges, r.Elapsed.Round(time.Millisecond), rate, end)
+			return exitOK
+		}
+		kind := "VIOLATION"
+		if errors.Is(r.Violation, explore.ErrLivelock) {
+			kind = "LIVELOCK"
+		}
+		fmt.Fprintf(ctx.stdout, "%s after %d steps (%d distinct states searched, %s): %v\n", kind, len(r.Path), r.States, r.Elapsed.Round(time.Millisecond), r.Violation)
+		for i, st := range r.Path {
+			mark := ""
+			if errors.Is(r.Violation, explore.ErrLivelock) && i == r.Cycle {
+				mark = "   <- from here the same situation comes back"
+			}
+			fmt.Fprintf(ctx.stdout, "  %3d %s%s\n", i+1, st, mark)
+		}
+		path := *out
+		if path == "" {
+			path = s.Name + ".cex"
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim explore: cannot write the counterexample: %v\n", err)
+			return exitUsage
+		}
+		w := bufio.NewWriter(f)
+		err = scenarios.Counterexample(w, s, opts, r)
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim explore: writing the counterexample: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(ctx.stdout, "counterexample written to %s; watch it:\n  dsim run %s --seed %d --schedule %s\n  dsim tui %s --seed %d --schedule %s\n",
+			path, s.Name, *seed, path, s.Name, *seed, path)
+		return exitFailed
+	}
+}
+
+func describeBounds(b explore.Bounds) string {
+	parts := []string{fmt.Sprintf("%d crashes", b.Crashes), fmt.Sprintf("%d drops", b.Drops), fmt.Sprintf("%d duplicates", b.Duplicates)}
+	if b.Deviations > 0 {
+		parts = append(parts, fmt.Sprintf("%d deviations from FIFO order", b.Deviations))
+	} else {
+		parts = append(parts, "every order")
+	}
+	if b.Horizon > 0 {
+		parts = append(parts, "timers up to "+b.Horizon.String())
+	}
+	return strings.Join(parts, ", ") + " per path"
+}

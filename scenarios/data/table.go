@@ -1,0 +1,89 @@
+package data
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dsimlab/dsim/network"
+	"github.com/dsimlab/dsim/scenarios"
+	"github.com/dsimlab/dsim/sim"
+)
+
+// table renders rows under a header as aligned columns: the first column
+// left-aligned, the rest right-aligned.
+func table(header []string, rows [][]string) []string {
+	width := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	line := func(r []string) string {
+		var b strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i == 0 {
+				fmt.Fprintf(&b, "%-*s", width[i], c)
+			} else {
+				fmt.Fprintf(&b, "%*s", width[i], c)
+			}
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	out := []string{line(header)}
+	for _, r := range rows {
+		out = append(out, line(r))
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func yesno(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// ms is a duration in milliseconds, for metrics.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// firstErr keeps the first check that failed.
+type firstErr struct{ err error }
+
+func (f *firstErr) failf(format string, args ...any) {
+	if f.err == nil {
+		f.err = fmt.Errorf(format, args...)
+	}
+}
+
+// newWorld is the world most scenarios here run in: FIFO links of 1-3ms,
+// so the seed changes timings but no message is lost unless a scenario
+// says so.
+func newWorld(o scenarios.Options) (*sim.World, *network.Model, error) {
+	net, err := network.New(network.Config{Link: network.LinkConfig{
+		Latency: network.Uniform{Min: time.Millisecond, Max: 3 * time.Millisecond},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	w := sim.NewWorld(sim.Config{Seed: o.Seed, Network: net, Tracer: o.Tracer, LoseUnsyncedWrites: true})
+	return w, net, nil
+}
+
+// diskInt reads a decimal integer from a disk (0 if absent).
+func diskInt(d sim.Disk, key string) int64 {
+	v, ok := d.Get(key)
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(v), 10, 64)
+	return n
+}
+
+func putInt(d sim.Disk, key string, n int64) { d.Put(key, []byte(strconv.FormatInt(n, 10))) }
