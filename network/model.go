@@ -101,13 +101,13 @@ type Model struct {
 	// Route skips the check while it is zero.
 	dropAny   int
 	dropArmed int
+	// fates are messages whose fate a schedule decided (fate.go).
+	fates map[uint64]Fate
 	// equivocating counts the nodes that equivocate (Equivocate); while it
 	// is zero Route skips the check. equivocation rewrites their messages
 	// (nil: DefaultEquivocation).
 	equivocating int
 	equivocation Equivocation
-	// fates are messages whose fate a schedule decided (fate.go).
-	fates map[uint64]Fate
 }
 
 type nodeState struct {
