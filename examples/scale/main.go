@@ -46,7 +46,7 @@ type sample struct {
 	events  uint64
 	wall    time.Duration
 	cpu     time.Duration // user + system time of the process during the run
-	live    uint64 // bytes held by the finished world
+	live    uint64        // bytes held by the finished world
 	virtual time.Duration
 }
 
@@ -160,7 +160,7 @@ func draw(dir, format string, ms []sample) error {
 	}
 	for _, c := range []struct {
 		file, title, y string
-		xys           plotter.XYs
+		xys            plotter.XYs
 	}{
 		{"scale-memory", "broadcast: memory per node", "KB per node", mem},
 		{"scale-events", "broadcast: simulation speed", "million events per CPU second", events},
