@@ -107,7 +107,10 @@ func (s *Session) World() *sim.World {
 }
 
 // Net is the run's network model, or nil if the scenario has none.
-func (s *Session) Net() *network.Model { return s.run.Net }
+func (s *Session) Net() *network.Model {
+	s.World() // bring the live world to the event shown
+	return s.run.Net
+}
 
 // End is the virtual time the run stops at.
 func (s *Session) End() time.Duration { return s.end }
