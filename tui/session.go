@@ -47,6 +47,11 @@ type Session struct {
 	// bars; Pending says when it fires.
 	timers map[uint64]timerSet
 
+	// faults counts the fault, crash and restart records so far, for
+	// NextFault; lastFault is the latest.
+	faults    int
+	lastFault sim.Record
+
 	// tap, if set, adds a tracer to every rebuilt run (tests hash the
 	// session's trace with it).
 	tap func() sim.Tracer
@@ -103,6 +108,7 @@ func (s *Session) Events() uint64 { return s.run.World.Stats().Events }
 // rebuild sets the run up afresh from the seed and the schedule, at event 0.
 func (s *Session) rebuild() error {
 	s.logNext, s.logCount = 0, 0
+	s.faults, s.lastFault = 0, sim.Record{}
 	s.timers = map[uint64]timerSet{}
 	tracer := sim.Tracer(sim.TracerFunc(s.trace))
 	if s.tap != nil {
@@ -118,6 +124,11 @@ func (s *Session) rebuild() error {
 
 // trace keeps what the view needs from each record.
 func (s *Session) trace(r *sim.Record) {
+	switch r.Kind {
+	case sim.KindFault, sim.KindCrash, sim.KindRestart:
+		s.faults++
+		s.lastFault = *r
+	}
 	switch r.Kind {
 	case sim.KindTimerSet:
 		s.timers[r.ID] = timerSet{node: r.Node, at: r.At}
@@ -199,6 +210,38 @@ func (s *Session) GoTo(k uint64) error {
 	for s.Events() < k && s.Step() {
 	}
 	return nil
+}
+
+// RunTo runs to virtual time at (or the run's end): every event due by
+// then has run. Going back re-executes from the seed.
+func (s *Session) RunTo(at time.Duration) error {
+	if at < s.run.World.Now() {
+		if err := s.rebuild(); err != nil {
+			return err
+		}
+	}
+	for s.stepWithin(min(at, s.end)) {
+	}
+	return nil
+}
+
+// NextFault runs to the next fault, crash or restart (the scenario's own
+// or an injected one) and returns its record; false if the run ended
+// first.
+func (s *Session) NextFault() (sim.Record, bool) {
+	before := s.faults
+	for s.faults == before {
+		if !s.Step() {
+			return sim.Record{}, false
+		}
+	}
+	return s.lastFault, true
+}
+
+// ToEnd runs the rest of the run.
+func (s *Session) ToEnd() {
+	for s.Step() {
+	}
 }
 
 // Back steps back one event, by re-execution. It reports false at event 0.

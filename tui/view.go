@@ -111,14 +111,14 @@ func (m *Model) render() string {
 
 func (m *Model) header(w int) string {
 	s := m.s
-	state := "paused"
+	state := m.p().T("paused")
 	if m.running {
-		state = fmt.Sprintf("running %d/s", speeds[m.speed])
+		state = m.p().T("running %d/s", speeds[m.speed])
 	}
 	if s.Done() {
-		state = "end of run"
+		state = m.p().T("end of run")
 	}
-	text := fmt.Sprintf("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
+	text := m.p().T("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
 		sim.FormatTime(s.World().Now()), shortDur(s.End()), state)
 	if ansi.StringWidth(text)+9 <= w {
 		text = "dsim tui " + text
@@ -127,10 +127,13 @@ func (m *Model) header(w int) string {
 }
 
 func (m *Model) footer(w int) string {
+	if m.prompt != nil {
+		return m.st.msg.Render(m.p().T("go to time: %s▏ (enter goes, esc cancels)", *m.prompt))
+	}
 	if m.msg != "" {
 		return m.st.msg.Render(m.msg)
 	}
-	return m.st.dim.Render("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q")
+	return m.st.dim.Render(m.p().T("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q"))
 }
 
 // boxes draws a row of cards, as wide as the screen allows.
@@ -283,10 +286,10 @@ func (m *Model) inFlight(w, rows int) []string {
 			msgs = append(msgs, p)
 		}
 	}
-	out := []string{m.rule(fmt.Sprintf("in flight (%d)", len(msgs)), w)}
+	out := []string{m.rule(m.p().T("in flight (%d)", len(msgs)), w)}
 	for i, p := range msgs {
 		if len(out) == rows-1 && len(msgs)-i > 1 {
-			out = append(out, m.st.dim.Render(fmt.Sprintf("  … %d more", len(msgs)-i)))
+			out = append(out, m.st.dim.Render(m.p().T("  … %d more", len(msgs)-i)))
 			break
 		}
 		if len(out) == rows {
@@ -300,24 +303,24 @@ func (m *Model) inFlight(w, rows int) []string {
 
 func (m *Model) network(w, rows int) []string {
 	s := m.s
-	out := []string{m.rule("network", w)}
+	out := []string{m.rule(m.p().T("network"), w)}
 	var faults []string
 	if net := s.Net(); net != nil {
 		lines := strings.Split(strings.TrimSpace(net.String()), "\n")
 		faults = lines[1:] // the first line is the links' configuration
 		if len(faults) == 0 {
-			faults = []string{"all links up"}
+			faults = []string{m.p().T("all links up")}
 		}
 	} else {
-		faults = []string{"no simulated network"}
+		faults = []string{m.p().T("no simulated network")}
 	}
 	for _, f := range faults {
 		out = append(out, wrap(f, w)...)
 	}
 	st := s.World().Stats()
 	out = append(out,
-		ansi.Truncate(fmt.Sprintf("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
-		ansi.Truncate(fmt.Sprintf("faults by key: %d", len(s.schedule)), w, "…"))
+		ansi.Truncate(m.p().T("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
+		ansi.Truncate(m.p().T("faults by key: %d", len(s.schedule)), w, "…"))
 	if len(out) > rows {
 		out = out[:rows]
 	}
@@ -326,7 +329,7 @@ func (m *Model) network(w, rows int) []string {
 
 // logLines draws the latest trace lines, newest last.
 func (m *Model) logLines(w, rows int) []string {
-	out := []string{m.rule("log", w)}
+	out := []string{m.rule(m.p().T("log"), w)}
 	for _, l := range m.s.Log(rows - 1) {
 		out = append(out, ansi.Truncate(l, w, "…"))
 	}
@@ -339,12 +342,12 @@ func (m *Model) rule(title string, w int) string {
 }
 
 func (m *Model) helpLines(w int) []string {
-	out := []string{m.rule("keys", w)}
+	out := []string{m.rule(m.p().T("keys"), w)}
 	for _, k := range keyHelp {
-		out = append(out, fmt.Sprintf("  %-12s %s", k[0], k[1]))
+		out = append(out, fmt.Sprintf("  %-12s %s", k[0], m.p().S(k[1])))
 	}
 	file := m.s.ScheduleFile(m.opts.SaveDir)
-	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with")
+	out = append(out, "", m.p().T("  w writes %s in %s; replay it with", filepath.Base(file), filepath.Dir(file)))
 	for _, line := range wrap(m.s.ReplayCommand(file), w-2) {
 		out = append(out, "  "+line) // shown whole, however narrow the screen
 	}
