@@ -118,5 +118,16 @@ func init() {
 		"dsim plot: --out %s is a file; --out names the directory the plots are written into":                           "dsim plot: --out %s はファイルです。--out にはグラフを書き込むディレクトリを指定します",
 		"dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time": "dsim run: --svg-from %v は実行の終わり（%v）以降です。図は空になるので、もっと前の時刻を選んでください",
 		"dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written":    "dsim run: 描くものがありません: 図の範囲（%s から %s まで）にメッセージもイベントもありません。%s は書き込みませんでした",
+
+		// quorum-kv's summary
+		"N=%d, %d servers, n3 down from 1s to 3s; the same workload under two quorum settings:": "N=%d、サーバー %d 台、n3 は 1 秒から 3 秒まで停止。同じ負荷を 2 つのクォーラム設定で:",
+		"operations completed":    "完了した操作",
+		"availability, n3 down":   "可用性（n3 停止中）",
+		"availability, whole run": "可用性（実行全体）",
+		"stale reads":             "古い値の読み取り",
+		"first stale read with %s: %s read %s at %s and got %q, missing %q, acknowledged to %s at %s":                                                      "%[1]s での最初の古い読み取り: %[2]s が %[4]s に %[3]s を読んで %[5]q を得た。%[8]s に %[7]s へ確認済みの %[6]q を見逃した",
+		"W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write": "W+R > N（%d > %d）: N 個のうち、読み取りの R 個のレプリカと最新の書き込みの W 個のレプリカは必ず重なるので、読み取りが尋ねるどれかのレプリカが書き込みを持つ",
+		"W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale":                                   "W+R <= N（%d <= %d）: 読み取りの R 個のレプリカが最新の書き込みの W 個のレプリカをすべて外すことがある。%[4]d 件の読み取りのうち %[3]d 件が古い値だった",
+		"with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete":                                "n3 が停止している間、それが複製するキーのレプリカは %d 個で W=%d か R=%d に足りない: それらの操作は完了できない",
 	})
 }

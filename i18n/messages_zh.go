@@ -118,5 +118,16 @@ func init() {
 		"dsim plot: --out %s is a file; --out names the directory the plots are written into":                           "dsim plot: --out %s 是一個檔案；--out 指定寫入圖表的目錄",
 		"dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time": "dsim run: --svg-from %v 在執行結束（%v）時或之後：圖會是空的；請選擇更早的時間",
 		"dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written":    "dsim run: 沒有東西可畫：圖的範圍（從 %s 到 %s）內沒有任何訊息或事件；未寫入 %s",
+
+		// quorum-kv's summary
+		"N=%d, %d servers, n3 down from 1s to 3s; the same workload under two quorum settings:": "N=%d，%d 台伺服器，n3 從 1 秒到 3 秒停機；同樣的負載，兩種法定人數設定：",
+		"operations completed":    "完成的操作",
+		"availability, n3 down":   "可用性（n3 停機期間）",
+		"availability, whole run": "可用性（整次執行）",
+		"stale reads":             "過時的讀取",
+		"first stale read with %s: %s read %s at %s and got %q, missing %q, acknowledged to %s at %s":                                                      "%[1]s 下第一次過時的讀取：%[2]s 在 %[4]s 讀取 %[3]s，得到 %[5]q，漏掉了在 %[8]s 已向 %[7]s 確認的 %[6]q",
+		"W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write": "W+R > N（%d > %d）：在 N 個副本中，讀取的 R 個副本與最新寫入的 W 個副本必定重疊，所以讀取問到的某個副本一定有這筆寫入",
+		"W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale":                                   "W+R <= N（%d <= %d）：讀取的 R 個副本可能全部錯過最新寫入的 W 個副本；%[4]d 次讀取中有 %[3]d 次是過時的",
+		"with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete":                                "n3 停機時，它所複製的鍵只剩 %d 個副本，少於 W=%d 或 R=%d：那些操作無法完成",
 	})
 }
