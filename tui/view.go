@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -295,7 +296,7 @@ func (m *Model) inFlight(w, rows int) []string {
 		if len(out) == rows {
 			break
 		}
-		line := fmt.Sprintf("%7s %s→%s %s", shortDur(p.At-now), p.From, p.To, sim.MessageString(p.Msg))
+		line := fmt.Sprintf("%7s %s→%s %s", shortDur(p.At-now), p.From, p.To, flightString(p.Msg))
 		out = append(out, ansi.Truncate(line, w, "…"))
 	}
 	return out
@@ -415,4 +416,22 @@ func wrap(s string, width int) []string {
 		}
 	}
 	return append(out, ansi.Truncate(line, width, "…"))
+}
+
+// flightString is a message as the in-flight pane shows it: a vote's
+// verdict comes first, so a narrow screen never cuts it off, and a refused
+// vote reads differently from a granted one.
+func flightString(msg sim.Message) string {
+	if r, ok := msg.(raft.RequestVoteReply); ok {
+		kind := "VoteReply"
+		if r.PreVote {
+			kind = "PreVoteReply"
+		}
+		verdict := "granted"
+		if !r.VoteGranted {
+			verdict = "REFUSED"
+		}
+		return fmt.Sprintf("%s %s term %d", kind, verdict, r.Term)
+	}
+	return sim.MessageString(msg)
 }

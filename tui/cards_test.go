@@ -1,0 +1,49 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/dsimlab/dsim/scenarios/catalog" // every family's scenarios
+)
+
+// cardText is every card of the session at now, as "id role | line | ...".
+func cardText(s *Session) map[string]string {
+	out := map[string]string{}
+	for _, c := range cardsOf(s) {
+		out[string(c.id)] = c.role + " | " + strings.Join(c.lines, " | ")
+	}
+	return out
+}
+
+// Each family's card shows the state its lesson turns on.
+func TestCardsShowTheLessonsState(t *testing.T) {
+	cases := []struct {
+		scenario string
+		at       time.Duration
+		node     string
+		want     []string
+	}{
+		// n3 crashed at 1s: the coordinators' failure detectors suspect it.
+		{"quorum-kv", 1300 * time.Millisecond, "n1", []string{"suspects n3"}},
+		// reco slowed at 2s: the guarded shop's breaker opens at about 4s.
+		{"breaker-cascade", 4500 * time.Millisecond, "guarded-front", []string{"breaker reco open"}},
+		{"breaker-cascade", 3 * time.Second, "plain-front", []string{"busy 32/32"}},
+		// Lamport and vector clocks.
+		{"lamport", time.Second, "A", []string{"lamport ", "vector [A:"}},
+		// 2PC: a participant's locks.
+		{"2pc-coordinator-crash", 600 * time.Millisecond, "p1", []string{"lock x T1"}},
+	}
+	for _, tc := range cases {
+		m := newModel(t, Options{Scenario: tc.scenario, Seed: 1})
+		require.NoError(t, m.s.RunTo(tc.at), tc.scenario)
+		card := cardText(m.s)[tc.node]
+		for _, w := range tc.want {
+			assert.Contains(t, card, w, "%s at %v, card %s", tc.scenario, tc.at, tc.node)
+		}
+	}
+}
