@@ -266,3 +266,27 @@ func TestVersion(t *testing.T) {
 	})
 	assert.Equal(t, versionInfo{module: "v0.3.0", commit: "abc123 (modified)", goVersion: "go1.26.0"}, v)
 }
+
+// The default diagram of raft-election covers the story, through n1's
+// step-down after 3s; lamport's carries the vector clocks.
+func TestDefaultDiagramsTellTheStory(t *testing.T) {
+	dir := t.TempDir()
+	svg := filepath.Join(dir, "re.svg")
+	status, _, stderr := dsim("run", "raft-election", "--quiet", "--svg", svg)
+	require.Equal(t, exitOK, status, stderr)
+	b, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), ">leader t4</text>", "the new leader's election is drawn")
+	assert.Contains(t, string(b), ">follower t4</text>", "and n1's step-down at the end")
+
+	svg = filepath.Join(dir, "la.svg")
+	status, _, _ = dsim("run", "lamport", "--quiet", "--svg", svg)
+	require.Equal(t, exitOK, status)
+	b, err = os.ReadFile(svg)
+	require.NoError(t, err)
+	assert.Regexp(t, `class="stamp"[^>]*>\[\d+,\d+,\d+\]</text>`, string(b))
+
+	status, _, stderr = dsim("run", "lamport", "--quiet", "--svg", svg, "--svg-stamps", "wall")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, "--svg-stamps must be none, lamport or vector")
+}
