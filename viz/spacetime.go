@@ -118,8 +118,9 @@ type spaceTime struct {
 	known  map[sim.NodeID]bool // every node of the trace, drawn or not
 
 	msgs     []stMessage
-	events   []int // node events drawn: timers, crashes, restarts, logs
-	faults   []int // fault records inside the window
+	labels   [][4]float64 // message labels written: x0, y0, x1, y1
+	events   []int        // node events drawn: timers, crashes, restarts, logs
+	faults   []int        // fault records inside the window
 	rank     map[int]int
 	rankTime []time.Duration // At of each ranked record, in row order
 	scale    float64         // pixels per nanosecond, LayoutTime
@@ -576,8 +577,8 @@ func (st *spaceTime) renderDelivery(b *bytes.Buffer, s *sim.Record, e int, xs, y
 			num(xs), num(ys), num(xr), num(ye), colour, dash)
 		lx, ly = (xs+xr)/2, (ys+ye)/2-3
 	}
-	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text></g>`+"\n",
-		num(lx), num(ly), colour, esc(label))
+	st.label(b, lx, ly, colour, label)
+	b.WriteString("</g>\n")
 	xe := xr
 	if s.From == r.To {
 		xe = xs
@@ -621,8 +622,24 @@ func (st *spaceTime) renderDrop(b *bytes.Buffer, s, r *sim.Record, xs, ys, ye fl
 		num(xs), num(ys), num(xd), num(ye), colDrop)
 	fmt.Fprintf(b, `<path d="M%s,%sL%s,%sM%s,%sL%s,%s" stroke="%s" stroke-width="2.5"/>`,
 		num(xd-5), num(ye-5), num(xd+5), num(ye+5), num(xd-5), num(ye+5), num(xd+5), num(ye-5), colDrop)
-	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text></g>`+"\n",
-		num((xs+xd)/2), num((ys+ye)/2-3), colDrop, esc(label))
+	st.label(b, (xs+xd)/2, (ys+ye)/2-3, colDrop, label)
+	b.WriteString("</g>\n")
+}
+
+// label writes a message's type at (x, y), centred, unless it would
+// overprint a label already written: then the arrow alone shows (its
+// tooltip still names the message).
+func (st *spaceTime) label(b *bytes.Buffer, x, y float64, colour, text string) {
+	w := 6 * float64(len([]rune(text))) // font-size 10: about 6px a character
+	box := [4]float64{x - w/2, y - 10, x + w/2, y + 2}
+	for _, o := range st.labels {
+		if box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3] {
+			return
+		}
+	}
+	st.labels = append(st.labels, box)
+	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
+		num(x), num(y), colour, esc(text))
 }
 
 func (st *spaceTime) renderEvents(b *bytes.Buffer) {

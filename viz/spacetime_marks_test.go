@@ -65,3 +65,26 @@ func TestSpaceTimeMarksDropsVotesAndRoles(t *testing.T) {
 	assert.Contains(t, svg, `<g class="role">`)
 	assert.Contains(t, svg, ">leader t2</text>", "the role change is marked on n1's lifeline")
 }
+
+// No message label is written over another.
+func TestSpaceTimeLabelsDoNotOverprint(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, viz.WriteSpaceTime(&b, smallTrace(), viz.SpaceTimeOptions{}))
+	re := regexp.MustCompile(`<text x="([0-9.]+)" y="([0-9.]+)" text-anchor="middle" font-size="10"[^>]*>([^<]*)</text>`)
+	type box struct{ x0, y0, x1, y1 float64 }
+	var boxes []box
+	for _, m := range re.FindAllStringSubmatch(b.String(), -1) {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		y, _ := strconv.ParseFloat(m[2], 64)
+		w := 6 * float64(len([]rune(m[3])))
+		boxes = append(boxes, box{x - w/2, y - 10, x + w/2, y + 2})
+	}
+	require.Greater(t, len(boxes), 10)
+	for i := range boxes {
+		for j := i + 1; j < len(boxes); j++ {
+			a, c := boxes[i], boxes[j]
+			overlap := a.x0 < c.x1 && c.x0 < a.x1 && a.y0 < c.y1 && c.y0 < a.y1
+			assert.False(t, overlap, "labels %d and %d overprint: %v %v", i, j, a, c)
+		}
+	}
+}
