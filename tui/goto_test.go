@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
@@ -70,5 +72,18 @@ func TestKeyHelpIsTranslated(t *testing.T) {
 		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
 			assert.True(t, i18n.Has(tag, k[1]), "%s: key %s: %q", i18n.Code(tag), k[0], k[1])
 		}
+	}
+}
+
+// At 80 columns the replay command of a saved schedule is shown whole.
+func TestSavedScheduleCommandShownWhole(t *testing.T) {
+	m := newModel(t, Options{Scenario: "raft-election", Seed: 1, Width: 80, Height: 24})
+	drive(m, "space", "space", "i", "w")
+	require.Contains(t, m.msg, "dsim run raft-election --seed 1 --schedule ")
+	cmd := m.msg[strings.Index(m.msg, "dsim run"):]
+	squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	assert.Contains(t, squeeze(screen(m)), squeeze(cmd), "the whole command is on the screen, over up to three lines")
+	for _, l := range strings.Split(screen(m), "\n") {
+		assert.LessOrEqual(t, ansi.StringWidth(l), 80)
 	}
 }

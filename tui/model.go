@@ -276,7 +276,7 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if err != nil {
 			m.msg = err.Error()
 		} else {
-			m.msg = m.p().T("saved %d faults to %s: %s", len(m.s.schedule), path, m.s.ReplayCommand(path))
+			m.msg = m.p().T("saved %d faults; replay them with %s", len(m.s.schedule), m.s.ReplayCommand(path))
 		}
 	}
 	return m, nil

@@ -79,8 +79,8 @@ func (m *Model) render() string {
 	default:
 		top = append(top, m.table(cards, w)...)
 	}
-	footer := m.footer(w)
-	rest := h - len(top) - 1
+	footer := m.footer(w, h)
+	rest := h - len(top) - len(footer)
 	var body []string
 	switch {
 	case m.help:
@@ -94,13 +94,13 @@ func (m *Model) render() string {
 		body = m.logLines(w, rest)
 	}
 	lines := append(top, body...)
-	if len(lines) > h-1 {
-		lines = lines[:max(h-1, 0)]
+	if len(lines) > h-len(footer) {
+		lines = lines[:max(h-len(footer), 0)]
 	}
-	for len(lines) < h-1 {
+	for len(lines) < h-len(footer) {
 		lines = append(lines, "")
 	}
-	lines = append(lines, footer)
+	lines = append(lines, footer...)
 	if len(lines) > h {
 		lines = lines[len(lines)-h:]
 	}
@@ -127,14 +127,55 @@ func (m *Model) header(w int) string {
 	return m.st.header.Render(text)
 }
 
-func (m *Model) footer(w int) string {
+// footer is the bottom line: the prompt, the latest message, or the keys.
+// A long message (the saved schedule's replay command) takes up to three
+// lines, so it is shown whole on an 80-column screen.
+func (m *Model) footer(w, h int) []string {
 	if m.prompt != nil {
-		return m.st.msg.Render(m.p().T("go to time: %s▏ (enter goes, esc cancels)", *m.prompt))
+		return []string{m.st.msg.Render(m.p().T("go to time: %s▏ (enter goes, esc cancels)", *m.prompt))}
 	}
 	if m.msg != "" {
-		return m.st.msg.Render(m.msg)
+		if h < 16 {
+			return []string{m.st.msg.Render(m.msg)} // no room: cut at the edge
+		}
+		var out []string
+		for _, l := range breakLine(m.msg, w) {
+			out = append(out, m.st.msg.Render(l))
+		}
+		return out
 	}
-	return m.st.dim.Render(m.p().T("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q"))
+	return []string{m.st.dim.Render(m.p().T("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q"))}
+}
+
+// breakLine cuts s into at most three lines of width cells, at spaces
+// where it can, inside a word (a long path) where it must; what a fourth
+// line would hold is cut off with an ellipsis.
+func breakLine(s string, width int) []string {
+	if width < 2 || ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width {
+			line += " " + word
+			continue
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+		for ansi.StringWidth(word) > width {
+			out = append(out, ansi.Truncate(word, width, ""))
+			word = ansi.TruncateLeft(word, width, "")
+		}
+		line = word
+	}
+	out = append(out, line)
+	if len(out) > 3 {
+		out = out[:3]
+		out[2] = ansi.Truncate(out[2], width-1, "") + "…"
+	}
+	return out
 }
 
 // boxes draws a row of cards, as wide as the screen allows.
