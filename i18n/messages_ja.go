@@ -129,5 +129,23 @@ func init() {
 		"W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write": "W+R > N（%d > %d）: N 個のうち、読み取りの R 個のレプリカと最新の書き込みの W 個のレプリカは必ず重なるので、読み取りが尋ねるどれかのレプリカが書き込みを持つ",
 		"W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale":                                   "W+R <= N（%d <= %d）: 読み取りの R 個のレプリカが最新の書き込みの W 個のレプリカをすべて外すことがある。%[4]d 件の読み取りのうち %[3]d 件が古い値だった",
 		"with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete":                                "n3 が停止している間、それが複製するキーのレプリカは %d 個で W=%d か R=%d に足りない: それらの操作は完了できない",
+
+		// the raft-* scenarios' summaries
+		"safety held after every event: one leader per term, the same command committed at each index everywhere":                 "安全性は各イベントの後で保たれた: 任期ごとにリーダーは 1 つ、各インデックスで全サーバーが同じコマンドをコミット",
+		"no acknowledged write lost: every acknowledged append is in its key's final value exactly once":                          "確認済みの書き込みは失われなかった: 確認済みの追記はすべて、そのキーの最終値にちょうど 1 回ずつ入っている",
+		"the history of %d operations is linearizable":                                                                            "%d 件の操作の履歴は線形化可能",
+		"leader %s (term %d) crashed at 2s; %s was elected in term %d after %s":                                                   "リーダー %s（任期 %d）が 2 秒にクラッシュ。%[5]s 後に %[3]s が任期 %[4]d で選ばれた",
+		"clients completed %d operations; longest pause %s (from %s)":                                                             "クライアントは %d 件の操作を完了。最長の停止は %s（%s から）",
+		"no leader at 2s: nothing was crashed":                                                                                    "2 秒にリーダーがいなかった: 何もクラッシュさせていない",
+		"leader %s (term %d) crashed at 2s; no other server became leader after it":                                               "リーダー %s（任期 %d）が 2 秒にクラッシュ。その後どのサーバーもリーダーにならなかった",
+		"no leader at the end of the run":                                                                                         "実行の終わりにリーダーがいない",
+		"at 1s the leader %s (term %d, commit index %d) was cut off with %s and client c1":                                        "1 秒にリーダー %s（任期 %d、コミットインデックス %d）が %s とクライアント c1 とともに切り離された",
+		"its commit index moved only from %d to %d while cut off: entries already replicated before the cut":                      "切り離されている間、コミットインデックスは %d から %d に進んだだけ: 切断前に複製済みだったエントリ",
+		"while cut off it committed nothing: commit index stayed at %d, and c1 completed %d operations":                           "切り離されている間は何もコミットしなかった: コミットインデックスは %d のままで、c1 が完了した操作は %d 件",
+		"the majority elected %s in term %d and served c2: %d operations during the partition":                                    "多数派は任期 %[2]d で %[1]s を選び、c2 に応えた: 分断中の操作は %[3]d 件",
+		"after healing at 4s every log converged on the same %d committed entries":                                                "4 秒の回復後、全ログが同じ %d 個のコミット済みエントリに収束した",
+		"the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log": "古いリーダーの未コミットのエントリ %d 個（少数派側の c1 の要求）は新しいリーダーのログで上書きされた",
+		"c1's requests went through again after the heal: %d more operations":                                                     "回復後、c1 の要求は再び通った: さらに %d 件の操作",
+		"no leader had been elected by 1s: the partition cut off no leader":                                                       "1 秒までにリーダーが選ばれていなかった: 分断はリーダーを切り離さなかった",
 	})
 }

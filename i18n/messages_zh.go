@@ -129,5 +129,23 @@ func init() {
 		"W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write": "W+R > N（%d > %d）：在 N 個副本中，讀取的 R 個副本與最新寫入的 W 個副本必定重疊，所以讀取問到的某個副本一定有這筆寫入",
 		"W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale":                                   "W+R <= N（%d <= %d）：讀取的 R 個副本可能全部錯過最新寫入的 W 個副本；%[4]d 次讀取中有 %[3]d 次是過時的",
 		"with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete":                                "n3 停機時，它所複製的鍵只剩 %d 個副本，少於 W=%d 或 R=%d：那些操作無法完成",
+
+		// the raft-* scenarios' summaries
+		"safety held after every event: one leader per term, the same command committed at each index everywhere":                 "每個事件之後安全性都成立：每個任期一個領導者，每個索引在所有伺服器上提交同一個命令",
+		"no acknowledged write lost: every acknowledged append is in its key's final value exactly once":                          "沒有遺失已確認的寫入：每個已確認的追加都恰好一次出現在其鍵的最終值中",
+		"the history of %d operations is linearizable":                                                                            "%d 個操作的歷史是可線性化的",
+		"leader %s (term %d) crashed at 2s; %s was elected in term %d after %s":                                                   "領導者 %s（任期 %d）在 2 秒當機；%[5]s 後 %[3]s 在任期 %[4]d 當選",
+		"clients completed %d operations; longest pause %s (from %s)":                                                             "客戶端完成了 %d 個操作；最長暫停 %s（從 %s 起）",
+		"no leader at 2s: nothing was crashed":                                                                                    "2 秒時沒有領導者：沒有讓任何節點當機",
+		"leader %s (term %d) crashed at 2s; no other server became leader after it":                                               "領導者 %s（任期 %d）在 2 秒當機；之後沒有其他伺服器成為領導者",
+		"no leader at the end of the run":                                                                                         "執行結束時沒有領導者",
+		"at 1s the leader %s (term %d, commit index %d) was cut off with %s and client c1":                                        "1 秒時領導者 %s（任期 %d，提交索引 %d）與 %s 及客戶端 c1 一起被隔離",
+		"its commit index moved only from %d to %d while cut off: entries already replicated before the cut":                      "被隔離期間，它的提交索引只從 %d 前進到 %d：那是隔離前就已複製的條目",
+		"while cut off it committed nothing: commit index stayed at %d, and c1 completed %d operations":                           "被隔離期間它什麼都沒提交：提交索引停在 %d，c1 完成了 %d 個操作",
+		"the majority elected %s in term %d and served c2: %d operations during the partition":                                    "多數一方在任期 %[2]d 選出 %[1]s 並服務 c2：分區期間 %[3]d 個操作",
+		"after healing at 4s every log converged on the same %d committed entries":                                                "4 秒恢復後，所有日誌收斂到相同的 %d 個已提交條目",
+		"the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log": "舊領導者的 %d 個未提交條目（c1 在少數一方的請求）被新領導者的日誌覆蓋",
+		"c1's requests went through again after the heal: %d more operations":                                                     "恢復後 c1 的請求再次成功：又完成了 %d 個操作",
+		"no leader had been elected by 1s: the partition cut off no leader":                                                       "1 秒前沒有選出領導者：分區沒有隔離任何領導者",
 	})
 }

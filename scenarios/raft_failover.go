@@ -94,22 +94,22 @@ func setupRaftFailover(o Options) (*Run, error) {
 		switch {
 		case crashed == "":
 			lesson(errors.New("no leader had been elected by 2s"))
-			r.Summary = append(r.Summary, "no leader at 2s: nothing was crashed")
+			r.Summary = append(r.Summary, o.Printer.T("no leader at 2s: nothing was crashed"))
 		case newLeader == "":
 			lesson(fmt.Errorf("no new leader after %s crashed", crashed))
-			r.Summary = append(r.Summary, fmt.Sprintf("leader %s (term %d) crashed at 2s; no other server became leader after it", crashed, crashedTerm))
+			r.Summary = append(r.Summary, o.Printer.T("leader %s (term %d) crashed at 2s; no other server became leader after it", crashed, crashedTerm))
 		default:
 			r.Metrics = append(r.Metrics, Metric{"failover_time", (electedAt - 2*time.Second).Seconds(), "s"})
 			r.Summary = append(r.Summary,
-				fmt.Sprintf("leader %s (term %d) crashed at 2s; %s was elected in term %d after %s",
+				o.Printer.T("leader %s (term %d) crashed at 2s; %s was elected in term %d after %s",
 					crashed, crashedTerm, newLeader, c.term(newLeader), sim.FormatTime(electedAt-2*time.Second)))
 		}
-		r.Summary = append(r.Summary, fmt.Sprintf("clients completed %d operations; longest pause %s (from %s)",
+		r.Summary = append(r.Summary, o.Printer.T("clients completed %d operations; longest pause %s (from %s)",
 			n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
 
 		if c.leader() == "" {
 			lesson(errors.New("no leader at the end of the run"))
-			r.Summary = append(r.Summary, "no leader at the end of the run")
+			r.Summary = append(r.Summary, o.Printer.T("no leader at the end of the run"))
 		}
 		c.verdict(&r)
 		return r
