@@ -235,3 +235,11 @@ func Pad(s string, n int) string {
 	}
 	return s
 }
+
+// PadLeft right-aligns s in n cells.
+func PadLeft(s string, n int) string {
+	if w := Width(s); w < n {
+		return strings.Repeat(" ", n-w) + s
+	}
+	return s
+}

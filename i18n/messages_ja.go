@@ -147,5 +147,17 @@ func init() {
 		"the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log": "古いリーダーの未コミットのエントリ %d 個（少数派側の c1 の要求）は新しいリーダーのログで上書きされた",
 		"c1's requests went through again after the heal: %d more operations":                                                     "回復後、c1 の要求は再び通った: さらに %d 件の操作",
 		"no leader had been elected by 1s: the partition cut off no leader":                                                       "1 秒までにリーダーが選ばれていなかった: 分断はリーダーを切り離さなかった",
+
+		// cap's summary
+		"partition from %s to %s: minority {n1,n2,c1}, majority {n3,n4,n5,c2}": "%s から %s まで分断: 少数派 {n1,n2,c1}、多数派 {n3,n4,n5,c2}",
+		"during the partition":     "分断中",
+		"minority (c1)":            "少数派（c1）",
+		"majority (c2)":            "多数派（c2）",
+		"CP (Raft) availability":   "CP（Raft）可用性",
+		"CP (Raft) stale reads":    "CP（Raft）古い読み取り",
+		"AP (quorum) availability": "AP（クォーラム）可用性",
+		"AP (quorum) stale reads":  "AP（クォーラム）古い読み取り",
+		"after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them": "回復後、クォーラムストアの %d 件の読み取りが兄弟（siblings: 並行した書き込み。両側の書き込みを含む）を返し、クライアントは上書きしてマージした",
+		"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts":                "CP: 少数派は過半数を作れないので、古い値を返すより何も答えない。AP: どちら側も答え、その代償は古さと衝突",
 	})
 }

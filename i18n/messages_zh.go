@@ -147,5 +147,17 @@ func init() {
 		"the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log": "舊領導者的 %d 個未提交條目（c1 在少數一方的請求）被新領導者的日誌覆蓋",
 		"c1's requests went through again after the heal: %d more operations":                                                     "恢復後 c1 的請求再次成功：又完成了 %d 個操作",
 		"no leader had been elected by 1s: the partition cut off no leader":                                                       "1 秒前沒有選出領導者：分區沒有隔離任何領導者",
+
+		// cap's summary
+		"partition from %s to %s: minority {n1,n2,c1}, majority {n3,n4,n5,c2}": "從 %s 到 %s 分區：少數一方 {n1,n2,c1}，多數一方 {n3,n4,n5,c2}",
+		"during the partition":     "分區期間",
+		"minority (c1)":            "少數（c1）",
+		"majority (c2)":            "多數（c2）",
+		"CP (Raft) availability":   "CP（Raft）可用性",
+		"CP (Raft) stale reads":    "CP（Raft）過時讀取",
+		"AP (quorum) availability": "AP（法定人數）可用性",
+		"AP (quorum) stale reads":  "AP（法定人數）過時讀取",
+		"after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them": "恢復後，法定人數儲存有 %d 次讀取回傳了兄弟版本（siblings：並行的寫入，包括兩方的寫入），客戶端以覆寫的方式合併它們",
+		"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts":                "CP：少數一方無法形成多數，所以寧可不回答也不回傳舊值；AP：每一方都回答，代價是過時與衝突",
 	})
 }
