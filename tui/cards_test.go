@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -46,4 +47,26 @@ func TestCardsShowTheLessonsState(t *testing.T) {
 			assert.Contains(t, card, w, "%s at %v, card %s", tc.scenario, tc.at, tc.node)
 		}
 	}
+}
+
+// In the compact table, names, roles and timers line up whatever the
+// node names' lengths, and a node without a timer does not shift its
+// fields; the breaker, the lesson, is on screen at 80 columns.
+func TestCompactRowsAlign(t *testing.T) {
+	m := newModel(t, Options{Scenario: "breaker-cascade", Seed: 1, Width: 80, Height: 14})
+	require.NoError(t, m.s.RunTo(4500*time.Millisecond))
+	lines := strings.Split(screen(m), "\n")[1:9]
+	col := -1
+	for _, l := range lines {
+		i := strings.IndexAny(l, "bd") // busy, done, breaker: the first field
+		for !strings.HasPrefix(l[i:], "busy") && !strings.HasPrefix(l[i:], "done") && !strings.HasPrefix(l[i:], "breaker") {
+			i += strings.IndexAny(l[i+1:], "bd") + 1
+		}
+		c := ansi.StringWidth(l[:i])
+		if col < 0 {
+			col = c
+		}
+		assert.Equal(t, col, c, "first field of %q", l)
+	}
+	assert.Contains(t, strings.Join(lines, "\n"), "breaker reco open")
 }

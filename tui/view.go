@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -283,6 +284,54 @@ func (m *Model) timerBar(t *countdown, width int) string {
 
 // table draws one line per node, for screens too narrow or short for boxes.
 func (m *Model) table(cards []card, w int) []string {
+	// Columns line up: the node names padded to the longest (up to 16
+	// cells); each field goes in the column of its first word ("busy",
+	// "term", "breaker"), padded to that column's widest value.
+	idWidth := 4
+	var slots []string // column keys, in order of first appearance
+	slot := map[string]int{}
+	rows := make([]map[int]string, len(cards))
+	var widths []int
+	for i, c := range cards {
+		idWidth = max(idWidth, min(16, ansi.StringWidth(string(c.id))))
+		rows[i] = map[int]string{}
+		for k, p := range c.lines {
+			if p == "" || k == c.logLine {
+				continue
+			}
+			key, _, _ := strings.Cut(p, " ")
+			j, ok := slot[key]
+			if !ok {
+				j = len(slots)
+				slot[key] = j
+				slots = append(slots, key)
+				widths = append(widths, 0)
+			}
+			rows[i][j] = p
+			widths[j] = max(widths[j], ansi.StringWidth(p))
+		}
+	}
+	// The lesson's columns first (a breaker, suspects), then the columns
+	// most rows have, so what matters is not cut off at the right edge.
+	order := make([]int, len(slots))
+	count := make([]int, len(slots))
+	for j := range order {
+		order[j] = j
+		for i := range rows {
+			if _, ok := rows[i][j]; ok {
+				count[j]++
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if la, lb := lessonKey(slots[a]), lessonKey(slots[b]); la != lb {
+			if la {
+				return -1
+			}
+			return 1
+		}
+		return count[b] - count[a]
+	})
 	var out []string
 	for i, c := range cards {
 		mark := "  "
@@ -293,10 +342,31 @@ func (m *Model) table(cards []card, w int) []string {
 		if role == "crashed" {
 			role = "CRASHED"
 		}
-		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(ansi.Truncate(role, 14, "…"), 14)) + " " + m.timerBar(c.timer, 12)
-		for i, p := range c.lines {
-			if p != "" && i != c.logLine {
-				line += "  " + p
+		line := mark + pad(ansi.Truncate(string(c.id), idWidth, "…"), idWidth) + " " + m.st.roleStyle(c.role).Render(pad(ansi.Truncate(role, 14, "…"), 14)) + " " + pad(m.timerBar(c.timer, 12), 12)
+		last := -1
+		for n, j := range order {
+			if _, ok := rows[i][j]; ok {
+				last = n
+			}
+		}
+		aligned := line
+		for n := 0; n <= last || (c.logLine >= 0 && n < len(order)); n++ {
+			j := order[n]
+			f := rows[i][j]
+			if n < last || c.logLine >= 0 {
+				f = pad(f, widths[j])
+			}
+			aligned += "  " + f
+		}
+		// Aligned columns when they fit; when they would push a row's
+		// fields past the edge, the row's own fields, lesson first, packed.
+		if ansi.StringWidth(strings.TrimRight(aligned, " ")) <= w || c.logLine >= 0 {
+			line = aligned
+		} else {
+			for _, j := range order {
+				if f, ok := rows[i][j]; ok {
+					line += "  " + f
+				}
 			}
 		}
 		if c.logLine >= 0 { // last: the part most worth cutting short
