@@ -159,5 +159,13 @@ func init() {
 		"AP (quorum) stale reads":  "AP（クォーラム）古い読み取り",
 		"after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them": "回復後、クォーラムストアの %d 件の読み取りが兄弟（siblings: 並行した書き込み。両側の書き込みを含む）を返し、クライアントは上書きしてマージした",
 		"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts":                "CP: 少数派は過半数を作れないので、古い値を返すより何も答えない。AP: どちら側も答え、その代償は古さと衝突",
+
+		// broadcast's and paxos-basic's summaries
+		"NOT converged after %s":                                                                             "%s を過ぎても収束しなかった",
+		"converged: every node has all %d values at %s":                                                      "収束: %[2]s に全ノードが %[1]d 個の値をすべて持った",
+		"messages sent: %d (%d lost by the network), %d duplicated by the network":                           "送信メッセージ: %d（ネットワークが失ったもの %d）、ネットワークによる重複 %d",
+		"redundant receipts: %d values arrived at a node that already had them":                              "冗長な受信: 既に持っているノードに届いた値が %d 個",
+		"%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal": "%q がバロット 1.n1 の 1 ラウンドで選ばれた: フェーズ 1 に %s、提案から %s で値が選ばれた",
+		"every learner knew it %s after the proposal; %d messages in all":                                    "提案から %s で全学習者が知った。メッセージは全部で %d",
 	})
 }

@@ -159,5 +159,13 @@ func init() {
 		"AP (quorum) stale reads":  "AP（法定人數）過時讀取",
 		"after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them": "恢復後，法定人數儲存有 %d 次讀取回傳了兄弟版本（siblings：並行的寫入，包括兩方的寫入），客戶端以覆寫的方式合併它們",
 		"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts":                "CP：少數一方無法形成多數，所以寧可不回答也不回傳舊值；AP：每一方都回答，代價是過時與衝突",
+
+		// broadcast's and paxos-basic's summaries
+		"NOT converged after %s":                                                                             "%s 之後仍未收斂",
+		"converged: every node has all %d values at %s":                                                      "已收斂：%[2]s 時每個節點都擁有全部 %[1]d 個值",
+		"messages sent: %d (%d lost by the network), %d duplicated by the network":                           "送出訊息：%d（網絡遺失 %d），網絡重複 %d",
+		"redundant receipts: %d values arrived at a node that already had them":                              "多餘的接收：有 %d 個值送到了早已擁有它們的節點",
+		"%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal": "%q 在選票 1.n1 一輪內被選定：階段 1 花了 %s，提議後 %s 值被選定",
+		"every learner knew it %s after the proposal; %d messages in all":                                    "提議後 %s 所有學習者都得知；共 %d 則訊息",
 	})
 }
