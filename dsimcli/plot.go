@@ -71,7 +71,7 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --out %s is a file; --out names the directory the plots are written into", *out))
 			return exitUsage
 		}
-		knobs, err := setup.sets.knobs(s)
+		knobs, err := setup.sets.knobs(s, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 			return exitUsage

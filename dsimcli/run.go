@@ -98,7 +98,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --for must be positive, got %v", *span))
 			return exitUsage
 		}
-		knobs, err := sets.knobs(s)
+		knobs, err := sets.knobs(s, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage

@@ -115,7 +115,7 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		sets, err := setup.sets.knobSets(s, true)
+		sets, err := setup.sets.knobSets(s, true, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage

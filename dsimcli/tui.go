@@ -46,7 +46,7 @@ explanation (as 'dsim explain NAME' prints it). --set changes a knob. NO_COLOR t
 					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
 					return exitUsage
 				}
-				if opts.Knobs, err = sets.knobs(s); err != nil {
+				if opts.Knobs, err = sets.knobs(s, ctx.p); err != nil {
 					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
 					return exitUsage
 				}

@@ -167,5 +167,19 @@ func init() {
 		"redundant receipts: %d values arrived at a node that already had them":                              "冗長な受信: 既に持っているノードに届いた値が %d 個",
 		"%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal": "%q がバロット 1.n1 の 1 ラウンドで選ばれた: フェーズ 1 に %s、提案から %s で値が選ばれた",
 		"every learner knew it %s after the proposal; %d messages in all":                                    "提案から %s で全学習者が知った。メッセージは全部で %d",
+
+		// --set errors
+		"--set %s given twice":                    "--set %s が 2 回指定されました",
+		"%s has no knob %q; it has no knobs":      "%s にノブ %q はありません。このシナリオにはノブがありません",
+		"%s (%s, default %s)":                     "%s（%s、既定値 %s）",
+		"%s has no knob %q; its knobs are: %s":    "%s にノブ %q はありません。ノブは: %s",
+		"%s=%q: %s (takes %s)":                    "%s=%q: %s（取れる値: %s）",
+		"out of range":                            "範囲外です",
+		"not a whole number":                      "整数ではありません",
+		"not a number":                            "数値ではありません",
+		"not true or false":                       "true でも false でもありません",
+		"not a duration (write units: 150ms, 2s)": "時間ではありません（150ms、2s のように単位を書いてください）",
+		"not one of the choices":                  "選択肢のどれでもありません",
+		"not a value it takes":                    "取れる値ではありません",
 	})
 }

@@ -167,5 +167,19 @@ func init() {
 		"redundant receipts: %d values arrived at a node that already had them":                              "多餘的接收：有 %d 個值送到了早已擁有它們的節點",
 		"%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal": "%q 在選票 1.n1 一輪內被選定：階段 1 花了 %s，提議後 %s 值被選定",
 		"every learner knew it %s after the proposal; %d messages in all":                                    "提議後 %s 所有學習者都得知；共 %d 則訊息",
+
+		// --set errors
+		"--set %s given twice":                    "--set %s 指定了兩次",
+		"%s has no knob %q; it has no knobs":      "%s 沒有旋鈕 %q；這個情境沒有旋鈕",
+		"%s (%s, default %s)":                     "%s（%s，預設 %s）",
+		"%s has no knob %q; its knobs are: %s":    "%s 沒有旋鈕 %q；它的旋鈕有：%s",
+		"%s=%q: %s (takes %s)":                    "%s=%q：%s（可接受：%s）",
+		"out of range":                            "超出範圍",
+		"not a whole number":                      "不是整數",
+		"not a number":                            "不是數字",
+		"not true or false":                       "不是 true 或 false",
+		"not a duration (write units: 150ms, 2s)": "不是時間（請寫上單位：150ms、2s）",
+		"not one of the choices":                  "不是可選的值之一",
+		"not a value it takes":                    "不是可接受的值",
 	})
 }
