@@ -211,6 +211,16 @@ type knobError string
 func (e knobError) Error() string { return string(e) }
 func (e knobError) Unwrap() error { return scenarios.ErrBadKnob }
 
+// translated is an error of another package, said in the learner's
+// language; errors.Is still finds the original.
+type translated struct {
+	msg string
+	err error
+}
+
+func (e translated) Error() string { return e.msg }
+func (e translated) Unwrap() error { return e.err }
+
 // knobReason finds why Knob.Check refused a value: "out of range".
 var knobReason = regexp.MustCompile(`=".*": (.+) \(takes `)
 
@@ -219,6 +229,26 @@ func init() {
 	i18n.Elsewhere("out of range", "not a whole number", "not a number", "not true or false",
 		"not a duration (write units: 150ms, 2s)", "not one of the choices", "not a value it takes")
 }
+
+// lookup is scenarios.Lookup with its error in the learner's language.
+func lookup(name string, p *i18n.Printer) (scenarios.Scenario, error) {
+	s, err := scenarios.Lookup(name)
+	if err == nil || p.Tag() == i18n.English {
+		return s, err
+	}
+	m := unknownRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return s, err
+	}
+	if m[2] == "" {
+		return s, translated{p.T("unknown scenario %s; the scenarios are: %s", m[1], m[3]), err}
+	}
+	return s, translated{p.T("unknown scenario %s (did you mean %s?); the scenarios are: %s", m[1], m[2], m[3]), err}
+}
+
+// unknownRe takes apart scenarios.Lookup's error: the name, the
+// suggestions, the names there are.
+var unknownRe = regexp.MustCompile(`^unknown scenario (".*?")(?: \(did you mean (.*)\?\))?; the scenarios are: (.*)$`)
 
 // knobLabel is "W=1 R=2", the knobs of one sweep table, sorted by name.
 func knobLabel(ks scenarios.Knobs) string {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/dsimlab/dsim/i18n"
+	"github.com/dsimlab/dsim/scenarios"
 	"github.com/stretchr/testify/require"
 )
 
@@ -289,4 +290,19 @@ func TestDefaultDiagramsTellTheStory(t *testing.T) {
 	status, _, stderr = dsim("run", "lamport", "--quiet", "--svg", svg, "--svg-stamps", "wall")
 	assert.Equal(t, exitUsage, status)
 	assert.Contains(t, stderr, "--svg-stamps must be none, lamport or vector")
+}
+
+// Usage errors about scenarios and knobs speak the learner's language.
+func TestUsageErrorsAreTranslated(t *testing.T) {
+	status, _, stderr := dsim("run", "raft", "--lang", "ja")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, `"raft" というシナリオはありません（"raft-election", "raft-failover", "raft-kv" or "raft-partition" のことですか？）`)
+	status, _, stderr = dsim("run", "quorum-kv", "--set", "W=9", "--lang", "zh-Hant")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, `W="9"：超出範圍（可接受：1..5）`)
+	status, _, stderr = dsim("run", "quorum-kv", "--set", "X=1", "--lang", "ja")
+	assert.Equal(t, exitUsage, status)
+	assert.Contains(t, stderr, `quorum-kv にノブ "X" はありません。ノブは: N（1..5、既定値 3）`)
+	_, err := lookup("brodcast", i18n.NewPrinter(i18n.Japanese))
+	assert.ErrorIs(t, err, scenarios.ErrUnknown)
 }

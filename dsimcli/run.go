@@ -89,7 +89,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run needs exactly one scenario name; 'dsim list' shows them"))
 			return exitUsage
 		}
-		s, err := scenarios.Lookup(args[0])
+		s, err := lookup(args[0], ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage

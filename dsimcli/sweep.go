@@ -153,7 +153,7 @@ func oneScenario(ctx *cli, cmd string, args []string) (scenarios.Scenario, bool)
 		fmt.Fprintln(ctx.stderr, ctx.p.T("dsim %s needs exactly one scenario name; 'dsim list' shows them", cmd))
 		return scenarios.Scenario{}, false
 	}
-	s, err := scenarios.Lookup(args[0])
+	s, err := lookup(args[0], ctx.p)
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
 		return scenarios.Scenario{}, false

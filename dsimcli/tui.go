@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/tui"
 )
 
@@ -41,7 +40,7 @@ explanation (as 'dsim explain NAME' prints it). --set changes a knob. NO_COLOR t
 				if name == "" {
 					name = tui.DefaultScenario
 				}
-				s, err := scenarios.Lookup(name)
+				s, err := lookup(name, ctx.p)
 				if err != nil {
 					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
 					return exitUsage
