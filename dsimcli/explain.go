@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -117,8 +118,8 @@ func addSetFlag(fs *flag.FlagSet, lists bool) *setFlag {
 
 // knobs checks the --set values against the scenario's knobs: a single
 // value each. The error lists the valid knobs.
-func (f *setFlag) knobs(s scenarios.Scenario) (scenarios.Knobs, error) {
-	sets, err := f.knobSets(s, false)
+func (f *setFlag) knobs(s scenarios.Scenario, p *i18n.Printer) (scenarios.Knobs, error) {
+	sets, err := f.knobSets(s, false, p)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (f *setFlag) knobs(s scenarios.Scenario) (scenarios.Knobs, error) {
 // a comma-separated list if lists is true: --set W=1,2,3 --set R=2 gives
 // three sets. They come in the order the values were given, the last knob
 // varying fastest.
-func (f *setFlag) knobSets(s scenarios.Scenario, lists bool) ([]scenarios.Knobs, error) {
+func (f *setFlag) knobSets(s scenarios.Scenario, lists bool, p *i18n.Printer) ([]scenarios.Knobs, error) {
 	type knobValues struct {
 		name   string
 		values []string
@@ -142,7 +143,7 @@ func (f *setFlag) knobSets(s scenarios.Scenario, lists bool) ([]scenarios.Knobs,
 			return nil, err
 		}
 		if seen[k] {
-			return nil, fmt.Errorf("%w: --set %s given twice", scenarios.ErrBadKnob, k)
+			return nil, knobError(p.T("--set %s given twice", k))
 		}
 		seen[k] = true
 		values := []string{v}
@@ -150,7 +151,7 @@ func (f *setFlag) knobSets(s scenarios.Scenario, lists bool) ([]scenarios.Knobs,
 			values = strings.Split(v, ",")
 		}
 		for _, one := range values {
-			if err := s.CheckKnobs(scenarios.Knobs{k: one}); err != nil {
+			if err := checkKnob(s, k, one, p); err != nil {
 				return nil, err
 			}
 		}
@@ -176,6 +177,78 @@ func (f *setFlag) knobSets(s scenarios.Scenario, lists bool) ([]scenarios.Knobs,
 	}
 	return sets, nil
 }
+
+// checkKnob is Scenario.CheckKnobs for one value, in the learner's
+// language: an unknown knob lists the scenario's knobs, a bad value says
+// why and what the knob takes.
+func checkKnob(s scenarios.Scenario, name, value string, p *i18n.Printer) error {
+	k, ok := s.Knob(name)
+	if !ok {
+		if len(s.Knobs) == 0 {
+			return knobError(p.T("%s has no knob %q; it has no knobs", s.Name, name))
+		}
+		var list []string
+		for _, k := range s.Knobs {
+			list = append(list, p.T("%s (%s, default %s)", k.Name, k.Range(), k.Default))
+		}
+		return knobError(p.T("%s has no knob %q; its knobs are: %s", s.Name, name, strings.Join(list, ", ")))
+	}
+	err := k.Check(value)
+	if err == nil {
+		return nil
+	}
+	reason := "not a value it takes"
+	if m := knobReason.FindStringSubmatch(err.Error()); m != nil {
+		reason = m[1]
+	}
+	return knobError(p.T("%s=%q: %s (takes %s)", name, value, p.S(reason), k.Range()))
+}
+
+// knobError is a --set error in the learner's language; it is a
+// scenarios.ErrBadKnob.
+type knobError string
+
+func (e knobError) Error() string { return string(e) }
+func (e knobError) Unwrap() error { return scenarios.ErrBadKnob }
+
+// translated is an error of another package, said in the learner's
+// language; errors.Is still finds the original.
+type translated struct {
+	msg string
+	err error
+}
+
+func (e translated) Error() string { return e.msg }
+func (e translated) Unwrap() error { return e.err }
+
+// knobReason finds why Knob.Check refused a value: "out of range".
+var knobReason = regexp.MustCompile(`=".*": (.+) \(takes `)
+
+func init() {
+	// The reasons Knob.Check gives, translated with p.S.
+	i18n.Elsewhere("out of range", "not a whole number", "not a number", "not true or false",
+		"not a duration (write units: 150ms, 2s)", "not one of the choices", "not a value it takes")
+}
+
+// lookup is scenarios.Lookup with its error in the learner's language.
+func lookup(name string, p *i18n.Printer) (scenarios.Scenario, error) {
+	s, err := scenarios.Lookup(name)
+	if err == nil || p.Tag() == i18n.English {
+		return s, err
+	}
+	m := unknownRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return s, err
+	}
+	if m[2] == "" {
+		return s, translated{p.T("unknown scenario %s; the scenarios are: %s", m[1], m[3]), err}
+	}
+	return s, translated{p.T("unknown scenario %s (did you mean %s?); the scenarios are: %s", m[1], m[2], m[3]), err}
+}
+
+// unknownRe takes apart scenarios.Lookup's error: the name, the
+// suggestions, the names there are.
+var unknownRe = regexp.MustCompile(`^unknown scenario (".*?")(?: \(did you mean (.*)\?\))?; the scenarios are: (.*)$`)
 
 // knobLabel is "W=1 R=2", the knobs of one sweep table, sorted by name.
 func knobLabel(ks scenarios.Knobs) string {

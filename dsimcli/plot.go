@@ -22,9 +22,14 @@ Draw the plots that make sense for the scenario NAME, write them into DIR
 and print the files written.
 
 For one run (--seed N, the default with seed 1):
-    NAME-seedN-latency.png     message latency histogram
+    NAME-seedN-latency.png     latency histogram: of the clients' requests
+                               where clients call services, else of messages
+    NAME-seedN-breaker.png     a circuit breaker's state over time, if one
+                               changed (breaker-cascade)
     NAME-seedN-nodes.png       messages each node sent, received and lost
     NAME-seedN-types.png       messages sent per type
+    NAME-seedN-activity.png    messages delivered and lost over time, fault
+                               and crash windows shaded
     NAME-seedN-spacetime.svg   space-time diagram (always SVG; the first
                                200 messages, open it in a browser)
 
@@ -66,7 +71,7 @@ func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim plot: --out %s is a file; --out names the directory the plots are written into", *out))
 			return exitUsage
 		}
-		knobs, err := setup.sets.knobs(s)
+		knobs, err := setup.sets.knobs(s, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim plot: %v\n", err)
 			return exitUsage

@@ -75,7 +75,8 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
-	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (its first 200 messages)")
+	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (the whole run if it sent at most 1000 messages, else its first 200)")
+	svgStamps := fs.String("svg-stamps", "", "write logical clocks on the diagram's events: none, lamport or vector (default: vector for lamport, else none)")
 	svgFrom := fs.Duration("svg-from", 0, "start the --svg diagram at this virtual time")
 	svgTo := fs.Duration("svg-to", 0, "end the --svg diagram at this virtual time (default: the end of the run)")
 	schedPath := fs.String("schedule", "", "play the fault schedule in `FILE` on top of the scenario")
@@ -89,7 +90,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run needs exactly one scenario name; 'dsim list' shows them"))
 			return exitUsage
 		}
-		s, err := scenarios.Lookup(args[0])
+		s, err := lookup(args[0], ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
@@ -98,7 +99,7 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: --for must be positive, got %v", *span))
 			return exitUsage
 		}
-		knobs, err := sets.knobs(s)
+		knobs, err := sets.knobs(s, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
 			return exitUsage
@@ -153,6 +154,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintln(ctx.stderr, ctx.p.T("dsim run: the diagram's window --svg-from %v --svg-to %v is empty or backwards", *svgFrom, *svgTo))
 			return exitUsage
 		}
+		stamps, err := diagramStamps(*svgStamps, s.Name)
+		if err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
+			return exitUsage
+		}
 		var rec *sim.Recorder
 		if *svgPath != "" {
 			// The file is written after the run, and only if there is
@@ -195,9 +201,11 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if rec != nil {
 			var b bytes.Buffer
 			err := viz.WriteSpaceTime(&b, rec.Records, viz.SpaceTimeOptions{
-				Title: fmt.Sprintf("%s, seed %d", s.Name, *seed),
-				From:  *svgFrom,
-				To:    *svgTo,
+				Title:       fmt.Sprintf("%s, seed %d", s.Name, *seed),
+				From:        *svgFrom,
+				To:          *svgTo,
+				MaxMessages: diagramMessages(rec.Records, *svgFrom, *svgTo),
+				Stamps:      stamps,
 			})
 			switch {
 			case errors.Is(err, viz.ErrNoData):
@@ -239,6 +247,44 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		return exitOK
 	}
+}
+
+// diagramMessages is how many messages the diagram draws: with no window
+// given, the whole run when it sent at most 1000 (raft-election's story
+// runs to n1's step-down after 3s), else the first viz.DefaultMaxMessages.
+func diagramMessages(recs []sim.Record, from, to time.Duration) int {
+	if from != 0 || to != 0 {
+		return 0 // a window chosen: the default cap within it
+	}
+	sends := 0
+	for i := range recs {
+		if recs[i].Kind == sim.KindSend {
+			sends++
+		}
+	}
+	if sends <= 1000 {
+		return -1
+	}
+	return 0
+}
+
+// diagramStamps reads --svg-stamps; lamport, whose lesson is the clocks,
+// gets vector clocks unless told otherwise.
+func diagramStamps(flag, scenario string) (viz.Stamps, error) {
+	switch flag {
+	case "":
+		if scenario == "lamport" {
+			return viz.StampsVector, nil
+		}
+		return viz.StampsNone, nil
+	case "none":
+		return viz.StampsNone, nil
+	case "lamport":
+		return viz.StampsLamport, nil
+	case "vector":
+		return viz.StampsVector, nil
+	}
+	return viz.StampsNone, fmt.Errorf("--svg-stamps must be none, lamport or vector, got %q", flag)
 }
 
 // dirExists says what is wrong when dir is not an existing directory.

@@ -135,7 +135,7 @@ func sweepFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
 		}
-		sets, err := setup.sets.knobSets(s, true)
+		sets, err := setup.sets.knobSets(s, true, ctx.p)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
 			return exitUsage
@@ -188,7 +188,7 @@ func oneScenario(ctx *cli, cmd string, args []string) (scenarios.Scenario, bool)
 		fmt.Fprintln(ctx.stderr, ctx.p.T("dsim %s needs exactly one scenario name; 'dsim list' shows them", cmd))
 		return scenarios.Scenario{}, false
 	}
-	s, err := scenarios.Lookup(args[0])
+	s, err := lookup(args[0], ctx.p)
 	if err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim %s: %v\n", cmd, err)
 		return scenarios.Scenario{}, false

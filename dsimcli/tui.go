@@ -43,12 +43,12 @@ explanation (as 'dsim explain NAME' prints it). --set changes a knob. NO_COLOR t
 				if name == "" {
 					name = tui.DefaultScenario
 				}
-				s, err := scenarios.Lookup(name)
+				s, err := lookup(name, ctx.p)
 				if err != nil {
 					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
 					return exitUsage
 				}
-				if opts.Knobs, err = sets.knobs(s); err != nil {
+				if opts.Knobs, err = sets.knobs(s, ctx.p); err != nil {
 					fmt.Fprintf(ctx.stderr, "dsim tui: %v\n", err)
 					return exitUsage
 				}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
+	"golang.org/x/text/width"
 )
 
 // The languages dsim speaks.
@@ -210,3 +211,35 @@ func Elsewhere(texts ...string) {
 
 // UsedElsewhere reports whether Elsewhere declared the text.
 func UsedElsewhere(text string) bool { return usedElsewhere[text] }
+
+// Width is how many terminal cells s takes: two for each wide (East Asian
+// wide or full-width) character, one for the others.
+func Width(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// Pad fills s with spaces on the right to n cells, for tables whose labels
+// are translated (fmt's %-28s counts runes, not cells).
+func Pad(s string, n int) string {
+	if w := Width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+// PadLeft right-aligns s in n cells.
+func PadLeft(s string, n int) string {
+	if w := Width(s); w < n {
+		return strings.Repeat(" ", n-w) + s
+	}
+	return s
+}

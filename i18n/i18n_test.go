@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -209,6 +210,33 @@ func TestChapterTitlesAreTranslated(t *testing.T) {
 	for _, c := range scenarios.Chapters {
 		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
 			assert.True(t, i18n.Has(tag, c.Title), "%s: chapter %q", i18n.Code(tag), c.Title)
+		}
+	}
+}
+
+// Each translation takes the English message's arguments: formatted with
+// arguments of the right kinds, no translation prints a %! error (a
+// missing argument, a wrong index, a wrong verb).
+func TestTranslationsTakeTheirArguments(t *testing.T) {
+	verb := regexp.MustCompile(`%[-+# 0-9.*]*([a-zA-Z%])`)
+	for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+		p := i18n.NewPrinter(tag)
+		for _, key := range i18n.Messages(tag) {
+			var args []any
+			for _, m := range verb.FindAllStringSubmatch(key, -1) {
+				switch m[1] {
+				case "%":
+				case "d":
+					args = append(args, 2)
+				default:
+					args = append(args, "x")
+				}
+			}
+			if len(args) == 0 || i18n.UsedElsewhere(key) {
+				continue // a text, not a format (a help, a title)
+			}
+			got := p.T(key, args...)
+			assert.NotContains(t, got, "%!", "%s: %q -> %q", i18n.Code(tag), key, got)
 		}
 	}
 }

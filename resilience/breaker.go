@@ -212,6 +212,15 @@ func (b *Breaker) State(now time.Time) State {
 	return b.state
 }
 
+// Peek reports the state State(now) would, without moving the breaker:
+// tools that only look (the TUI's cards) must not change what a run does.
+func (b *Breaker) Peek(now time.Time) State {
+	if b.state == Open && !now.Before(b.openedAt.Add(b.cfg.OpenFor)) {
+		return HalfOpen
+	}
+	return b.state
+}
+
 // Stats returns the counters.
 func (b *Breaker) Stats() BreakerStats { return b.stats }
 

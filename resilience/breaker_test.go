@@ -219,3 +219,17 @@ func TestBreakerProbeLimitProperty(t *testing.T) {
 		}
 	})
 }
+
+// Peek tells the state without moving the breaker: no transition is
+// logged, so a tool that looks does not change the run it looks at.
+func TestBreakerPeekChangesNothing(t *testing.T) {
+	var log resilience.TransitionLog
+	b, err := resilience.NewBreaker(resilience.BreakerConfig{ConsecutiveFailures: 1, OpenFor: time.Second, HalfOpenProbes: 1, OnStateChange: log.Add})
+	require.NoError(t, err)
+	b.Record(at(100*time.Millisecond), false)
+	assert.Equal(t, resilience.Open, b.Peek(at(500*time.Millisecond)))
+	assert.Equal(t, resilience.HalfOpen, b.Peek(at(2*time.Second)), "the cool-down is over")
+	assert.Len(t, log.Transitions, 1, "peeking logged no transition")
+	assert.Equal(t, resilience.HalfOpen, b.State(at(2*time.Second)))
+	assert.Len(t, log.Transitions, 2, "State moves the breaker, once")
+}

@@ -220,15 +220,15 @@ func setupBroadcast(o Options) (*Run, error) {
 				{"network_duplicates", float64(st.Duplicated), "messages"},
 			}}
 			if convergedAt < 0 {
-				r.Summary = append(r.Summary, fmt.Sprintf("NOT converged after %s", sim.FormatTime(w.Now())))
+				r.Summary = append(r.Summary, o.Printer.T("NOT converged after %s", sim.FormatTime(w.Now())))
 				r.Err = fmt.Errorf("broadcast did not converge within %s", sim.FormatTime(w.Now()))
 				return r
 			}
 			r.Metrics = append(r.Metrics, Metric{"converge_time", convergedAt.Seconds(), "s"})
 			r.Summary = append(r.Summary,
-				fmt.Sprintf("converged: every node has all %d values at %s", all, sim.FormatTime(convergedAt)),
-				fmt.Sprintf("messages sent: %d (%d lost by the network), %d duplicated by the network", st.Sent, st.Dropped, st.Duplicated),
-				fmt.Sprintf("redundant receipts: %d values arrived at a node that already had them", redundant),
+				o.Printer.T("converged: every node has all %d values at %s", all, sim.FormatTime(convergedAt)),
+				o.Printer.T("messages sent: %d (%d lost by the network), %d duplicated by the network", st.Sent, st.Dropped, st.Duplicated),
+				o.Printer.T("redundant receipts: %d values arrived at a node that already had them", redundant),
 			)
 			return r
 		},

@@ -71,6 +71,10 @@ func Explain(w io.Writer, s Scenario, p *i18n.Printer) error {
 		}
 		fmt.Fprintf(ew, "\n%s\n", title)
 		for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+			if line == "" {
+				fmt.Fprintln(ew)
+				continue
+			}
 			fmt.Fprintf(ew, "  %s\n", line)
 		}
 	}

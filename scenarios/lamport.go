@@ -94,6 +94,15 @@ func (p *process) record(env sim.Env, what string, l clock.LamportTime) {
 	env.Logf("%s %s  L=%d  %s", name, what, l, p.vector)
 }
 
+// Inspect shows the process's two clocks, the lesson of the scenario.
+func (p *process) Inspect() map[string]string {
+	return map[string]string{
+		"lamport": fmt.Sprint(p.lamport.Time()),
+		"vector":  p.vector.String(),
+		"events":  fmt.Sprint(len(p.events)),
+	}
+}
+
 func idStrings(ids []sim.NodeID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {

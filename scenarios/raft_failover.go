@@ -85,6 +85,12 @@ func setupRaftFailover(o Options) (*Run, error) {
 				r.Err = err
 			}
 		}
+		// The lesson's checks (a new leader, a leader at the end) hold when
+		// the run followed the script; safety (c.verdict) always.
+		lesson := fail
+		if !o.Scripted() {
+			lesson = func(error) {}
+		}
 		n, gap, gapAt := c.history.Completed()
 		r.Metrics = append(r.Metrics,
 			Metric{"ops_completed", float64(n), "ops"},
@@ -92,23 +98,34 @@ func setupRaftFailover(o Options) (*Run, error) {
 		)
 		switch {
 		case crashed == "":
-			fail(errors.New("no leader had been elected by 2s"))
+			lesson(errors.New("no leader had been elected by 2s"))
+			r.Summary = append(r.Summary, o.Printer.T("no leader at 2s: nothing was crashed"))
 		case newLeader == "":
-			fail(fmt.Errorf("no new leader after %s crashed", crashed))
+			lesson(fmt.Errorf("no new leader after %s crashed", crashed))
+			r.Summary = append(r.Summary, o.Printer.T("leader %s (term %d) crashed at 2s; no other server became leader after it", crashed, crashedTerm))
 		default:
 			r.Metrics = append(r.Metrics, Metric{"failover_time", (electedAt - 2*time.Second).Seconds(), "s"})
 			r.Summary = append(r.Summary,
-				fmt.Sprintf("leader %s (term %d) crashed at 2s; %s was elected in term %d after %s",
+				o.Printer.T("leader %s (term %d) crashed at 2s; %s was elected in term %d after %s",
 					crashed, crashedTerm, newLeader, c.term(newLeader), sim.FormatTime(electedAt-2*time.Second)))
 		}
-		r.Summary = append(r.Summary, fmt.Sprintf("clients completed %d operations; longest pause %s (from %s)",
+		r.Summary = append(r.Summary, o.Printer.T("clients completed %d operations; longest pause %s (from %s)",
 			n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
 
 		if c.leader() == "" {
-			fail(errors.New("no leader at the end of the run"))
+			lesson(errors.New("no leader at the end of the run"))
+			r.Summary = append(r.Summary, o.Printer.T("no leader at the end of the run"))
 		}
 		c.verdict(&r)
 		return r
+	}
+	if !o.Scripted() {
+		scripted := finish
+		finish = func() Result {
+			r := scripted()
+			r.Summary = append(r.Summary, Unscripted(o.Printer, o)...)
+			return r
+		}
 	}
 	return &Run{World: w, Net: c.net, Finish: finish}, nil
 }

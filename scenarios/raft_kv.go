@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/raft"
@@ -53,7 +52,7 @@ func setupRaftKV(o Options, base raftKVConfig) (*Run, error) {
 	return &Run{World: c.w, Net: c.net, Finish: func() Result {
 		var r Result
 		n, gap, gapAt := c.history.Completed()
-		r.Summary = append(r.Summary, fmt.Sprintf("clients completed %d operations; longest pause %s (from %s)", n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
+		r.Summary = append(r.Summary, o.Printer.T("clients completed %d operations; longest pause %s (from %s)", n, sim.FormatTime(gap), sim.FormatTime(gapAt)))
 		c.verdict(&r)
 		r.Metrics = []Metric{
 			{"ops_completed", float64(n), "ops"},

@@ -117,30 +117,39 @@ func setupRaftPartition(o Options) (*Run, error) {
 				r.Err = err
 			}
 		}
+		// The lesson's checks hold when the run followed the script; a
+		// learner's schedule may make them impossible. Safety (c.verdict)
+		// is checked whatever the faults.
+		lesson := fail
+		if !o.Scripted() {
+			lesson = func(error) {}
+		}
 		if old == "" {
-			fail(errors.New("no leader had been elected by 1s"))
+			lesson(errors.New("no leader had been elected by 1s"))
+			r.Summary = append(r.Summary, o.Printer.T("no leader had been elected by 1s: the partition cut off no leader"))
+			c.verdict(&r)
 			return r
 		}
-		r.Summary = append(r.Summary, fmt.Sprintf("at 1s the leader %s (term %d, commit index %d) was cut off with %s and client c1", old, oldTerm, commitAtCut, buddy))
+		r.Summary = append(r.Summary, o.Printer.T("at 1s the leader %s (term %d, commit index %d) was cut off with %s and client c1", old, oldTerm, commitAtCut, buddy))
 		if oldMaxCommit > commitAtCut {
 			// Entries the old leader had already sent before the cut may
 			// still commit; anything proposed after it cannot.
-			r.Summary = append(r.Summary, fmt.Sprintf("its commit index moved only from %d to %d while cut off: entries already replicated before the cut", commitAtCut, oldMaxCommit))
+			r.Summary = append(r.Summary, o.Printer.T("its commit index moved only from %d to %d while cut off: entries already replicated before the cut", commitAtCut, oldMaxCommit))
 		} else {
-			r.Summary = append(r.Summary, fmt.Sprintf("while cut off it committed nothing: commit index stayed at %d, and c1 completed %d operations", commitAtCut, opsDuringCut[0]))
+			r.Summary = append(r.Summary, o.Printer.T("while cut off it committed nothing: commit index stayed at %d, and c1 completed %d operations", commitAtCut, opsDuringCut[0]))
 		}
 		if opsDuringCut[0] > 1 {
-			fail(fmt.Errorf("c1, on the minority side, completed %d operations during the partition", opsDuringCut[0]))
+			lesson(fmt.Errorf("c1, on the minority side, completed %d operations during the partition", opsDuringCut[0]))
 		}
 		if majorityLeader == "" {
-			fail(errors.New("the majority side never elected a leader"))
+			lesson(errors.New("the majority side never elected a leader"))
 		} else {
-			r.Summary = append(r.Summary, fmt.Sprintf("the majority elected %s in term %d and served c2: %d operations during the partition", majorityLeader, majorityTerm, opsDuringCut[1]))
+			r.Summary = append(r.Summary, o.Printer.T("the majority elected %s in term %d and served c2: %d operations during the partition", majorityLeader, majorityTerm, opsDuringCut[1]))
 			if majorityTerm <= oldTerm {
-				fail(fmt.Errorf("the new leader's term %d is not above the old %d", majorityTerm, oldTerm))
+				lesson(fmt.Errorf("the new leader's term %d is not above the old %d", majorityTerm, oldTerm))
 			}
 			if opsDuringCut[1] == 0 {
-				fail(errors.New("c2 completed nothing on the majority side"))
+				lesson(errors.New("c2 completed nothing on the majority side"))
 			}
 		}
 		// After healing every log converges on the committed prefix.
@@ -160,18 +169,18 @@ func setupRaftPartition(o Options) (*Run, error) {
 			}
 		}
 		if st, ok := c.status(old); ok && st.Role == raft.Leader && st.Term == oldTerm {
-			fail(fmt.Errorf("%s still leads the old term %d after healing", old, oldTerm))
+			lesson(fmt.Errorf("%s still leads the old term %d after healing", old, oldTerm))
 		}
 		if !converged {
-			fail(errors.New("the servers' logs did not converge after the partition healed"))
+			lesson(errors.New("the servers' logs did not converge after the partition healed"))
 		} else {
-			r.Summary = append(r.Summary, fmt.Sprintf("after healing at 4s every log converged on the same %d committed entries", ref.CommitIndex))
+			r.Summary = append(r.Summary, o.Printer.T("after healing at 4s every log converged on the same %d committed entries", ref.CommitIndex))
 			if extra := int64(oldLastIndexAtHeal) - int64(oldMaxCommit); extra > 0 {
-				r.Summary = append(r.Summary, fmt.Sprintf("the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log", extra))
+				r.Summary = append(r.Summary, o.Printer.T("the old leader's %d uncommitted entries (c1's requests from its minority side) were overwritten by the new leader's log", extra))
 			}
 		}
 		c1Late := c.clients[0].Completed() - c1AtCut - opsDuringCut[0]
-		r.Summary = append(r.Summary, fmt.Sprintf("c1's requests went through again after the heal: %d more operations", c1Late))
+		r.Summary = append(r.Summary, o.Printer.T("c1's requests went through again after the heal: %d more operations", c1Late))
 		c.verdict(&r)
 		r.Metrics = []Metric{
 			{"minority_ops_during_partition", float64(opsDuringCut[0]), "ops"},
@@ -180,6 +189,14 @@ func setupRaftPartition(o Options) (*Run, error) {
 			{"c1_ops_after_heal", float64(c1Late), "ops"},
 		}
 		return r
+	}
+	if !o.Scripted() {
+		scripted := finish
+		finish = func() Result {
+			r := scripted()
+			r.Summary = append(r.Summary, Unscripted(o.Printer, o)...)
+			return r
+		}
 	}
 	return &Run{World: w, Net: c.net, Finish: finish}, nil
 }

@@ -243,7 +243,7 @@ func (c *raftKV) verdict(r *Result) {
 	if c.violation != nil {
 		fail(c.violation)
 	} else {
-		r.Summary = append(r.Summary, "safety held after every event: one leader per term, the same command committed at each index everywhere")
+		r.Summary = append(r.Summary, c.opts.Printer.T("safety held after every event: one leader per term, the same command committed at each index everywhere"))
 	}
 	var store *kv.Store
 	for _, id := range c.servers {
@@ -265,7 +265,7 @@ func (c *raftKV) verdict(r *Result) {
 		if err := check.AppendsApplied(c.history, store.Get); err != nil {
 			fail(err)
 		} else {
-			r.Summary = append(r.Summary, "no acknowledged write lost: every acknowledged append is in its key's final value exactly once")
+			r.Summary = append(r.Summary, c.opts.Printer.T("no acknowledged write lost: every acknowledged append is in its key's final value exactly once"))
 		}
 	}
 	res, err := c.linearizability(r)
@@ -275,7 +275,7 @@ func (c *raftKV) verdict(r *Result) {
 	case res.Verdict != check.Linearizable:
 		fail(fmt.Errorf("the history of %d operations is %s", res.Operations, res.Verdict))
 	default:
-		r.Summary = append(r.Summary, fmt.Sprintf("the history of %d operations is linearizable", res.Operations))
+		r.Summary = append(r.Summary, c.opts.Printer.T("the history of %d operations is linearizable", res.Operations))
 	}
 }
 

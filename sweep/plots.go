@@ -10,12 +10,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dsimlab/dsim/scenarios"
+	"github.com/dsimlab/dsim/service"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/viz"
 	"gonum.org/v1/plot"
@@ -174,10 +176,24 @@ func RunPlots(records []sim.Record, title string) ([]Figure, error) {
 		figs = append(figs, Figure{Name: name, Plot: p})
 		return nil
 	}
-	lat := viz.Latencies(viz.Deliveries(records))
-	p, err := viz.LatencyHistogram(lat, binsFor(len(lat)))
+	// Where clients send requests to services, their answers' latency is
+	// the lesson; elsewhere, one network hop's.
+	var p *plot.Plot
+	var err error
+	if req := requestLatencies(records); len(req) > 0 {
+		p, err = viz.RequestLatencyHistogram(req, binsFor(len(req)))
+	} else {
+		lat := viz.Latencies(viz.Deliveries(records))
+		p, err = viz.LatencyHistogram(lat, binsFor(len(lat)))
+	}
 	if err := add("latency", p, err); err != nil {
 		return nil, err
+	}
+	if changes, end := breakerChanges(records); len(changes) > 0 {
+		p, err = viz.BreakerChart(changes, end)
+		if err := add("breaker", p, err); err != nil {
+			return nil, err
+		}
 	}
 	traffic := viz.TrafficByNode(records)
 	// n1, n2, ..., n10 read better than the order nodes first spoke in.
@@ -204,19 +220,101 @@ func RunPlots(records []sim.Record, title string) ([]Figure, error) {
 	return figs, nil
 }
 
+// requestLatencies pairs each request a client sent (a service.Request
+// from a node that itself serves none) with the delivery of its response,
+// and returns the waits, in the order the answers came.
+func requestLatencies(records []sim.Record) []time.Duration {
+	serves := map[sim.NodeID]bool{}
+	for i := range records {
+		if _, ok := records[i].Msg.(service.Request); ok && records[i].Kind == sim.KindDeliver {
+			serves[records[i].To] = true
+		}
+	}
+	type call struct {
+		node    sim.NodeID
+		id      uint64
+		attempt int
+	}
+	sent := map[call]time.Duration{}
+	var out []time.Duration
+	for i := range records {
+		r := &records[i]
+		switch m := r.Msg.(type) {
+		case service.Request:
+			if r.Kind == sim.KindSend && !serves[r.From] {
+				sent[call{r.From, m.ID, m.Attempt}] = r.At
+			}
+		case service.Response:
+			if r.Kind != sim.KindDeliver {
+				continue
+			}
+			k := call{r.To, m.ID, m.Attempt}
+			if at, ok := sent[k]; ok {
+				out = append(out, r.At-at)
+				delete(sent, k)
+			}
+		}
+	}
+	return out
+}
+
+// breakerRe matches the log line a scenario writes when a circuit breaker
+// changes state: "guarded-front's breaker on reco: closed -> open".
+var breakerRe = regexp.MustCompile(`^(.*breaker on \S+): ([a-z-]+) -> ([a-z-]+)$`)
+
+// breakerChanges reads the first breaker's state changes from the trace's
+// log lines, starting closed; empty if no breaker changed.
+func breakerChanges(records []sim.Record) ([]viz.StateChange, time.Duration) {
+	var name string
+	var out []viz.StateChange
+	for i := range records {
+		r := &records[i]
+		if r.Kind != sim.KindLog {
+			continue
+		}
+		m := breakerRe.FindStringSubmatch(r.Text)
+		if m == nil || (name != "" && m[1] != name) {
+			continue
+		}
+		if name == "" {
+			name = m[1]
+			out = append(out, viz.StateChange{At: 0, State: m[2]})
+		}
+		out = append(out, viz.StateChange{At: r.At, State: m[3]})
+	}
+	if len(records) == 0 {
+		return nil, 0
+	}
+	return out, records[len(records)-1].At
+}
+
 // activityChart draws messages delivered and lost per second over the run,
 // with the fault windows shaded: a partition shows as a dip in deliveries
 // and a burst of drops inside its window.
 func activityChart(records []sim.Record) (*plot.Plot, error) {
+	series, windows, err := activity(records)
+	if err != nil {
+		return nil, err
+	}
+	return viz.TimeSeriesChart("messages over time", "messages per second", series, windows)
+}
+
+// activity is what activityChart draws: deliveries and drops per second
+// in fifty buckets, and the fault and crash windows.
+func activity(records []sim.Record) ([]viz.Series, []viz.FaultWindow, error) {
 	if len(records) == 0 {
-		return nil, viz.ErrNoData
+		return nil, nil, viz.ErrNoData
 	}
 	end := records[len(records)-1].At
 	if end <= 0 {
-		return nil, viz.ErrNoData
+		return nil, nil, viz.ErrNoData
 	}
-	// About fifty buckets, in whole milliseconds.
-	bucket := max(end/50/time.Millisecond*time.Millisecond, time.Millisecond)
+	// Fifty buckets that just cover [0, end]: the events at the very end
+	// fall in the last one, and no trailing bucket that the run hardly
+	// reaches into makes its low count read as a collapse.
+	const buckets = 50
+	bucket := end/buckets + 1
+	to := bucket * buckets
 	var delivered, dropped []time.Duration
 	for i := range records {
 		switch records[i].Kind {
@@ -231,13 +329,18 @@ func activityChart(records []sim.Record) (*plot.Plot, error) {
 		name  string
 		times []time.Duration
 	}{{"delivered", delivered}, {"lost", dropped}} {
-		points, err := viz.Rate(s.times, bucket, 0, end+bucket)
+		points, err := viz.Rate(s.times, bucket, 0, to)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		series = append(series, viz.Series{Name: s.name, Points: points})
 	}
-	return viz.TimeSeriesChart("messages over time", "messages per second", series, viz.FaultWindows(records, end))
+	// Crashes are shaded like partitions: both silence a node.
+	windows := viz.FaultWindows(records, end)
+	for _, d := range viz.Downtimes(records, end) {
+		windows = append(windows, viz.FaultWindow{From: d.From, To: d.To, Text: "crash " + string(d.Node)})
+	}
+	return series, windows, nil
 }
 
 // MetricPlots draws the curves a run's own metrics describe: throughput

@@ -9,6 +9,7 @@ import (
 	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/service"
 	"github.com/dsimlab/dsim/sim"
 )
 
@@ -72,7 +73,7 @@ func cardsOf(s *Session) []card {
 		case !c.up:
 			c.role = "booting" // its Start is queued
 		default:
-			describe(&c, n)
+			describe(&c, n, w.Now())
 			c.timer = nextTimer(s, pending, id)
 		}
 		out = append(out, c)
@@ -80,7 +81,7 @@ func cardsOf(s *Session) []card {
 	return out
 }
 
-func describe(c *card, n sim.Node) {
+func describe(c *card, n sim.Node, now time.Duration) {
 	if st, ok := raftNode(n); ok {
 		c.role = st.Role.String()
 		c.lines = []string{fmt.Sprintf("term %d vote %s", st.Term, orDash(string(st.VotedFor)))}
@@ -112,6 +113,15 @@ func describe(c *card, n sim.Node) {
 		}
 		return
 	}
+	if srv, ok := n.(*service.Server); ok {
+		// A service's card leads with its breakers, the state that
+		// carries the resilience lessons, then its workers and queue.
+		for _, cl := range srv.Callers() {
+			if b := cl.Breaker(); b != nil {
+				c.lines = append(c.lines, fmt.Sprintf("breaker %s %s", cl.Name(), b.Peek(sim.Epoch.Add(now))))
+			}
+		}
+	}
 	in, ok := n.(sim.Inspector)
 	if !ok {
 		c.role = "up"
@@ -128,10 +138,31 @@ func describe(c *card, n sim.Node) {
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	// The lesson's state first, then the rest by name: a card has room
+	// for a few lines only.
+	slices.SortFunc(keys, func(a, b string) int {
+		if la, lb := lessonKey(a), lessonKey(b); la != lb {
+			if la {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range keys {
-		c.lines = append(c.lines, k+" "+kv[k])
+		c.lines = append(c.lines, strings.TrimPrefix(k, "quorum.")+" "+kv[k])
 	}
+}
+
+// lessonKey reports whether an Inspect key names state a scenario's lesson
+// turns on: a failure detector's suspects, locks, clocks, breakers.
+func lessonKey(k string) bool {
+	for _, w := range []string{"suspects", "lock", "lamport", "vector", "breaker", "hints"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func orDash(s string) string {

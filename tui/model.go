@@ -63,7 +63,9 @@ type Model struct {
 	speed    int  // index into speeds
 	tick     int  // generation of the running timer, so stale ticks are ignored
 	help     bool
-	helpTop  int // the first line the help screen shows
+	// prompt, while non-nil, is the time being typed after g.
+	prompt  *string
+	helpTop int // the first line the help screen shows
 	// msg is the answer to the last key, shown in the footer until the
 	// next step, so stepping back returns the earlier screen exactly.
 	msg string
@@ -98,30 +100,43 @@ func (m *Model) Session() *Session { return m.s }
 var keys = struct {
 	step, back, run, faster, slower, leader, prev, next         key.Binding
 	crash, restart, isolate, heal, drop, seed, save, help, quit key.Binding
+	goTo, nextFault, end                                        key.Binding
 }{
-	step:    key.NewBinding(key.WithKeys("space", "n"), key.WithHelp("space n", "step one event")),
-	back:    key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (instant for the last 512)")),
-	run:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run / pause")),
-	faster:  key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+ -", "run faster / slower")),
-	slower:  key.NewBinding(key.WithKeys("-", "_")),
-	leader:  key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "run to the next leader change")),
-	prev:    key.NewBinding(key.WithKeys("left", "up", "k")),
-	next:    key.NewBinding(key.WithKeys("right", "down", "j", "tab"), key.WithHelp("←→ 1-9", "select a node")),
-	crash:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c x", "crash / restart the selected node")),
-	restart: key.NewBinding(key.WithKeys("x")),
-	isolate: key.NewBinding(key.WithKeys("i"), key.WithHelp("i h", "isolate the selected node / heal the network")),
-	heal:    key.NewBinding(key.WithKeys("h")),
-	drop:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "lose the next message any node sends")),
-	seed:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new seed (starts over, faults forgotten)")),
-	save:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the faults as a schedule file")),
-	help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help and the scenario's explanation on / off (↑↓ scroll)")),
-	quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	step:      key.NewBinding(key.WithKeys("space", "n"), key.WithHelp("space n", "step one event")),
+	back:      key.NewBinding(key.WithKeys("b", "p"), key.WithHelp("b p", "step back one event (instant for the last 512)")),
+	run:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run / pause")),
+	faster:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+ -", "run faster / slower")),
+	slower:    key.NewBinding(key.WithKeys("-", "_")),
+	leader:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "run to the next leader change")),
+	goTo:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "go to a time (type it, e.g. 1.5s, then enter)")),
+	nextFault: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "run to the next fault, crash or restart")),
+	end:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "run to the end")),
+	prev:      key.NewBinding(key.WithKeys("left", "up", "k")),
+	next:      key.NewBinding(key.WithKeys("right", "down", "j", "tab"), key.WithHelp("←→ 1-9", "select a node")),
+	crash:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c x", "crash / restart the selected node")),
+	restart:   key.NewBinding(key.WithKeys("x")),
+	isolate:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i h", "isolate the selected node / heal the network")),
+	heal:      key.NewBinding(key.WithKeys("h")),
+	drop:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "lose the next message any node sends")),
+	seed:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "new seed (starts over, faults forgotten)")),
+	save:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the faults as a schedule file")),
+	help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help and the scenario's explanation on / off (↑↓ scroll)")),
+	quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+}
+
+// p is the printer of the TUI's language (nil: English).
+func (m *Model) p() *i18n.Printer { return m.opts.Printer }
+
+func init() {
+	for _, k := range keyHelp {
+		i18n.Elsewhere(k[1]) // translated with p.S on the help screen
+	}
 }
 
 // keyHelp lists the keys for the help screen and the README.
 var keyHelp = func() [][2]string {
 	var out [][2]string
-	for _, b := range []key.Binding{keys.step, keys.back, keys.run, keys.faster, keys.leader, keys.next,
+	for _, b := range []key.Binding{keys.step, keys.back, keys.run, keys.faster, keys.leader, keys.goTo, keys.nextFault, keys.end, keys.next,
 		keys.crash, keys.isolate, keys.drop, keys.seed, keys.save, keys.help, keys.quit} {
 		out = append(out, [2]string{b.Help().Key, b.Help().Desc})
 	}
@@ -146,7 +161,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for range n {
 			if !m.s.Step() {
 				m.running = false
-				m.msg = "the run is over: b steps back, s starts a new seed"
+				m.msg = m.p().T("the run is over: b steps back, s starts a new seed")
 				return m, nil
 			}
 		}
@@ -171,6 +186,9 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	m.selected = min(m.selected, len(nodes)-1)
 	sel := nodes[m.selected]
+	if m.prompt != nil {
+		return m.promptKey(k)
+	}
 	if r := k.String(); len(r) == 1 && r[0] >= '1' && r[0] <= '9' {
 		if i := int(r[0] - '1'); i < len(nodes) {
 			m.selected = i
@@ -189,7 +207,7 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.step):
 		m.msg = ""
 		if !m.s.Step() {
-			m.msg = "the run is over: b steps back, s starts a new seed"
+			m.msg = m.p().T("the run is over: b steps back, s starts a new seed")
 		}
 	case key.Matches(k, keys.back):
 		m.running = false
@@ -197,7 +215,7 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if ok, err := m.s.Back(); err != nil {
 			m.msg = err.Error()
 		} else if !ok {
-			m.msg = "this is the start"
+			m.msg = m.p().T("this is the start")
 		}
 	case key.Matches(k, keys.run):
 		m.running = !m.running
@@ -212,6 +230,21 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.speed = max(m.speed-1, 0)
 	case key.Matches(k, keys.leader):
 		m.msg = m.jumpToLeaderChange()
+	case key.Matches(k, keys.goTo):
+		m.running = false
+		empty := ""
+		m.prompt = &empty
+	case key.Matches(k, keys.nextFault):
+		m.running = false
+		if r, ok := m.s.NextFault(); ok {
+			m.msg = m.p().T("at %s: %s", sim.FormatTime(r.At), r.String())
+		} else {
+			m.msg = m.p().T("no fault before the end of the run")
+		}
+	case key.Matches(k, keys.end):
+		m.running = false
+		m.s.ToEnd()
+		m.msg = m.p().T("the end of the run: b steps back, g goes to a time")
 	case key.Matches(k, keys.prev):
 		m.selected = (m.selected + len(nodes) - 1) % len(nodes)
 	case key.Matches(k, keys.next):
@@ -221,32 +254,32 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.msg = fmt.Sprintf("%s is down already: x restarts it", sel)
 			break
 		}
-		m.inject(network.Crash{Node: sel}, string(sel)+" crashes")
+		m.inject(network.Crash{Node: sel}, m.p().T("%s crashes", sel))
 	case key.Matches(k, keys.restart):
 		if !m.s.Crashed(sel) {
-			m.msg = fmt.Sprintf("%s is running: c crashes it", sel)
+			m.msg = m.p().T("%s is running: c crashes it", sel)
 			break
 		}
-		m.inject(network.Restart{Node: sel}, string(sel)+" restarts")
+		m.inject(network.Restart{Node: sel}, m.p().T("%s restarts", sel))
 	case key.Matches(k, keys.isolate):
-		m.inject(network.Isolate{Node: sel}, string(sel)+" is cut off from everyone")
+		m.inject(network.Isolate{Node: sel}, m.p().T("%s is cut off from everyone", sel))
 	case key.Matches(k, keys.heal):
-		m.inject(network.Heal{}, "the network heals")
+		m.inject(network.Heal{}, m.p().T("the network heals"))
 	case key.Matches(k, keys.drop):
-		m.inject(network.DropNext{}, "the next message sent is lost")
+		m.inject(network.DropNext{}, m.p().T("the next message sent is lost"))
 	case key.Matches(k, keys.seed):
 		m.running = false
 		if err := m.s.Reseed(m.s.Seed() + 1); err != nil {
 			m.msg = err.Error()
 		} else {
-			m.msg = fmt.Sprintf("seed %d: a new run", m.s.Seed())
+			m.msg = m.p().T("seed %d: a new run", m.s.Seed())
 		}
 	case key.Matches(k, keys.save):
 		path, err := m.s.Save(m.opts.SaveDir)
 		if err != nil {
 			m.msg = err.Error()
 		} else {
-			m.msg = fmt.Sprintf("saved %s to %s: %s", faults(len(m.s.schedule)), path, m.s.ReplayCommand(path))
+			m.msg = m.p().T("saved %d faults; replay them with %s", len(m.s.schedule), m.s.ReplayCommand(path))
 		}
 	}
 	return m, nil
@@ -259,10 +292,41 @@ func (m *Model) inject(a network.Action, what string) {
 	case errors.Is(err, ErrNoNetwork), errors.Is(err, ErrEnd):
 		m.msg = err.Error()
 	case err != nil:
-		m.msg = "cannot inject: " + err.Error()
+		m.msg = m.p().T("cannot inject: %v", err)
 	default:
-		m.msg = fmt.Sprintf("at %s %s (%s by key; w saves them)", sim.FormatTime(at), what, faults(len(m.s.schedule)))
+		m.msg = m.p().T("at %s %s (%d faults by key; w saves them)", sim.FormatTime(at), what, len(m.s.schedule))
 	}
+}
+
+// promptKey edits the time typed after g: enter goes there, esc cancels.
+func (m *Model) promptKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch r := k.String(); r {
+	case "enter":
+		text := strings.TrimSpace(*m.prompt)
+		m.prompt = nil
+		at, err := time.ParseDuration(text)
+		if err != nil || at < 0 {
+			m.msg = m.p().T("not a time: %q (write 1.5s or 300ms)", text)
+			return m, nil
+		}
+		if err := m.s.RunTo(at); err != nil {
+			m.msg = err.Error()
+			return m, nil
+		}
+		m.msg = m.p().T("at %s (event %d)", sim.FormatTime(m.s.World().Now()), m.s.Events())
+	case "esc", "ctrl+c":
+		m.prompt = nil
+		m.msg = ""
+	case "backspace":
+		if p := *m.prompt; p != "" {
+			*m.prompt = p[:len(p)-1]
+		}
+	default:
+		if len(r) == 1 && strings.Contains("0123456789.hmsun", r) || r == "µ" {
+			*m.prompt += r
+		}
+	}
+	return m, nil
 }
 
 // jumpToLeaderChange runs until the set of leaders (and their terms)

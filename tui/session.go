@@ -51,6 +51,11 @@ type Session struct {
 	// bars; Pending says when it fires.
 	timers map[uint64]timerSet
 
+	// faults counts the fault, crash and restart records so far, for
+	// NextFault; lastFault is the latest.
+	faults    int
+	lastFault sim.Record
+
 	// tap, if set, adds a tracer to every rebuilt run (tests hash the
 	// session's trace with it).
 	tap func() sim.Tracer
@@ -144,6 +149,7 @@ func (s *Session) Events() uint64 {
 func (s *Session) rebuild() error {
 	s.frames, s.cursor, s.live = nil, nil, nil
 	s.logNext, s.logCount = 0, 0
+	s.faults, s.lastFault = 0, sim.Record{}
 	s.timers = map[uint64]timerSet{}
 	tracer := sim.Tracer(sim.TracerFunc(s.trace))
 	if s.tap != nil {
@@ -159,6 +165,11 @@ func (s *Session) rebuild() error {
 
 // trace keeps what the view needs from each record.
 func (s *Session) trace(r *sim.Record) {
+	switch r.Kind {
+	case sim.KindFault, sim.KindCrash, sim.KindRestart:
+		s.faults++
+		s.lastFault = *r
+	}
 	switch r.Kind {
 	case sim.KindTimerSet:
 		s.timers[r.ID] = timerSet{node: r.Node, at: r.At}
@@ -346,6 +357,47 @@ func (s *Session) materialize() error {
 	}
 	s.advance(k)
 	return nil
+}
+
+// RunTo runs to virtual time at (or the run's end): every event due by
+// then has run. Going back re-executes from the seed.
+func (s *Session) RunTo(at time.Duration) error {
+	if err := s.materialize(); err != nil {
+		return err
+	}
+	if at < s.run.World.Now() {
+		if err := s.rebuild(); err != nil {
+			return err
+		}
+	}
+	for s.stepLive(min(at, s.end), true) {
+	}
+	return nil
+}
+
+// NextFault runs to the next fault, crash or restart (the scenario's own
+// or an injected one) and returns its record; false if the run ended
+// first.
+func (s *Session) NextFault() (sim.Record, bool) {
+	if err := s.materialize(); err != nil {
+		return sim.Record{}, false
+	}
+	before := s.faults
+	for s.faults == before {
+		if !s.Step() {
+			return sim.Record{}, false
+		}
+	}
+	return s.lastFault, true
+}
+
+// ToEnd runs the rest of the run.
+func (s *Session) ToEnd() {
+	if err := s.materialize(); err != nil {
+		return
+	}
+	for s.Step() {
+	}
 }
 
 // Back steps back one event. Within the kept frames it costs nothing;

@@ -3,12 +3,14 @@ package tui
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
 )
@@ -78,8 +80,8 @@ func (m *Model) render() string {
 	default:
 		top = append(top, m.table(cards, w)...)
 	}
-	footer := m.footer(w)
-	rest := h - len(top) - 1
+	footer := m.footer(w, h)
+	rest := h - len(top) - len(footer)
 	var body []string
 	switch {
 	case m.help:
@@ -93,13 +95,13 @@ func (m *Model) render() string {
 		body = m.logLines(w, rest)
 	}
 	lines := append(top, body...)
-	if len(lines) > h-1 {
-		lines = lines[:max(h-1, 0)]
+	if len(lines) > h-len(footer) {
+		lines = lines[:max(h-len(footer), 0)]
 	}
-	for len(lines) < h-1 {
+	for len(lines) < h-len(footer) {
 		lines = append(lines, "")
 	}
-	lines = append(lines, footer)
+	lines = append(lines, footer...)
 	if len(lines) > h {
 		lines = lines[len(lines)-h:]
 	}
@@ -111,14 +113,14 @@ func (m *Model) render() string {
 
 func (m *Model) header(w int) string {
 	s := m.s
-	state := "paused"
+	state := m.p().T("paused")
 	if m.running {
-		state = fmt.Sprintf("running %d/s", speeds[m.speed])
+		state = m.p().T("running %d/s", speeds[m.speed])
 	}
 	if s.Done() {
-		state = "end of run"
+		state = m.p().T("end of run")
 	}
-	text := fmt.Sprintf("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
+	text := m.p().T("%s seed %d │ event %d │ %s of %s │ %s", s.Scenario().Name, s.Seed(), s.Events(),
 		sim.FormatTime(s.Now()), shortDur(s.End()), state)
 	if ansi.StringWidth(text)+9 <= w {
 		text = "dsim tui " + text
@@ -126,11 +128,55 @@ func (m *Model) header(w int) string {
 	return m.st.header.Render(text)
 }
 
-func (m *Model) footer(w int) string {
-	if m.msg != "" {
-		return m.st.msg.Render(m.msg)
+// footer is the bottom line: the prompt, the latest message, or the keys.
+// A long message (the saved schedule's replay command) takes up to three
+// lines, so it is shown whole on an 80-column screen.
+func (m *Model) footer(w, h int) []string {
+	if m.prompt != nil {
+		return []string{m.st.msg.Render(m.p().T("go to time: %s▏ (enter goes, esc cancels)", *m.prompt))}
 	}
-	return m.st.dim.Render("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q")
+	if m.msg != "" {
+		if h < 16 {
+			return []string{m.st.msg.Render(m.msg)} // no room: cut at the edge
+		}
+		var out []string
+		for _, l := range breakLine(m.msg, w) {
+			out = append(out, m.st.msg.Render(l))
+		}
+		return out
+	}
+	return []string{m.st.dim.Render(m.p().T("spc step b back r run l leader ←→ node c/x crash i/h cut d drop w save ? help q"))}
+}
+
+// breakLine cuts s into at most three lines of width cells, at spaces
+// where it can, inside a word (a long path) where it must; what a fourth
+// line would hold is cut off with an ellipsis.
+func breakLine(s string, width int) []string {
+	if width < 2 || ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width {
+			line += " " + word
+			continue
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+		for ansi.StringWidth(word) > width {
+			out = append(out, ansi.Truncate(word, width, ""))
+			word = ansi.TruncateLeft(word, width, "")
+		}
+		line = word
+	}
+	out = append(out, line)
+	if len(out) > 3 {
+		out = out[:3]
+		out[2] = ansi.Truncate(out[2], width-1, "") + "…"
+	}
+	return out
 }
 
 // boxes draws a row of cards, as wide as the screen allows.
@@ -238,6 +284,54 @@ func (m *Model) timerBar(t *countdown, width int) string {
 
 // table draws one line per node, for screens too narrow or short for boxes.
 func (m *Model) table(cards []card, w int) []string {
+	// Columns line up: the node names padded to the longest (up to 16
+	// cells); each field goes in the column of its first word ("busy",
+	// "term", "breaker"), padded to that column's widest value.
+	idWidth := 4
+	var slots []string // column keys, in order of first appearance
+	slot := map[string]int{}
+	rows := make([]map[int]string, len(cards))
+	var widths []int
+	for i, c := range cards {
+		idWidth = max(idWidth, min(16, ansi.StringWidth(string(c.id))))
+		rows[i] = map[int]string{}
+		for k, p := range c.lines {
+			if p == "" || k == c.logLine {
+				continue
+			}
+			key, _, _ := strings.Cut(p, " ")
+			j, ok := slot[key]
+			if !ok {
+				j = len(slots)
+				slot[key] = j
+				slots = append(slots, key)
+				widths = append(widths, 0)
+			}
+			rows[i][j] = p
+			widths[j] = max(widths[j], ansi.StringWidth(p))
+		}
+	}
+	// The lesson's columns first (a breaker, suspects), then the columns
+	// most rows have, so what matters is not cut off at the right edge.
+	order := make([]int, len(slots))
+	count := make([]int, len(slots))
+	for j := range order {
+		order[j] = j
+		for i := range rows {
+			if _, ok := rows[i][j]; ok {
+				count[j]++
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if la, lb := lessonKey(slots[a]), lessonKey(slots[b]); la != lb {
+			if la {
+				return -1
+			}
+			return 1
+		}
+		return count[b] - count[a]
+	})
 	var out []string
 	for i, c := range cards {
 		mark := "  "
@@ -248,10 +342,31 @@ func (m *Model) table(cards []card, w int) []string {
 		if role == "crashed" {
 			role = "CRASHED"
 		}
-		line := mark + pad(string(c.id), 4) + " " + m.st.roleStyle(c.role).Render(pad(ansi.Truncate(role, 14, "…"), 14)) + " " + m.timerBar(c.timer, 12)
-		for i, p := range c.lines {
-			if p != "" && i != c.logLine {
-				line += "  " + p
+		line := mark + pad(ansi.Truncate(string(c.id), idWidth, "…"), idWidth) + " " + m.st.roleStyle(c.role).Render(pad(ansi.Truncate(role, 14, "…"), 14)) + " " + pad(m.timerBar(c.timer, 12), 12)
+		last := -1
+		for n, j := range order {
+			if _, ok := rows[i][j]; ok {
+				last = n
+			}
+		}
+		aligned := line
+		for n := 0; n <= last || (c.logLine >= 0 && n < len(order)); n++ {
+			j := order[n]
+			f := rows[i][j]
+			if n < last || c.logLine >= 0 {
+				f = pad(f, widths[j])
+			}
+			aligned += "  " + f
+		}
+		// Aligned columns when they fit; when they would push a row's
+		// fields past the edge, the row's own fields, lesson first, packed.
+		if ansi.StringWidth(strings.TrimRight(aligned, " ")) <= w || c.logLine >= 0 {
+			line = aligned
+		} else {
+			for _, j := range order {
+				if f, ok := rows[i][j]; ok {
+					line += "  " + f
+				}
 			}
 		}
 		if c.logLine >= 0 { // last: the part most worth cutting short
@@ -278,16 +393,16 @@ func (m *Model) middle(w, rows int) []string {
 func (m *Model) inFlight(w, rows int) []string {
 	now := m.s.Now()
 	msgs := m.s.frame().inFlight
-	out := []string{m.rule(fmt.Sprintf("in flight (%d)", len(msgs)), w)}
+	out := []string{m.rule(m.p().T("in flight (%d)", len(msgs)), w)}
 	for i, p := range msgs {
 		if len(out) == rows-1 && len(msgs)-i > 1 {
-			out = append(out, m.st.dim.Render(fmt.Sprintf("  … %d more", len(msgs)-i)))
+			out = append(out, m.st.dim.Render(m.p().T("  … %d more", len(msgs)-i)))
 			break
 		}
 		if len(out) == rows {
 			break
 		}
-		line := fmt.Sprintf("%7s %s→%s %s", shortDur(p.At-now), p.From, p.To, sim.MessageString(p.Msg))
+		line := fmt.Sprintf("%7s %s→%s %s", shortDur(p.At-now), p.From, p.To, flightString(p.Msg))
 		out = append(out, ansi.Truncate(line, w, "…"))
 	}
 	return out
@@ -295,22 +410,22 @@ func (m *Model) inFlight(w, rows int) []string {
 
 func (m *Model) network(w, rows int) []string {
 	s := m.s
-	out := []string{m.rule("network", w)}
+	out := []string{m.rule(m.p().T("network"), w)}
 	f := s.frame()
 	faults := f.faults
 	switch {
 	case !f.hasNet:
-		faults = []string{"no simulated network"}
+		faults = []string{m.p().T("no simulated network")}
 	case len(faults) == 0:
-		faults = []string{"all links up"}
+		faults = []string{m.p().T("all links up")}
 	}
 	for _, f := range faults {
 		out = append(out, wrap(f, w)...)
 	}
 	st := f.stats
 	out = append(out,
-		ansi.Truncate(fmt.Sprintf("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
-		ansi.Truncate(fmt.Sprintf("faults by key: %d", len(s.schedule)), w, "…"))
+		ansi.Truncate(m.p().T("sent %d lost %d", st.Sent, st.Dropped), w, "…"),
+		ansi.Truncate(m.p().T("faults by key: %d", len(s.schedule)), w, "…"))
 	if len(out) > rows {
 		out = out[:rows]
 	}
@@ -319,7 +434,7 @@ func (m *Model) network(w, rows int) []string {
 
 // logLines draws the latest trace lines, newest last.
 func (m *Model) logLines(w, rows int) []string {
-	out := []string{m.rule("log", w)}
+	out := []string{m.rule(m.p().T("log"), w)}
 	for _, l := range m.s.Log(rows - 1) {
 		out = append(out, ansi.Truncate(l, w, "…"))
 	}
@@ -332,12 +447,12 @@ func (m *Model) rule(title string, w int) string {
 }
 
 func (m *Model) helpLines(w int) []string {
-	out := []string{m.rule("keys", w)}
+	out := []string{m.rule(m.p().T("keys"), w)}
 	for _, k := range keyHelp {
-		out = append(out, fmt.Sprintf("  %-12s %s", k[0], k[1]))
+		out = append(out, fmt.Sprintf("  %-12s %s", k[0], m.p().S(k[1])))
 	}
 	file := m.s.ScheduleFile(m.opts.SaveDir)
-	out = append(out, "", "  w writes "+filepath.Base(file)+" in "+filepath.Dir(file)+"; replay it with")
+	out = append(out, "", m.p().T("  w writes %s in %s; replay it with", filepath.Base(file), filepath.Dir(file)))
 	for _, line := range wrap(m.s.ReplayCommand(file), w-2) {
 		out = append(out, "  "+line) // shown whole, however narrow the screen
 	}
@@ -405,4 +520,22 @@ func wrap(s string, width int) []string {
 		}
 	}
 	return append(out, ansi.Truncate(line, width, "…"))
+}
+
+// flightString is a message as the in-flight pane shows it: a vote's
+// verdict comes first, so a narrow screen never cuts it off, and a refused
+// vote reads differently from a granted one.
+func flightString(msg sim.Message) string {
+	if r, ok := msg.(raft.RequestVoteReply); ok {
+		kind := "VoteReply"
+		if r.PreVote {
+			kind = "PreVoteReply"
+		}
+		verdict := "granted"
+		if !r.VoteGranted {
+			verdict = "REFUSED"
+		}
+		return fmt.Sprintf("%s %s term %d", kind, verdict, r.Term)
+	}
+	return sim.MessageString(msg)
 }

@@ -209,6 +209,13 @@ func LatencyHistogram(latencies []time.Duration, bins int) (*plot.Plot, error) {
 	return durationHistogram("message latency", "latency", "deliveries", latencies, bins)
 }
 
+// RequestLatencyHistogram plots how long clients waited for the answers to
+// their requests, from each request's send to its response's delivery:
+// what a user of a service feels, as opposed to one network hop.
+func RequestLatencyHistogram(latencies []time.Duration, bins int) (*plot.Plot, error) {
+	return durationHistogram("request latency", "latency", "requests answered", latencies, bins)
+}
+
 // ElectionTimeHistogram plots how long it took to elect a leader, one value
 // per run (say, per seed). A long right tail is what split votes look like.
 func ElectionTimeHistogram(times []time.Duration, bins int) (*plot.Plot, error) {
@@ -336,7 +343,8 @@ type Series struct {
 
 // Rate counts the instants in times that fall in each bucket-long slice of
 // [from, to), as events per second, one Point per bucket at the bucket's
-// start. Feed it the delivery times of client replies to get throughput.
+// centre (the rate is the bucket's average, so that is where it belongs).
+// Feed it the delivery times of client replies to get throughput.
 func Rate(times []time.Duration, bucket, from, to time.Duration) ([]Point, error) {
 	if bucket <= 0 {
 		return nil, fmt.Errorf("viz: rate bucket must be positive, got %s", bucket)
@@ -354,7 +362,7 @@ func Rate(times []time.Duration, bucket, from, to time.Duration) ([]Point, error
 	out := make([]Point, n)
 	perSecond := float64(time.Second) / float64(bucket)
 	for i, c := range counts {
-		out[i] = Point{At: from + time.Duration(i)*bucket, Value: float64(float64(c) * perSecond)}
+		out[i] = Point{At: from + time.Duration(i)*bucket + bucket/2, Value: float64(float64(c) * perSecond)}
 	}
 	return out, nil
 }

@@ -188,7 +188,8 @@ func TestRate(t *testing.T) {
 	got, err := viz.Rate([]time.Duration{0, 1 * ms, 9 * ms, 10 * ms, 25 * ms, 30 * ms}, 10*ms, 0, 30*ms)
 	require.NoError(t, err)
 	// 3 events in [0,10), 1 in [10,20), 1 in [20,30); 30ms is outside.
-	assert.Equal(t, []viz.Point{{0, 300}, {10 * ms, 100}, {20 * ms, 100}}, got)
+	// Each point sits at its bucket's centre.
+	assert.Equal(t, []viz.Point{{5 * ms, 300}, {15 * ms, 100}, {25 * ms, 100}}, got)
 
 	_, err = viz.Rate(nil, 0, 0, ms)
 	assert.ErrorContains(t, err, "bucket must be positive")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +97,8 @@ const (
 	colStamp   = "#6a3d9a"
 	colFault   = "#ffcc80"
 	colFaultTx = "#8a4b00"
+	colRefused = "#e65100" // a vote refused
+	colRole    = "#2e7d32" // a role or term change
 )
 
 // stMessage is one message chosen for drawing.
@@ -114,8 +118,9 @@ type spaceTime struct {
 	known  map[sim.NodeID]bool // every node of the trace, drawn or not
 
 	msgs     []stMessage
-	events   []int // node events drawn: timers, crashes, restarts, logs
-	faults   []int // fault records inside the window
+	labels   [][4]float64 // message labels written: x0, y0, x1, y1
+	events   []int        // node events drawn: timers, crashes, restarts, logs
+	faults   []int        // fault records inside the window
 	rank     map[int]int
 	rankTime []time.Duration // At of each ranked record, in row order
 	scale    float64         // pixels per nanosecond, LayoutTime
@@ -291,7 +296,8 @@ func (st *spaceTime) chooseEvents() {
 				st.events = append(st.events, i)
 			}
 		case sim.KindLog:
-			if st.opts.ShowLogs && r.Node != "" && st.drawn(r.Node) {
+			_, isRole := roleChange(r.Text)
+			if (st.opts.ShowLogs || isRole) && r.Node != "" && st.drawn(r.Node) {
 				st.events = append(st.events, i)
 			}
 		case sim.KindFault:
@@ -551,20 +557,28 @@ func (st *spaceTime) renderDelivery(b *bytes.Buffer, s *sim.Record, e int, xs, y
 	xr := st.x(r.To)
 	tip := fmt.Sprintf("%s->%s %s: sent %s, delivered %s (latency %s)", s.From, s.To, sim.MessageString(s.Msg),
 		sim.FormatTime(s.At), sim.FormatTime(r.At), sim.FormatTime(r.At-s.At))
-	fmt.Fprintf(b, `<g class="message"><title>%s</title>`, esc(tip))
+	colour, dash, class := colMessage, "", "message"
+	if granted, isVote := voteVerdict(s.Msg); isVote && !granted {
+		// A refused vote looks different from a granted one.
+		colour, dash, class = colRefused, ` stroke-dasharray="2,2"`, "message refused"
+		label += " ✗"
+	} else if isVote {
+		label += " ✓"
+	}
+	fmt.Fprintf(b, `<g class="%s"><title>%s</title>`, class, esc(tip))
 	var lx, ly float64
 	if s.From == r.To {
 		// A message to oneself loops out to the right and back.
-		fmt.Fprintf(b, `<path d="M%s,%s C%s,%s %s,%s %s,%s" fill="none" stroke="%s" stroke-width="1.3" marker-end="url(#st-arrow)"/>`,
-			num(xs), num(ys), num(xs+45), num(ys), num(xs+45), num(ye), num(xs), num(ye), colMessage)
+		fmt.Fprintf(b, `<path d="M%s,%s C%s,%s %s,%s %s,%s" fill="none" stroke="%s" stroke-width="1.3"%s marker-end="url(#st-arrow)"/>`,
+			num(xs), num(ys), num(xs+45), num(ys), num(xs+45), num(ye), num(xs), num(ye), colour, dash)
 		lx, ly = xs+38, (ys+ye)/2
 	} else {
-		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.3" marker-end="url(#st-arrow)"/>`,
-			num(xs), num(ys), num(xr), num(ye), colMessage)
+		fmt.Fprintf(b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.3"%s marker-end="url(#st-arrow)"/>`,
+			num(xs), num(ys), num(xr), num(ye), colour, dash)
 		lx, ly = (xs+xr)/2, (ys+ye)/2-3
 	}
-	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text></g>`+"\n",
-		num(lx), num(ly), colMessage, esc(label))
+	st.label(b, lx, ly, colour, label)
+	b.WriteString("</g>\n")
 	xe := xr
 	if s.From == r.To {
 		xe = xs
@@ -575,7 +589,9 @@ func (st *spaceTime) renderDelivery(b *bytes.Buffer, s *sim.Record, e int, xs, y
 
 func (st *spaceTime) renderDrop(b *bytes.Buffer, s, r *sim.Record, xs, ys, ye float64, label string) {
 	// Where the cross goes: at the receiver's line if the receiver was
-	// crashed when the message arrived, half way if the network lost it.
+	// crashed when the message arrived; otherwise on the message's own
+	// path, a short way from the sender toward the receiver, short of the
+	// next node's line, so it never sits on another node's lifeline.
 	var xd float64
 	switch {
 	case !st.drawn(r.To):
@@ -586,11 +602,15 @@ func (st *spaceTime) renderDrop(b *bytes.Buffer, s, r *sim.Record, xs, ys, ye fl
 			dir = -1
 		}
 		xd = st.x(r.To) - float64(8*dir)
+	case r.To == s.From:
+		xd = xs + 30
 	default:
-		xd = (xs + st.x(r.To)) / 2
-		if r.To == s.From {
-			xd = xs + 30
+		dx := st.x(r.To) - xs
+		step := min(stColumn*0.4, max(dx, -dx)*0.4)
+		if dx < 0 {
+			step = -step
 		}
+		xd = xs + step
 	}
 	if ye-ys < stDropDrop {
 		ye = ys + stDropDrop
@@ -602,8 +622,24 @@ func (st *spaceTime) renderDrop(b *bytes.Buffer, s, r *sim.Record, xs, ys, ye fl
 		num(xs), num(ys), num(xd), num(ye), colDrop)
 	fmt.Fprintf(b, `<path d="M%s,%sL%s,%sM%s,%sL%s,%s" stroke="%s" stroke-width="2.5"/>`,
 		num(xd-5), num(ye-5), num(xd+5), num(ye+5), num(xd-5), num(ye+5), num(xd+5), num(ye-5), colDrop)
-	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text></g>`+"\n",
-		num((xs+xd)/2), num((ys+ye)/2-3), colDrop, esc(label))
+	st.label(b, (xs+xd)/2, (ys+ye)/2-3, colDrop, label)
+	b.WriteString("</g>\n")
+}
+
+// label writes a message's type at (x, y), centred, unless it would
+// overprint a label already written: then the arrow alone shows (its
+// tooltip still names the message).
+func (st *spaceTime) label(b *bytes.Buffer, x, y float64, colour, text string) {
+	w := 6 * float64(len([]rune(text))) // font-size 10: about 6px a character
+	box := [4]float64{x - w/2, y - 10, x + w/2, y + 2}
+	for _, o := range st.labels {
+		if box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3] {
+			return
+		}
+	}
+	st.labels = append(st.labels, box)
+	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="10" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
+		num(x), num(y), colour, esc(text))
 }
 
 func (st *spaceTime) renderEvents(b *bytes.Buffer) {
@@ -630,6 +666,13 @@ func (st *spaceTime) renderEvents(b *bytes.Buffer) {
 			fmt.Fprintf(b, `<g class="start"><title>%s</title><rect x="%s" y="%s" width="6" height="6" fill="%s"/></g>`+"\n",
 				esc(fmt.Sprintf("%s started at %s", r.Node, sim.FormatTime(r.At))), num(x-3), num(y-3), colLine)
 		case sim.KindLog:
+			if tag, ok := roleChange(r.Text); ok {
+				// A role or term change, marked on the lifeline: the
+				// story of an election at a glance.
+				fmt.Fprintf(b, `<g class="role"><title>%s</title><rect x="%s" y="%s" width="8" height="8" fill="%s"/><text x="%s" y="%s" font-size="9" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text></g>`+"\n",
+					esc(fmt.Sprintf("%s %s: %s", sim.FormatTime(r.At), r.Node, r.Text)), num(x-4), num(y-4), colRole, num(x+7), num(y+11), colRole, esc(tag))
+				break
+			}
 			fmt.Fprintf(b, `<g class="log"><title>%s</title><circle cx="%s" cy="%s" r="3" fill="#ffffff" stroke="%s"/></g>`+"\n",
 				esc(fmt.Sprintf("%s %s: %s", sim.FormatTime(r.At), r.Node, r.Text)), num(x), num(y), colTimer)
 		}
@@ -674,6 +717,35 @@ func (st *spaceTime) renderLegend(b *bytes.Buffer, y float64) {
 	fmt.Fprintf(b, `<rect x="%s" y="%s" width="20" height="10" fill="%s" fill-opacity="0.45"/><text x="%s" y="%s">fault in force</text>`,
 		num(x), num(y-5), colFault, num(x+26), num(y+4))
 	b.WriteString("</g>\n")
+}
+
+// roleRe matches a protocol's log line about a role change, as Raft
+// writes it: "became leader in term 3".
+var roleRe = regexp.MustCompile(`became ([a-z-]+) in term (\d+)`)
+
+// roleChange turns a role-change log line into a short tag, "leader t3".
+func roleChange(text string) (string, bool) {
+	m := roleRe.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	return m[1] + " t" + m[2], true
+}
+
+// voteVerdict reports whether msg answers a vote (a struct with a bool
+// field VoteGranted or Granted) and, if so, whether it grants it. viz
+// knows no protocol; the field names are the papers'.
+func voteVerdict(msg sim.Message) (granted, isVote bool) {
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Struct {
+		return false, false
+	}
+	for _, name := range []string{"VoteGranted", "Granted"} {
+		if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.Bool {
+			return f.Bool(), true
+		}
+	}
+	return false, false
 }
 
 // num formats a coordinate with one decimal, the same on every machine.

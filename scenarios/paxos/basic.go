@@ -116,9 +116,9 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 			r.Err = fmt.Errorf("only %d of 3 learners learned the value", g.learned())
 		default:
 			r.Summary = append(r.Summary,
-				fmt.Sprintf("%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal",
+				o.Printer.T("%q chosen at ballot 1.n1 in one round: phase 1 took %s, the value was chosen %s after the proposal",
 					g.chosenV, sim.FormatTime(promisedAt-start), sim.FormatTime(chosenAt-start)),
-				fmt.Sprintf("every learner knew it %s after the proposal; %d messages in all", sim.FormatTime(allAt-start), stats.Sent))
+				o.Printer.T("every learner knew it %s after the proposal; %d messages in all", sim.FormatTime(allAt-start), stats.Sent))
 		}
 		if err := g.verdict("paxos", &r.Summary); err != nil && r.Err == nil {
 			r.Err = err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dsimlab/dsim/consensus/raft"
 	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -127,15 +128,19 @@ func setupCAP(o scenarios.Options) (*scenarios.Run, error) {
 				siblingReads++
 			}
 		}
+		p := o.Printer
+		row := func(label, x, y string) string {
+			return i18n.Pad(label, 26) + " " + i18n.PadLeft(x, 14) + " " + i18n.PadLeft(y, 14)
+		}
 		r.Summary = append(r.Summary,
-			fmt.Sprintf("partition from %s to %s: minority {n1,n2,c1}, majority {n3,n4,n5,c2}", sim.FormatTime(capCut), sim.FormatTime(capHeal)),
-			fmt.Sprintf("%-26s %14s %14s", "during the partition", "minority (c1)", "majority (c2)"),
-			fmt.Sprintf("%-26s %14s %14s", "CP (Raft) availability", cpStats[0].availability(), cpStats[1].availability()),
-			fmt.Sprintf("%-26s %14s %14s", "CP (Raft) stale reads", cpStats[0].staleness(), cpStats[1].staleness()),
-			fmt.Sprintf("%-26s %14s %14s", "AP (quorum) availability", apStats[0].availability(), apStats[1].availability()),
-			fmt.Sprintf("%-26s %14s %14s", "AP (quorum) stale reads", apStats[0].staleness(), apStats[1].staleness()),
-			fmt.Sprintf("after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them", siblingReads),
-			"CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts",
+			p.T("partition from %s to %s: minority {n1,n2,c1}, majority {n3,n4,n5,c2}", sim.FormatTime(capCut), sim.FormatTime(capHeal)),
+			row(p.T("during the partition"), p.T("minority (c1)"), p.T("majority (c2)")),
+			row(p.T("CP (Raft) availability"), cpStats[0].availability(), cpStats[1].availability()),
+			row(p.T("CP (Raft) stale reads"), cpStats[0].staleness(), cpStats[1].staleness()),
+			row(p.T("AP (quorum) availability"), apStats[0].availability(), apStats[1].availability()),
+			row(p.T("AP (quorum) stale reads"), apStats[0].staleness(), apStats[1].staleness()),
+			p.T("after the heal, %d reads of the quorum store returned siblings (concurrent writes, those of the two sides among them), which the clients merged by writing over them", siblingReads),
+			p.T("CP: the minority cannot form a majority, so it answers nothing rather than something old; AP: every side answers, and pays in staleness and conflicts"),
 		)
 		for i, side := range []string{"minority", "majority"} {
 			r.Metrics = append(r.Metrics,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dsimlab/dsim/i18n"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -134,20 +135,24 @@ func setupQuorumKV(o scenarios.Options) (*scenarios.Run, error) {
 		var r scenarios.Result
 		a := measureQuorumKV(tuned, crashAt, restartAt)
 		b := measureQuorumKV(loose, crashAt, restartAt)
+		p := o.Printer
+		row := func(label, x, y string) string {
+			return fmt.Sprintf("%s %12s %12s", i18n.Pad(label, 28), x, y)
+		}
 		r.Summary = append(r.Summary,
-			fmt.Sprintf("N=%d, %d servers, n3 down from 1s to 3s; the same workload under two quorum settings:", n, max(n, 3)),
-			fmt.Sprintf("%-28s %12s %12s", "", cfg, "W=1, R=1"),
-			fmt.Sprintf("%-28s %12d %12d", "operations completed", a.ok, b.ok),
-			fmt.Sprintf("%-28s %12s %12s", "availability, n3 down", pct(a.downOK, a.downOps), pct(b.downOK, b.downOps)),
-			fmt.Sprintf("%-28s %12s %12s", "availability, whole run", pct(a.ok, a.ops), pct(b.ok, b.ops)),
-			fmt.Sprintf("%-28s %12s %12s", "stale reads", fmt.Sprintf("%d/%d", len(a.stale), a.reads), fmt.Sprintf("%d/%d", len(b.stale), b.reads)),
+			p.T("N=%d, %d servers, n3 down from 1s to 3s; the same workload under two quorum settings:", n, max(n, 3)),
+			row("", cfg, "W=1, R=1"),
+			row(p.T("operations completed"), fmt.Sprint(a.ok), fmt.Sprint(b.ok)),
+			row(p.T("availability, n3 down"), pct(a.downOK, a.downOps), pct(b.downOK, b.downOps)),
+			row(p.T("availability, whole run"), pct(a.ok, a.ops), pct(b.ok, b.ops)),
+			row(p.T("stale reads"), fmt.Sprintf("%d/%d", len(a.stale), a.reads), fmt.Sprintf("%d/%d", len(b.stale), b.reads)),
 		)
 		first := func(label string, st []staleRead) {
 			if len(st) == 0 {
 				return
 			}
 			s := st[0]
-			r.Summary = append(r.Summary, fmt.Sprintf("first stale read with %s: %s read %s at %s and got %q, missing %q, acknowledged to %s at %s",
+			r.Summary = append(r.Summary, p.T("first stale read with %s: %s read %s at %s and got %q, missing %q, acknowledged to %s at %s",
 				label, s.read.client, s.read.key, sim.FormatTime(s.read.call), s.read.value, s.missed.value, s.missed.client, sim.FormatTime(s.missed.ret)))
 		}
 		first(cfg, a.stale)
@@ -155,12 +160,12 @@ func setupQuorumKV(o scenarios.Options) (*scenarios.Run, error) {
 			first("W=1, R=1", b.stale)
 		}
 		if overlap {
-			r.Summary = append(r.Summary, fmt.Sprintf("W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write", wq+rq, n))
+			r.Summary = append(r.Summary, p.T("W+R > N (%d > %d): a read's R replicas and the latest write's W replicas cannot be disjoint among N, so some replica the read asks has the write", wq+rq, n))
 		} else {
-			r.Summary = append(r.Summary, fmt.Sprintf("W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale", wq+rq, n, len(a.stale), a.reads))
+			r.Summary = append(r.Summary, p.T("W+R <= N (%d <= %d): a read's R replicas can all miss the latest write's W replicas; %d of %d reads were stale", wq+rq, n, len(a.stale), a.reads))
 		}
 		if !survives {
-			r.Summary = append(r.Summary, fmt.Sprintf("with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete", n-1, wq, rq))
+			r.Summary = append(r.Summary, p.T("with n3 down, keys it replicates have %d replicas left, fewer than W=%d or R=%d: those operations cannot complete", n-1, wq, rq))
 		}
 		r.Metrics = append(r.Metrics,
 			scenarios.Metric{Name: "availability_down", Value: ratio(a.downOK, a.downOps), Unit: "fraction"},

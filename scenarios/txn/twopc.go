@@ -239,6 +239,7 @@ func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) (scr
 	if c.violation != nil {
 		fail(c.violation)
 	}
+	var undecided []string
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "txn\tcoordinator\tparticipants\tdecision\ttime to outcome\treason")
@@ -246,8 +247,10 @@ func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) (scr
 		d, err := twopc.CheckAtomicity(t.id, t.participants(), c.disk)
 		switch {
 		case errors.Is(err, twopc.ErrUndecided) && !c.opts.Scripted():
-			// The learner's schedule (or the explorer's) left a
-			// participant waiting: 2PC allows that, the table shows it.
+			// A participant your schedule kept down, or cut off, never
+			// learned the outcome: 2PC blocks, it does not break. Only
+			// two different decisions (ErrNotAtomic) would be unsafe.
+			undecided = append(undecided, err.Error())
 		case err != nil:
 			fail(err)
 		case c.opts.Scripted() && d != want[t.id]:
@@ -265,10 +268,16 @@ func (c *twoPC) finish(r *scenarios.Result, want map[string]twopc.Decision) (scr
 	}
 	tw.Flush()
 	r.Summary = append(r.Summary, strings.Split(strings.TrimRight(b.String(), "\n"), "\n")...)
-	if r.Err == nil {
+	switch {
+	case r.Err == nil && len(undecided) == 0:
 		r.Summary = append(r.Summary, "atomic: for every transaction, all participants committed or all aborted (checked after every event)")
+	case r.Err == nil:
+		r.Summary = append(r.Summary, "safe: no two participants decided a transaction differently (checked after every event)")
 	}
 	r.Metrics = append(r.Metrics, scenarios.Metric{Name: "messages", Value: float64(c.w.Stats().Sent), Unit: "msgs"})
+	for _, u := range undecided {
+		r.Summary = append(r.Summary, "blocked, not broken: "+u)
+	}
 	if !c.opts.Scripted() {
 		r.Summary = append(r.Summary, scenarios.Unscripted(c.opts.Printer, c.opts)...)
 		return false

@@ -301,6 +301,20 @@ func (s *Server) handleReplicaWriteAck(env sim.Env, from sim.NodeID, m ReplicaWr
 	}
 }
 
+// suspectSilent marks the operation's replicas that have not answered as
+// suspects until SuspectFor from now.
+func (s *Server) suspectSilent(env sim.Env, op *operation) {
+	answered := op.replied
+	if op.writingBack {
+		answered = op.acks
+	}
+	for _, t := range op.targets {
+		if !slices.Contains(answered, t.node) {
+			s.suspect[t.node] = env.Now().Add(s.cfg.SuspectFor)
+		}
+	}
+}
+
 // handleOpTimeout ends the wait for replicas. An answered get now repairs
 // the replicas that were behind. An unanswered operation, with a sloppy
 // quorum, suspects the replicas that kept silent and tries stand-ins for
@@ -309,6 +323,12 @@ func (s *Server) handleOpTimeout(env sim.Env, m opTimeout) {
 	op, ok := s.ops[m.OpID]
 	if !ok {
 		return
+	}
+	if !s.cfg.SloppyQuorum {
+		// A strict quorum has no stand-ins to route to; its failure
+		// detector still notes who kept silent past the timeout, for
+		// Inspect (the TUI's card), and acts on nothing.
+		s.suspectSilent(env, op)
 	}
 	if op.answered {
 		s.finish(env, op)
@@ -525,12 +545,23 @@ func (s *Server) Hints() int {
 }
 
 // Inspect describes the server for tools.
+// Its failure detector's suspects are named: they are what a sloppy
+// quorum routes around.
 func (s *Server) Inspect() map[string]string {
+	suspects := make([]string, 0, len(s.suspect))
+	for n := range s.suspect {
+		suspects = append(suspects, string(n))
+	}
+	slices.Sort(suspects)
+	names := strings.Join(suspects, ",")
+	if names == "" {
+		names = "-"
+	}
 	return map[string]string{
 		"quorum.keys":       strconv.Itoa(len(s.data)),
 		"quorum.hints":      strconv.Itoa(s.Hints()),
 		"quorum.operations": strconv.Itoa(len(s.ops)),
-		"quorum.suspects":   strconv.Itoa(len(s.suspect)),
+		"quorum.suspects":   names,
 	}
 }
 
