@@ -329,3 +329,30 @@ func TestUsageErrorsAreTranslated(t *testing.T) {
 	_, err := lookup("brodcast", i18n.NewPrinter(i18n.Japanese))
 	assert.ErrorIs(t, err, scenarios.ErrUnknown)
 }
+
+// The live commands' usage errors exit 2 and say what to do (issue 15's
+// list): a node not in the cluster, a link from a node to itself, negative
+// delays and shares, an operation dsim kv does not have.
+func TestLiveUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cluster := filepath.Join(dir, "cluster.json")
+	require.NoError(t, os.WriteFile(cluster, []byte(`{"cluster": "lab", "protocol": "raft-kv", "members": [
+		{"id": "n1", "addr": "127.0.0.1:1"}, {"id": "n2", "addr": "127.0.0.1:2"}, {"id": "n3", "addr": "127.0.0.1:3"}]}`), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"node", "--cluster", cluster, "--id", "n9", "--data", filepath.Join(dir, "d"), "--insecure"}, `"n9" is not a member`},
+		{[]string{"fault", "--cluster", cluster, "block", "n1", "n1"}, "a link joins two different nodes"},
+		{[]string{"fault", "--cluster", cluster, "delay", "n1", "n2", "-5ms"}, "-5ms is a negative number, not a flag"},
+		{[]string{"fault", "--cluster", cluster, "--", "delay", "n1", "n2", "-5ms"}, "a delay cannot be negative"},
+		{[]string{"fault", "--cluster", cluster, "drop", "-1"}, "-1 is a negative number, not a flag"},
+		{[]string{"fault", "--cluster", cluster, "--", "drop", "-1"}, "want a share between 0 and 1"},
+		{[]string{"kv", "--cluster", cluster, "del", "x"}, "usage: dsim kv"},
+		{[]string{"node", "--protocol", "nope", "--cluster", cluster, "--id", "n1", "--data", filepath.Join(dir, "d")}, `unknown protocol "nope"`},
+	} {
+		status, _, stderr := dsim(tc.args...)
+		assert.Equal(t, exitUsage, status, "%v: %s", tc.args, stderr)
+		assert.Contains(t, stderr, tc.want, "%v", tc.args)
+	}
+}

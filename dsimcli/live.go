@@ -506,11 +506,19 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 	}
 	switch verb := args[0]; {
 	case (verb == "block" || verb == "unblock") && len(args) == 3:
+		if args[1] == args[2] {
+			return tcp.FaultRequest{}, fmt.Errorf("%s %s %s: a link joins two different nodes", verb, args[1], args[2])
+		}
 		return tcp.FaultRequest{Action: verb, A: sim.NodeID(args[1]), B: sim.NodeID(args[2])}, nil
 	case verb == "delay" && len(args) == 4:
 		d, err := time.ParseDuration(args[3])
-		if err != nil {
-			return tcp.FaultRequest{}, fmt.Errorf("delay %q: %v", args[3], err)
+		switch {
+		case err != nil:
+			return tcp.FaultRequest{}, fmt.Errorf("delay %q: %v (write units: 200ms, 1s)", args[3], err)
+		case d < 0:
+			return tcp.FaultRequest{}, fmt.Errorf("delay %s: a delay cannot be negative", args[3])
+		case args[1] == args[2]:
+			return tcp.FaultRequest{}, fmt.Errorf("delay %s %s: a link joins two different nodes", args[1], args[2])
 		}
 		return tcp.FaultRequest{Action: "delay", A: sim.NodeID(args[1]), B: sim.NodeID(args[2]), Delay: d}, nil
 	case verb == "drop" && len(args) == 2:

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,6 +132,10 @@ func runEnv(args []string, stdout, stderr io.Writer, getenv func(string) string)
 		if unitless(fs, err) {
 			fmt.Fprintln(stderr, ctx.p.T("durations need a unit: write 5s, 150ms or 1m30s"))
 		}
+		if neg := negativeArg(args[1:]); neg != "" {
+			// The flag package took a negative value for a flag it does not know.
+			fmt.Fprintln(stderr, ctx.p.T("%s is a negative number, not a flag: no value dsim %s takes may be negative", neg, c.name))
+		}
 		fmt.Fprintln(stderr, ctx.p.T("run 'dsim %s --help' for usage", c.name))
 		return exitUsage
 	}
@@ -201,6 +206,10 @@ func langFlag(args []string) (rest []string, lang string, err error) {
 // as in `dsim run broadcast --seed 7`; the flag package alone stops at the
 // first positional one.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string // after "--": positional, whatever they look like
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, rest = args[:i], args[i+1:]
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -208,10 +217,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			return append(pos, rest...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
@@ -269,4 +275,15 @@ func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet, p *i18n.Printer
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
+}
+
+// negativeArg returns the first argument that reads as a negative number or
+// duration (-1, -5ms), which the flag package mistakes for a flag.
+func negativeArg(args []string) string {
+	for _, a := range args {
+		if len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9' {
+			return a
+		}
+	}
+	return ""
 }

@@ -115,6 +115,7 @@ func init() {
 		"go: %s":     "go: %s",
 		"%d schedule events after the run's end (%s) were not played; --for makes the run longer":                       "スケジュールのイベント %d 件は実行の終わり（%s）より後なので再生されませんでした。--for で実行を長くできます",
 		"durations need a unit: write 5s, 150ms or 1m30s":                                                               "時間には単位が必要です: 5s、150ms、1m30s のように書いてください",
+		"%s is a negative number, not a flag: no value dsim %s takes may be negative":                                   "%s は負の数で、フラグではありません: dsim %s が受け取る値はどれも負にできません",
 		"dsim plot: --out %s is a file; --out names the directory the plots are written into":                           "dsim plot: --out %s はファイルです。--out にはグラフを書き込むディレクトリを指定します",
 		"dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time": "dsim run: --svg-from %v は実行の終わり（%v）以降です。図は空になるので、もっと前の時刻を選んでください",
 		"dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written":    "dsim run: 描くものがありません: 図の範囲（%s から %s まで）にメッセージもイベントもありません。%s は書き込みませんでした",

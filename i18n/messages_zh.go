@@ -115,6 +115,7 @@ func init() {
 		"go: %s":     "go: %s",
 		"%d schedule events after the run's end (%s) were not played; --for makes the run longer":                       "排程中有 %d 個事件在執行結束（%s）之後，因此沒有播放；--for 可以延長執行",
 		"durations need a unit: write 5s, 150ms or 1m30s":                                                               "時間需要單位：請寫成 5s、150ms 或 1m30s",
+		"%s is a negative number, not a flag: no value dsim %s takes may be negative":                                   "%s 是負數，不是旗標：dsim %s 接受的值都不能是負的",
 		"dsim plot: --out %s is a file; --out names the directory the plots are written into":                           "dsim plot: --out %s 是一個檔案；--out 指定寫入圖表的目錄",
 		"dsim run: --svg-from %v is at or after the run's end (%v): the diagram would be empty; choose an earlier time": "dsim run: --svg-from %v 在執行結束（%v）時或之後：圖會是空的；請選擇更早的時間",
 		"dsim run: nothing to draw: no message or event in the diagram's window (from %s to %s); %s was not written":    "dsim run: 沒有東西可畫：圖的範圍（從 %s 到 %s）內沒有任何訊息或事件；未寫入 %s",

@@ -100,7 +100,7 @@ func (c *Config) fill() error {
 		return err
 	}
 	if _, ok := c.Cluster.Member(c.ID); !ok {
-		return fmt.Errorf("tcp: node %q is not a member of cluster %q (members: %v)", c.ID, c.Cluster.Name, c.Cluster.IDs())
+		return fmt.Errorf("%w: node %q is not a member of cluster %q (members: %v)", ErrClusterFile, c.ID, c.Cluster.Name, c.Cluster.IDs())
 	}
 	if c.Disk == nil {
 		c.Disk = sim.NewMemDisk()
