@@ -29,6 +29,17 @@
 // clients whose clocks disagree would otherwise record an order of events
 // that never happened.
 //
+// # Weaker models: sequential and causal consistency
+//
+// Below linearizability on the ladder of consistency models (seed 003 §3),
+// CheckSequential asks only for one total order that keeps each client's own
+// order (real time does not count: a read may be stale if everybody agrees on
+// the order), and CheckCausal only that causally related writes (one written
+// after its writer saw the other) are seen in that order by everyone, while
+// concurrent ones may be seen in different orders by different clients. Both
+// search exhaustively, for the short histories of tests and scenario rounds;
+// models_test.go has the classic examples each admits and refuses.
+//
 // # Protocol invariants
 //
 // Raft's safety properties (Raft paper, Figure 3) stated as small checkers

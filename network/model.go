@@ -103,6 +103,11 @@ type Model struct {
 	dropArmed int
 	// fates are messages whose fate a schedule decided (fate.go).
 	fates map[uint64]Fate
+	// equivocating counts the nodes that equivocate (Equivocate); while it
+	// is zero Route skips the check. equivocation rewrites their messages
+	// (nil: DefaultEquivocation).
+	equivocating int
+	equivocation Equivocation
 }
 
 type nodeState struct {
@@ -111,6 +116,9 @@ type nodeState struct {
 	group    int32
 	isolated bool
 	slow     Latency // extra delay on every message to or from the node; nil: none
+	// equivocate makes the node Byzantine: its messages are rewritten per
+	// destination (Equivocate).
+	equivocate bool
 
 	// The clock reads t + offset + (t-since)·ppm/1e6 at true time t: the
 	// offset it had at since, plus drift accumulated after. Changing the
@@ -350,6 +358,9 @@ func (m *Model) Route(now time.Duration, from, to sim.NodeID, msg sim.Message, r
 		fate.Duplicate = true
 		fate.DupDelay = m.arrive(l, c, start, fi, ti, rng) - now
 	}
+	if m.equivocating > 0 && m.nodes[fi].equivocate {
+		fate.Msg = m.equivocate(from, to, msg, rng)
+	}
 	return fate
 }
 
@@ -561,7 +572,8 @@ func (m *Model) Heal() {
 
 // Reset heals the network and returns every link to the configured
 // behaviour: loss, duplication, latency, ordering and bandwidth overrides
-// are dropped and slow nodes are fast again. Clocks are not touched: a skew
+// are dropped, slow nodes are fast again and equivocating nodes honest
+// again. Clocks are not touched: a skew
 // is not a network fault, and turning it back would make clocks jump.
 func (m *Model) Reset() {
 	m.clearPartition()
@@ -573,7 +585,9 @@ func (m *Model) Reset() {
 	for i := range m.nodes {
 		m.nodes[i].isolated = false
 		m.nodes[i].slow = nil
+		m.nodes[i].equivocate = false
 	}
+	m.equivocating = 0
 	m.blocked = 0
 	m.def = m.base.Link
 	m.disarmDrops()

@@ -124,6 +124,14 @@ type Restart struct{ Node sim.NodeID }
 // happens (see Model.DropNext). Text: drop-next, or drop-next n1 -> n2
 type DropNext struct{ Link Link }
 
+// Equivocate makes Node Byzantine, or honest again with On false: its
+// messages are rewritten per destination (see Model.Equivocate).
+// Text: equivocate n3, or equivocate n3 off
+type Equivocate struct {
+	Node sim.NodeID
+	On   bool
+}
+
 func (a Partition) String() string {
 	groups := make([]string, len(a.Groups))
 	for i, g := range a.Groups {
@@ -156,6 +164,12 @@ func (a Crash) String() string   { return "crash " + string(a.Node) }
 func (a Restart) String() string { return "restart " + string(a.Node) }
 func (a DropNext) String() string {
 	return strings.TrimSpace("drop-next " + linkPrefix(a.Link))
+}
+func (a Equivocate) String() string {
+	if a.On {
+		return "equivocate " + string(a.Node)
+	}
+	return "equivocate " + string(a.Node) + " off"
 }
 
 func linkPrefix(l Link) string {
@@ -223,9 +237,10 @@ func (a Drift) check() error {
 	}
 	return checkName(a.Node)
 }
-func (a Crash) check() error    { return checkName(a.Node) }
-func (a Restart) check() error  { return checkName(a.Node) }
-func (a DropNext) check() error { return checkLink(a.Link) }
+func (a Crash) check() error      { return checkName(a.Node) }
+func (a Restart) check() error    { return checkName(a.Node) }
+func (a DropNext) check() error   { return checkLink(a.Link) }
+func (a Equivocate) check() error { return checkName(a.Node) }
 
 // checkName rejects names that would not survive the text form.
 func checkName(id sim.NodeID) error {
@@ -262,21 +277,22 @@ func (a Partition) nodes() []sim.NodeID {
 	}
 	return ids
 }
-func (a Cut) nodes() []sim.NodeID       { return []sim.NodeID{a.From, a.To} }
-func (a Isolate) nodes() []sim.NodeID   { return []sim.NodeID{a.Node} }
-func (Heal) nodes() []sim.NodeID        { return nil }
-func (Reset) nodes() []sim.NodeID       { return nil }
-func (a Loss) nodes() []sim.NodeID      { return linkNodes(a.Link) }
-func (a Duplicate) nodes() []sim.NodeID { return linkNodes(a.Link) }
-func (a Delay) nodes() []sim.NodeID     { return linkNodes(a.Link) }
-func (a Reorder) nodes() []sim.NodeID   { return linkNodes(a.Link) }
-func (a Bandwidth) nodes() []sim.NodeID { return linkNodes(a.Link) }
-func (a Slow) nodes() []sim.NodeID      { return []sim.NodeID{a.Node} }
-func (a Skew) nodes() []sim.NodeID      { return []sim.NodeID{a.Node} }
-func (a Drift) nodes() []sim.NodeID     { return []sim.NodeID{a.Node} }
-func (a Crash) nodes() []sim.NodeID     { return []sim.NodeID{a.Node} }
-func (a Restart) nodes() []sim.NodeID   { return []sim.NodeID{a.Node} }
-func (a DropNext) nodes() []sim.NodeID  { return linkNodes(a.Link) }
+func (a Cut) nodes() []sim.NodeID        { return []sim.NodeID{a.From, a.To} }
+func (a Isolate) nodes() []sim.NodeID    { return []sim.NodeID{a.Node} }
+func (Heal) nodes() []sim.NodeID         { return nil }
+func (Reset) nodes() []sim.NodeID        { return nil }
+func (a Loss) nodes() []sim.NodeID       { return linkNodes(a.Link) }
+func (a Duplicate) nodes() []sim.NodeID  { return linkNodes(a.Link) }
+func (a Delay) nodes() []sim.NodeID      { return linkNodes(a.Link) }
+func (a Reorder) nodes() []sim.NodeID    { return linkNodes(a.Link) }
+func (a Bandwidth) nodes() []sim.NodeID  { return linkNodes(a.Link) }
+func (a Slow) nodes() []sim.NodeID       { return []sim.NodeID{a.Node} }
+func (a Skew) nodes() []sim.NodeID       { return []sim.NodeID{a.Node} }
+func (a Drift) nodes() []sim.NodeID      { return []sim.NodeID{a.Node} }
+func (a Crash) nodes() []sim.NodeID      { return []sim.NodeID{a.Node} }
+func (a Restart) nodes() []sim.NodeID    { return []sim.NodeID{a.Node} }
+func (a DropNext) nodes() []sim.NodeID   { return linkNodes(a.Link) }
+func (a Equivocate) nodes() []sim.NodeID { return []sim.NodeID{a.Node} }
 
 func linkNodes(l Link) []sim.NodeID {
 	if l == AllLinks {
@@ -306,6 +322,9 @@ func (a Restart) apply(w *sim.World, _ *Model) error {
 	return nil
 }
 func (a DropNext) apply(_ *sim.World, m *Model) error { return m.DropNext(a.Link) }
+func (a Equivocate) apply(_ *sim.World, m *Model) error {
+	return m.Equivocate(a.Node, a.On)
+}
 
 // String prints the schedule in the text form ParseSchedule reads.
 func (s Schedule) String() string {
@@ -346,7 +365,7 @@ func (e Event) check(prev time.Duration) error {
 // actionKeywords lists the actions ParseSchedule knows, for its error
 // messages.
 var actionKeywords = []string{
-	"bandwidth", "crash", "cut", "delay", "drift", "drop-next", "duplicate", "fate", "heal", "isolate",
+	"bandwidth", "crash", "cut", "delay", "drift", "drop-next", "duplicate", "equivocate", "fate", "heal", "isolate",
 	"loss", "partition", "reorder", "reset", "restart", "skew", "slow",
 }
 
@@ -372,6 +391,7 @@ var actionKeywords = []string{
 //	crash A
 //	restart A
 //	drop-next [LINK]
+//	equivocate A [off]
 //
 // Errors name the line and what is wrong with it.
 func ParseSchedule(r io.Reader) (Schedule, error) {
@@ -521,6 +541,14 @@ func parseAction(verb string, args []string) (Action, error) {
 			return nil, fmt.Errorf("skew: offset %q: want a signed duration such as +50ms", args[1])
 		}
 		return Skew{Node: sim.NodeID(args[0]), Offset: d}, nil
+	case "equivocate":
+		switch {
+		case len(args) == 1:
+			return Equivocate{Node: sim.NodeID(args[0]), On: true}, nil
+		case len(args) == 2 && args[1] == "off":
+			return Equivocate{Node: sim.NodeID(args[0])}, nil
+		}
+		return nil, usage("equivocate A [off]")
 	case "drop-next":
 		l, rest := parseLink(args)
 		if len(rest) != 0 {

@@ -115,7 +115,7 @@ var linkGen = rapid.Custom(func(t *rapid.T) network.Link {
 var actionGen = rapid.Custom(func(t *rapid.T) network.Action {
 	id := nodeName.Draw(t, "node")
 	p := rapid.Float64Range(0, 1).Draw(t, "p")
-	switch rapid.IntRange(0, 15).Draw(t, "action") {
+	switch rapid.IntRange(0, 16).Draw(t, "action") {
 	case 0:
 		ids := rapid.SliceOfNDistinct(nodeName, 1, 8, func(id sim.NodeID) sim.NodeID { return id }).Draw(t, "ids")
 		cut := rapid.IntRange(0, len(ids)).Draw(t, "cut")
@@ -155,6 +155,8 @@ var actionGen = rapid.Custom(func(t *rapid.T) network.Action {
 		return network.Crash{Node: id}
 	case 15:
 		return network.DropNext{Link: linkGen.Draw(t, "link")}
+	case 16:
+		return network.Equivocate{Node: id, On: rapid.Bool().Draw(t, "on")}
 	}
 	return network.Restart{Node: id}
 })
@@ -351,7 +353,7 @@ func ExampleParseSchedule() {
 	// 1s partition n1 | n2 n3
 	// 2s heal
 	// 2s loss n2 -> n3 0.25
-	// network: schedule line 2: unknown action "partiton"; known: bandwidth, crash, cut, delay, drift, drop-next, duplicate, fate, heal, isolate, loss, partition, reorder, reset, restart, skew, slow
+	// network: schedule line 2: unknown action "partiton"; known: bandwidth, crash, cut, delay, drift, drop-next, duplicate, equivocate, fate, heal, isolate, loss, partition, reorder, reset, restart, skew, slow
 }
 
 func ExamplePlay() {

@@ -15,6 +15,11 @@ type Fate struct {
 	// Duplicate delivers a second copy DupDelay after the send.
 	Duplicate bool
 	DupDelay  time.Duration
+	// Msg, if not nil, is delivered in place of the message sent: what a
+	// Byzantine sender told this destination (package network's
+	// Equivocate). The trace records the send as sent and the swap as a
+	// fault.
+	Msg Message
 }
 
 // LinkModel decides the fate of every message. The world calls Route once

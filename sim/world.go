@@ -569,6 +569,12 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 		}
 		return
 	}
+	if fate.Msg != nil {
+		if w.tracer != nil {
+			w.emit(KindFault, from, from, to, id, fate.Msg, "equivocation: "+string(to)+" will receive "+MessageString(fate.Msg))
+		}
+		msg = fate.Msg
+	}
 	w.scheduleDelivery(w.now+max(fate.Delay, 0), toIdx, fromIdx, id, msg)
 	if fate.Duplicate {
 		w.stats.Duplicated++
