@@ -84,7 +84,7 @@ CheckQuorum（dsim の既定、raft-partition を参照）があれば、n1 は�
 リーダーのログで上書きされ、全ログが収束し、再試行された c1 の要求もついに
 完了します。クライアントは 6 秒で止まり、7 秒には全ログが同じエントリを持ちます。
 履歴は終始線形化可能です。`,
-			Knobs: raftKnobsJa,
+			Knobs: without(raftKnobsJa, "servers", "clients"),
 		},
 		"raft-kv": {
 			Summary: "クライアント負荷の下の Raft 複製 KV ストア。障害は --schedule で自分で与える",

@@ -72,7 +72,7 @@ func init() {
 並服務 c2。4 秒時分區恢復：舊領導者未提交的條目被新領導者的日誌覆蓋，所有日誌收斂，
 c1 重試的請求終於完成。客戶端在 6 秒停止；到 7 秒時每份日誌都有相同的條目。歷史自始
 至終都是可線性化的。`,
-			Knobs: raftKnobsZh,
+			Knobs: without(raftKnobsZh, "servers", "clients"),
 		},
 		"raft-kv": {
 			Summary: "客戶端負載下以 Raft 複製的鍵值儲存；故障用 --schedule 自己加",
