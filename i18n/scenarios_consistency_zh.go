@@ -74,7 +74,7 @@ wan 下 90–150ms）；write-back 的讀取要付兩次。過時讀取──錯
 
 兩種各三台伺服器的儲存在兩個世界中執行：CP 是 Raft 鍵值儲存（建在 consensus/raft
 上的 consensus/rsm，支援 compare-and-set）；AP 是 Dynamo
-風格的法定人數儲存（storage/quorum，W=1、R=1、鬆散法定人數（sloppy quorum）：
+風格的法定人數儲存（storage/quorum，W=1、R=1、寬鬆法定人數（sloppy quorum）：
 永遠會回應；它沒有 compare-and-set，所以「空著就拿」是先讀後寫）。
 300ms 時設定好各個鍵（餘額 100、追蹤者 1000、座位 14A 空著、沒有留言、鎖空著）。
 1 秒到 4 秒之間，網絡以相同方式分割兩個世界：少數一方是
