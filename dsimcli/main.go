@@ -66,10 +66,14 @@ func init() {
 
 // Main runs dsim with the arguments after the program name and returns the
 // exit status: 0 when all went well, 1 when a run failed one of its checks,
-// 2 for a usage error.
+// 2 for a usage error. A course's own binary passes extras (see Scenarios)
+// to add its scenarios.
 //
 //	func main() { os.Exit(dsimcli.Main(os.Args[1:])) }
-func Main(args []string) int {
+func Main(args []string, extras ...Extra) int {
+	if code := install(extras, os.Stderr); code != exitOK {
+		return code
+	}
 	return run(args, os.Stdout, os.Stderr)
 }
 

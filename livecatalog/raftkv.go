@@ -56,6 +56,12 @@ func LiveRaftConfig() raft.Config {
 	c.ElectionTimeout = 300 * time.Millisecond
 	c.HeartbeatInterval = 50 * time.Millisecond
 	c.MaxInflightAppends = 1
+	// Snapshots less often than in the simulator: taking one stops the node
+	// for as long as encoding and writing the whole state takes; but at the
+	// latest after 64 MiB of commands.
+	c.SnapshotThreshold = 10000
+	c.SnapshotThresholdBytes = 64 << 20
+	c.SnapshotTrailingEntries = 1000
 	return c
 }
 

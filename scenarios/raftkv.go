@@ -172,7 +172,7 @@ func (c *raftKV) checkSafety() {
 // commitRecord is what must agree between servers at an index: the term and
 // the command (a no-op has none).
 func commitRecord(e raft.Entry) []byte {
-	if e.Command == nil {
+	if e.Noop {
 		return fmt.Appendf(nil, "term %d: no-op", e.Term)
 	}
 	return fmt.Appendf(nil, "term %d: %s", e.Term, e.Command)

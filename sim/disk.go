@@ -11,7 +11,10 @@ import (
 // returns; whether unsynced writes survive a crash depends on the runtime
 // (in the simulator, on Config.LoseUnsyncedWrites). A protocol that must not
 // forget something it promised, such as a Raft vote, calls Sync before it
-// answers.
+// answers. (The live runtime, network/tcp, keeps that promise with group
+// commit: it fsyncs once per batch of events and holds back every message
+// sent after a Sync until then, so no one hears of a write before it is
+// durable.)
 //
 // Values are copied in and out: changing a slice after Put, or the one Get
 // returned, never changes what is stored.

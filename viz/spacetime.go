@@ -449,9 +449,9 @@ func (st *spaceTime) renderAxis(b *bytes.Buffer) {
 	}
 	span := st.to - st.from
 	step := tickStep(span, int(st.height/60))
-	first := (st.from + step - 1) / step * step
-	if st.from <= 0 {
-		first = 0
+	var first time.Duration // a trace of one instant has no ticks (step 0)
+	if step > 0 && st.from > 0 {
+		first = (st.from + step - 1) / step * step
 	}
 	for t := first; t <= st.to && step > 0; t += step {
 		y := st.yAt(t)

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/dsimlab/dsim v0.0.0
 	go.etcd.io/etcd/client/v3 v3.5.36
+	go.uber.org/zap v1.17.0
 )
 
 require (
@@ -17,7 +18,6 @@ require (
 	go.etcd.io/etcd/client/pkg/v3 v3.5.36 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.6.0 // indirect
-	go.uber.org/zap v1.17.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

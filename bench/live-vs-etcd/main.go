@@ -30,6 +30,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/dsimlab/dsim/consensus/rsm"
 	"github.com/dsimlab/dsim/network/tcp"
@@ -346,7 +347,7 @@ func startEtcd(ctx context.Context, o options, procs *processes) (*etcdCluster, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		cli, err := clientv3.New(clientv3.Config{Endpoints: e.clientURLs, DialTimeout: 2 * time.Second})
+		cli, err := clientv3.New(clientv3.Config{Endpoints: e.clientURLs, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
 		if err == nil {
 			for _, ep := range e.clientURLs {
 				sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -376,7 +377,7 @@ func etcdVersion(bin string) string {
 }
 
 func (e *etcdCluster) writer(ctx context.Context, _ int) (func(context.Context, string, string) error, func(), error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.leader}, DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.leader}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -39,7 +39,9 @@ func (n *Node) onAccept(env sim.Env, from sim.NodeID, m Accept) {
 	}
 	// Accepting ballot b is also a promise for b: nothing below it may be
 	// accepted afterwards.
-	n.promised = m.Ballot
+	if !n.bugs.acceptKeepsPromise {
+		n.promised = m.Ballot
+	}
 	n.acceptedBallot, n.acceptedValue = m.Ballot, m.Value
 	n.persist(env)
 	n.broadcast(env, Accepted{Ballot: m.Ballot, Value: m.Value})

@@ -15,7 +15,11 @@ func (n *Node) onAccepted(env sim.Env, from sim.NodeID, m Accepted) {
 		n.ballotValue[m.Ballot] = m.Value
 	}
 	n.acceptedBy[m.Ballot][from] = true
-	if n.chosen || len(n.acceptedBy[m.Ballot]) < n.quorum() {
+	count := len(n.acceptedBy[m.Ballot])
+	if n.bugs.countPerValue {
+		count = n.acceptorsOfValue(m.Value) // the bug: any ballot counts
+	}
+	if n.chosen || count < n.quorum() {
 		return
 	}
 	n.chosen, n.chosenValue = true, m.Value
@@ -31,4 +35,18 @@ func (n *Node) isMember(id sim.NodeID) bool {
 		}
 	}
 	return false
+}
+
+// acceptorsOfValue counts the acceptors that accepted v at any ballot: what
+// the CountsAcceptancesAcrossBallots bug counts instead of one ballot's.
+func (n *Node) acceptorsOfValue(v string) int {
+	who := map[sim.NodeID]bool{}
+	for b, acc := range n.acceptedBy {
+		if n.ballotValue[b] == v {
+			for id := range acc {
+				who[id] = true
+			}
+		}
+	}
+	return len(who)
 }

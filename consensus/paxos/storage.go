@@ -40,7 +40,9 @@ func (n *Node) persist(env sim.Env) {
 		panic("paxos: encoding state: " + err.Error())
 	}
 	env.Disk().Put(stateKey, b)
-	env.Disk().Sync()
+	if !n.bugs.neverSync {
+		env.Disk().Sync()
+	}
 }
 
 // load reads the state persist wrote. A disk this package did not write is

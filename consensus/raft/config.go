@@ -31,10 +31,16 @@ type Config struct {
 	// applied entries sit in the log, the node snapshots its state machine
 	// and drops them. 0 means never compact.
 	SnapshotThreshold int
+	// SnapshotThresholdBytes triggers compaction too: once the commands
+	// applied since the last snapshot add up to more than this many bytes,
+	// whatever their number, so that big values do not pile up in memory
+	// waiting for SnapshotThreshold. 0 means no such trigger.
+	SnapshotThresholdBytes int
 	// SnapshotTrailingEntries is how many entries a node keeps in its log
 	// behind its latest snapshot (etcd's SnapshotCatchUpEntries), so that a
 	// follower a few entries behind is sent those entries, not the whole
-	// snapshot. 0 keeps none.
+	// snapshot. 0 keeps none. With SnapshotThresholdBytes set, the entries
+	// kept also add up to no more than that many bytes of commands.
 	SnapshotTrailingEntries int
 	// SnapshotChunkSize is the most snapshot bytes one InstallSnapshot
 	// carries (Figure 13's chunks): a snapshot of any size travels as a
@@ -93,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: HeartbeatInterval %v is negative", ErrInvalidConfig, c.HeartbeatInterval)
 	case c.SnapshotThreshold < 0:
 		return fmt.Errorf("%w: SnapshotThreshold %d is negative", ErrInvalidConfig, c.SnapshotThreshold)
+	case c.SnapshotThresholdBytes < 0:
+		return fmt.Errorf("%w: SnapshotThresholdBytes %d is negative", ErrInvalidConfig, c.SnapshotThresholdBytes)
 	case c.SnapshotTrailingEntries < 0:
 		return fmt.Errorf("%w: SnapshotTrailingEntries %d is negative", ErrInvalidConfig, c.SnapshotTrailingEntries)
 	case c.SnapshotChunkSize < 0:

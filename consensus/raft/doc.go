@@ -67,7 +67,11 @@
 // nextIndex past the whole conflicting term, so a follower with a long
 // divergent suffix is repaired in a few round trips, not one per entry.
 // While a follower is probed the leader waits for each answer; once it
-// matches, the leader pipelines: it advances nextIndex as it sends.
+// matches, the leader pipelines: it advances nextIndex as it sends, with at
+// most MaxInflightAppends messages unanswered (if set). Entries proposed
+// while that window is full wait for the next answer, which sends them all
+// at once: under load, one message, one follower fsync and one round trip
+// carry many commands.
 //
 // Propose appends to the leader's log and sends AppendEntries at once, not
 // at the next heartbeat, to keep latency low. A leader commits an index when
@@ -84,12 +88,15 @@
 // Nothing leaves a node before what it promises is durable: send, the one
 // place messages go out, calls Disk.Sync first if anything was written.
 // A vote is synced before the vote reply, appended entries before the
-// success reply, a leader's new entry before it is sent; and maybeCommit
-// syncs before the leader counts its own log towards a majority. The disk layout
-// (see storage.go) keeps one key per log entry, so an append writes one key
-// and never rewrites the log: meta holds term and vote, snapshot the
-// snapshot with its last included index and term, log/00000000000000000042
-// each entry. Start reads it all back after a restart.
+// success reply; and maybeCommit syncs before the leader counts its own log
+// towards a majority. The one exception is a leader's AppendEntries: it
+// promises nothing about the leader's disk, so the leader sends new entries
+// before syncing them and its disk write runs in parallel with the
+// followers' (thesis §10.2.1). The disk layout (see storage.go) keeps one
+// key per log entry, so an append writes one key and never rewrites the
+// log: meta holds term and vote, snap the snapshot's index, term and size,
+// snap/<index>/<offset> its bytes in pieces, log/00000000000000000042 each
+// entry. Start reads it all back after a restart.
 //
 // # Snapshots
 //
@@ -102,9 +109,9 @@
 // A follower that needs entries the leader has dropped receives the
 // snapshot in chunks of at most SnapshotChunkSize bytes, as in Figure 13:
 // each InstallSnapshot carries an Offset, the bytes from there, and Done on
-// the last. The leader keeps one chunk in flight; each reply says how many
-// bytes the follower has stored, which is where the next chunk starts, so
-// a lost, duplicated or reordered chunk costs a resend, not the transfer.
+// the last. The leader keeps a few chunks in flight; each reply says how
+// many bytes the follower has stored, which moves the window on, so a lost,
+// duplicated or reordered chunk costs a resend, not the transfer.
 // The follower writes each chunk to its Disk as it arrives, with the offset
 // reached, so a follower that crashes mid-transfer resumes where it was; a
 // chunk of another snapshot from offset 0 (a new leader's) replaces the

@@ -34,7 +34,7 @@ func (n *Node) handleRequestVote(env sim.Env, from sim.NodeID, m RequestVote) {
 		// Thesis §9.6: grant if the candidate could win a real election:
 		// its term would be newer, its log is up to date, and we have not
 		// heard from a leader within an election timeout.
-		grant := m.Term > n.term && upToDate && !n.inLease(env.Now())
+		grant := m.Term > n.term && upToDate && (!n.inLease(env.Now()) || n.bugs.preVoteIgnoresLease)
 		reply := RequestVoteReply{Term: n.term, VoteGranted: grant, PreVote: true}
 		if grant {
 			reply.Term = m.Term
@@ -58,7 +58,7 @@ func (n *Node) handleRequestVoteReply(env sim.Env, from sim.NodeID, m RequestVot
 	}
 	switch {
 	case n.role == PreCandidate && m.PreVote && m.Term == n.term+1:
-	case n.role == Candidate && !m.PreVote && m.Term == n.term:
+	case n.role == Candidate && !m.PreVote && (m.Term == n.term || n.bugs.countStaleVotes):
 	default:
 		return // an answer to an election we are no longer running
 	}

@@ -5,12 +5,16 @@ import (
 	"strconv"
 )
 
-// Entry is one slot of the replicated log. Entries with a nil Command are the
-// no-ops a new leader appends (§8); they are never passed to the Applier.
+// Entry is one slot of the replicated log: a client's command, or (Noop)
+// the entry a new leader appends to commit what earlier terms left (§8).
+// A no-op is marked by Noop, not by a nil Command: an empty command is a
+// command (and encoders such as gob turn empty into nil). Appliers see a
+// no-op only if they implement rsm.NoopApplier.
 type Entry struct {
 	Index   uint64
 	Term    uint64 // term of the leader that created the entry
-	Command []byte
+	Command []byte // nil for a no-op
+	Noop    bool   `json:",omitempty"`
 }
 
 // The RPCs of Figure 2, one struct per message. The paper's candidateId and

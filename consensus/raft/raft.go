@@ -50,6 +50,9 @@ type Node struct {
 	leader      sim.NodeID // leader of term as far as we know, "" if unknown
 	commitIndex uint64     // highest index known committed; snapIndex <= commitIndex <= log.lastIndex()
 	lastApplied uint64     // highest index applied; snapIndex <= lastApplied <= commitIndex
+	// appliedBytes adds up the commands applied since the last snapshot
+	// (since the start, after a restart): SnapshotThresholdBytes' measure.
+	appliedBytes int
 
 	// Timers. epoch grows at every role change; a timer carries the epoch it
 	// was set in, so one left over from an earlier role is ignored.
@@ -79,21 +82,23 @@ type progress struct {
 	probing bool
 	// inflight holds, in increasing order, the last index of each
 	// AppendEntries pipelined and not yet answered: at most
-	// MaxInflightAppends. An answer frees those at or below its match; a
-	// heartbeat frees them all, in case an answer was lost.
+	// MaxInflightAppends. An answer frees those at or below its match.
+	// While the window is full a heartbeat carries no entries (an answer
+	// to it frees the window if an earlier answer was lost; a rejection,
+	// if the entries were).
 	inflight []uint64
-	// snapIndex is the index of the snapshot being sent in chunks (0: none),
-	// snapOffset how many of its bytes the follower holds: the next chunk
-	// starts there. snapContact is when the follower last answered; a
-	// leader keeps its snapshot while a transfer is alive.
-	snapIndex, snapOffset uint64
-	snapContact           time.Time
-	// snapshotSent is true while a chunk is unanswered, since
-	// snapshotSentAt. The leader sends it again once it has waited an
-	// election timeout: a chunk may be big and the follower slow to store
-	// it, so resending sooner would only pile up copies.
-	snapshotSent   bool
-	snapshotSentAt time.Time
+	// snapIndex is the index of the snapshot being sent in chunks (0: none).
+	// snapOffset is how many of its bytes the follower is known to hold,
+	// snapNext where the next chunk starts: snapOffset <= snapNext, and the
+	// bytes between are in flight, at most snapshotWindow chunks.
+	// snapDoneSent is true once the last chunk went out. snapContact is
+	// when the follower last answered (a leader keeps its snapshot while a
+	// transfer is alive); snapSentAt when a chunk last went out: after an
+	// election timeout without an answer the leader sends again from
+	// snapOffset.
+	snapIndex, snapOffset, snapNext uint64
+	snapDoneSent                    bool
+	snapContact, snapSentAt         time.Time
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
 }
@@ -191,6 +196,13 @@ func (n *Node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			n.becomeFollower(env, term, "")
 		}
 	case term < n.term:
+		if _, ok := msg.(AppendEntries); ok && n.bugs.staleHeartbeatsReset && n.role != Leader {
+			n.resetElectionTimer(env) // the bug: a stale leader keeps us waiting
+		}
+		if m, ok := msg.(RequestVoteReply); ok && n.bugs.countStaleVotes {
+			n.handleRequestVoteReply(env, from, m) // the bug: a stale vote is counted
+			return
+		}
 		n.rejectStale(env, from, msg)
 		return
 	}
@@ -234,7 +246,9 @@ func (n *Node) becomeFollower(env sim.Env, term uint64, leader sim.NodeID) {
 	}
 	if term > n.term {
 		n.term, n.votedFor = term, ""
-		n.saveMeta(env)
+		if !n.bugs.lazyTerm {
+			n.saveMeta(env)
+		}
 	}
 	n.role, n.leader = Follower, leader
 	n.votes, n.progress = nil, nil
@@ -294,7 +308,7 @@ func (n *Node) becomeLeader(env sim.Env) {
 	// current term (§5.4.2), so without it they would wait for the next
 	// client command; and a leader that has committed an entry of its term
 	// knows its commitIndex is current, which is what makes reads safe.
-	n.appendEntry(env, nil)
+	n.appendEntry(env, Entry{Noop: true})
 	n.broadcastAppend(env)
 	n.maybeCommit(env) // a one-node cluster commits on its own
 }
@@ -371,12 +385,16 @@ func (n *Node) onHeartbeatTick(env sim.Env, m heartbeatTick) {
 	}
 	now := env.Now()
 	for _, p := range n.peers {
-		n.progress[p].inflight = n.progress[p].inflight[:0]
-		if pr := n.progress[p]; pr.snapshotSent && now.Sub(pr.snapshotSentAt) >= n.cfg.ElectionTimeout {
-			pr.snapshotSent = false // lost, it seems: send it again
+		if pr := n.progress[p]; pr.snapNext > pr.snapOffset || pr.snapDoneSent {
+			if now.Sub(pr.snapSentAt) >= n.cfg.ElectionTimeout {
+				// Unanswered for an election timeout: lost, it seems.
+				pr.snapNext, pr.snapDoneSent = pr.snapOffset, false
+			}
 		}
 	}
-	n.broadcastAppend(env)
+	for _, p := range n.peers {
+		n.sendHeartbeat(env, p)
+	}
 	n.heartbeatTimer = env.SetTimer(n.cfg.HeartbeatInterval, heartbeatTick{Epoch: n.epoch})
 }
 
@@ -452,17 +470,17 @@ func (n *Node) Propose(env sim.Env, cmd []byte) (index uint64, ok bool, leader s
 	if n.role != Leader {
 		return 0, false, n.leader
 	}
-	// Our own copy, never nil: a nil Command marks a no-op.
-	index = n.appendEntry(env, append(make([]byte, 0, len(cmd)), cmd...))
+	// Our own copy: the caller may reuse cmd.
+	index = n.appendEntry(env, Entry{Command: append(make([]byte, 0, len(cmd)), cmd...)})
 	n.broadcastAppend(env)
 	n.maybeCommit(env)
 	return index, true, n.id
 }
 
-// appendEntry appends a new entry of the current term to the leader's log
-// and writes it to disk.
-func (n *Node) appendEntry(env sim.Env, cmd []byte) uint64 {
-	e := Entry{Index: n.log.lastIndex() + 1, Term: n.term, Command: cmd}
+// appendEntry appends e (a command or a no-op) as a new entry of the
+// current term to the leader's log and writes it to disk.
+func (n *Node) appendEntry(env sim.Env, e Entry) uint64 {
+	e.Index, e.Term = n.log.lastIndex()+1, n.term
 	n.log.append(e)
 	env.Disk().Put(entryKey(e.Index), encodeEntry(&e))
 	n.dirty = true

@@ -1,6 +1,9 @@
 package raft
 
-import "github.com/dsimlab/dsim/sim"
+import (
+	"github.com/dsimlab/dsim/consensus/rsm"
+	"github.com/dsimlab/dsim/sim"
+)
 
 // Log replication (§5.3) and the commit rule (§5.4.2).
 
@@ -19,13 +22,18 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 		n.sendSnapshot(env, peer, pr)
 		return
 	}
-	pr.snapIndex, pr.snapshotSent = 0, false // it needs entries, not a snapshot
+	pr.snapIndex = 0 // it needs entries, not a snapshot
 	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing {
 		return // the window is full: the next answer sends what has piled up
 	}
 	prev := pr.next - 1
 	ents := limitBytes(n.log.from(pr.next, n.cfg.MaxEntriesPerAppend), n.cfg.MaxBytesPerAppend)
-	n.send(env, peer, AppendEntries{
+	// Not n.send: a leader's entries need not be durable on its own disk
+	// before it sends them (thesis §10.2.1), so its disk write and the
+	// followers' run in parallel. It counts its own log towards a majority
+	// only once synced (maybeCommit). Its term and vote are durable
+	// already: they were synced before it asked for votes.
+	env.Send(peer, AppendEntries{
 		Term:         n.term,
 		PrevLogIndex: prev,
 		PrevLogTerm:  n.log.term(prev),
@@ -40,6 +48,19 @@ func (n *Node) sendAppend(env sim.Env, peer sim.NodeID) {
 	}
 }
 
+// sendHeartbeat sends peer what it is missing, as sendAppend does, or, when
+// its window of messages in flight is full, an AppendEntries without
+// entries: a heartbeat (§5.2) that also carries the commit index.
+func (n *Node) sendHeartbeat(env sim.Env, peer sim.NodeID) {
+	pr := n.progress[peer]
+	if limit := n.cfg.MaxInflightAppends; limit > 0 && len(pr.inflight) >= limit && !pr.probing && pr.next > n.log.prevIndex {
+		prev := pr.next - 1
+		n.send(env, peer, AppendEntries{Term: n.term, PrevLogIndex: prev, PrevLogTerm: n.log.term(prev), LeaderCommit: n.commitIndex})
+		return
+	}
+	n.sendAppend(env, peer)
+}
+
 func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries) {
 	if n.role == Leader {
 		// Two leaders in one term: impossible in a correct cluster (election
@@ -52,7 +73,9 @@ func (n *Node) handleAppendEntries(env sim.Env, from sim.NodeID, m AppendEntries
 		n.becomeFollower(env, n.term, from) // §5.2: a candidate recognises the leader
 	}
 	n.leader, n.leaderContact = from, env.Now()
-	n.resetElectionTimer(env)
+	if len(m.Entries) > 0 || !n.bugs.timerNeedsEntries {
+		n.resetElectionTimer(env)
+	}
 
 	prev, prevTerm, ents := m.PrevLogIndex, m.PrevLogTerm, m.Entries
 	if prev < n.log.prevIndex {
@@ -185,17 +208,28 @@ func (n *Node) maybeCommit(env sim.Env) {
 
 // applyCommitted hands committed entries to the state machine in log order
 // and then compacts the log if it has grown past the threshold. No-op
-// entries advance lastApplied but are not passed on: the Applier sees only
-// client commands, so the indices it sees may have gaps. The command slice
-// is the log's own (in the simulator, shared with other nodes' logs): the
-// Applier must not modify it.
+// entries go to an Applier that implements rsm.NoopApplier, so a service
+// can see every index (as 6.5840's services number commands); others see
+// only commands, with gaps in the indexes. The command slice is the log's
+// own (in the simulator, shared with other nodes' logs): the Applier must
+// not modify it. The Applier may call Snapshot from Apply.
 func (n *Node) applyCommitted(env sim.Env) {
 	for n.lastApplied < n.commitIndex {
 		n.lastApplied++
 		e := n.log.entry(n.lastApplied)
-		if e.Command != nil && n.app != nil {
+		n.appliedBytes += len(e.Command)
+		switch {
+		case n.app == nil:
+		case !e.Noop:
 			n.app.Apply(env, e.Index, e.Command)
+		default:
+			if na, ok := n.app.(rsm.NoopApplier); ok {
+				na.ApplyNoop(env, e.Index)
+			}
 		}
+	}
+	if n.incoming != nil && n.lastApplied >= n.incoming.index {
+		n.discardIncoming(env) // caught up by entries: the partial snapshot is of no use
 	}
 	n.maybeCompact(env)
 }

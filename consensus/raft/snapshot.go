@@ -10,11 +10,13 @@ import (
 // Log compaction (§7) and InstallSnapshot in chunks (Figure 13).
 
 // maybeCompact snapshots the state machine once more than SnapshotThreshold
-// applied entries sit in the log after the last snapshot, and drops the
-// entries behind it but for SnapshotTrailingEntries.
+// applied entries, or SnapshotThresholdBytes of applied commands, sit in the
+// log after the last snapshot, and drops the entries behind it but for
+// SnapshotTrailingEntries.
 func (n *Node) maybeCompact(env sim.Env) {
-	t := n.cfg.SnapshotThreshold
-	if t == 0 || n.lastApplied-n.snapIndex <= uint64(t) || n.lastApplied > n.log.lastIndex() {
+	t, tb := n.cfg.SnapshotThreshold, n.cfg.SnapshotThresholdBytes
+	due := (t > 0 && n.lastApplied-n.snapIndex > uint64(t)) || (tb > 0 && n.appliedBytes > tb)
+	if !due || n.lastApplied <= n.snapIndex || n.lastApplied > n.log.lastIndex() {
 		return // (lastApplied > lastIndex only after a NewBroken node lost applied entries)
 	}
 	if n.streamingSnapshot(env.Now()) {
@@ -29,9 +31,20 @@ func (n *Node) maybeCompact(env sim.Env) {
 	}
 	i, term := n.lastApplied, n.log.term(n.lastApplied)
 	n.saveSnapshot(env, i, term, data)
-	keep := uint64(n.cfg.SnapshotTrailingEntries)
-	if i > keep && i-keep > n.log.prevIndex {
-		n.compactLog(env, i-keep)
+	// Keep up to SnapshotTrailingEntries entries behind the snapshot, and
+	// (with SnapshotThresholdBytes) no more bytes of them than that: big
+	// values must not pile up in memory behind every snapshot.
+	b, size := i, 0
+	for kept := 0; kept < n.cfg.SnapshotTrailingEntries && b > n.log.prevIndex; kept++ {
+		c := len(n.log.entry(b).Command)
+		if limit := n.cfg.SnapshotThresholdBytes; limit > 0 && size+c > limit {
+			break
+		}
+		size += c
+		b--
+	}
+	if b > n.log.prevIndex {
+		n.compactLog(env, b)
 	}
 	env.Logf("snapshot at %d/%d (%d bytes), log kept from %d", i, term, len(data), n.log.prevIndex+1)
 }
@@ -50,6 +63,7 @@ func (n *Node) saveSnapshot(env sim.Env, index, term uint64, data []byte) {
 	}
 	n.commitSnapshot(env, index, term, uint64(len(data)), 0)
 	n.snapshot = data
+	n.appliedBytes = 0
 }
 
 // commitSnapshot writes the header that makes the snapshot at index, whose
@@ -103,31 +117,34 @@ func (n *Node) streamingSnapshot(now time.Time) bool {
 	return false
 }
 
-// sendSnapshot sends peer the next chunk of our snapshot, starting the
-// transfer over if our snapshot is not the one it was receiving. One chunk
-// is in flight at a time: each reply says where the next one starts. A
-// chunk unanswered for an election timeout is sent again (onHeartbeatTick).
+// snapshotWindow is how many chunks a leader sends ahead of the answers:
+// enough to keep the follower busy storing one while the next travels.
+const snapshotWindow = 4
+
+// sendSnapshot sends peer the next chunks of our snapshot, up to
+// snapshotWindow ahead of what it is known to hold, starting the transfer
+// over if our snapshot is not the one it was receiving. Each answer says how
+// much the follower holds, which moves the window on.
 func (n *Node) sendSnapshot(env sim.Env, peer sim.NodeID, pr *progress) {
 	if pr.snapIndex != n.snapIndex {
-		pr.snapIndex, pr.snapOffset, pr.snapshotSent = n.snapIndex, 0, false
+		pr.snapIndex, pr.snapOffset, pr.snapNext, pr.snapDoneSent = n.snapIndex, 0, 0, false
 		pr.snapContact = time.Time{} // alive once the follower answers
 		env.Logf("sending snapshot %d/%d (%d bytes) to %s", n.snapIndex, n.snapTerm, len(n.snapshot), peer)
 	}
-	if pr.snapshotSent {
-		return
+	size, chunk := uint64(len(n.snapshot)), uint64(n.cfg.SnapshotChunkSize)
+	for !pr.snapDoneSent && pr.snapNext-pr.snapOffset < snapshotWindow*chunk {
+		off := min(pr.snapNext, size)
+		end := min(off+chunk, size)
+		n.send(env, peer, InstallSnapshot{
+			Term:              n.term,
+			LastIncludedIndex: n.snapIndex,
+			LastIncludedTerm:  n.snapTerm,
+			Offset:            off,
+			Data:              n.snapshot[off:end:end],
+			Done:              end == size,
+		})
+		pr.snapNext, pr.snapDoneSent, pr.snapSentAt = end, end == size, env.Now()
 	}
-	pr.snapshotSent, pr.snapshotSentAt = true, env.Now()
-	size := uint64(len(n.snapshot))
-	off := min(pr.snapOffset, size)
-	end := min(off+uint64(n.cfg.SnapshotChunkSize), size)
-	n.send(env, peer, InstallSnapshot{
-		Term:              n.term,
-		LastIncludedIndex: n.snapIndex,
-		LastIncludedTerm:  n.snapTerm,
-		Offset:            off,
-		Data:              n.snapshot[off:end:end],
-		Done:              end == size,
-	})
 }
 
 // handleInstallSnapshot is the receiver side of Figure 13. Chunks are
@@ -146,7 +163,8 @@ func (n *Node) handleInstallSnapshot(env sim.Env, from sim.NodeID, m InstallSnap
 	n.leader, n.leaderContact = from, env.Now()
 	n.resetElectionTimer(env)
 	reply := InstallSnapshotReply{Term: n.term, LastIncludedIndex: m.LastIncludedIndex}
-	if m.LastIncludedIndex <= n.commitIndex {
+	// (The InstallsStaleSnapshots bug of NewBroken skips this check.)
+	if m.LastIncludedIndex <= n.commitIndex && !n.bugs.installStaleSnapshots {
 		reply.Done = true // we already hold everything it covers
 		n.send(env, from, reply)
 		return
@@ -222,6 +240,7 @@ func (n *Node) installSnapshot(env sim.Env, in incomingSnapshot) {
 		n.app.Restore(in.index, data)
 	}
 	n.commitIndex, n.lastApplied = in.index, in.index
+	n.appliedBytes = 0
 }
 
 func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m InstallSnapshotReply) {
@@ -232,7 +251,7 @@ func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m Instal
 	pr.active = true
 	if m.Done {
 		if m.LastIncludedIndex == pr.snapIndex {
-			pr.snapIndex, pr.snapshotSent = 0, false
+			pr.snapIndex = 0
 		}
 		if m.LastIncludedIndex > pr.match {
 			pr.match = m.LastIncludedIndex
@@ -248,9 +267,20 @@ func (n *Node) handleInstallSnapshotReply(env sim.Env, from sim.NodeID, m Instal
 	if m.LastIncludedIndex != pr.snapIndex || pr.snapIndex != n.snapIndex {
 		return // about a transfer we have given up
 	}
-	if pr.snapshotSent && m.Offset == pr.snapOffset {
-		return // a late answer to an earlier copy of the chunk in flight
+	pr.snapContact = env.Now()
+	switch {
+	case m.Offset > pr.snapOffset && m.Offset <= pr.snapNext:
+		pr.snapOffset = m.Offset // progress
+	case m.Offset == pr.snapOffset && (pr.snapNext > m.Offset || pr.snapDoneSent):
+		// A late copy of an answer, or the follower saw a gap (a chunk
+		// lost): either the answers to what is in flight move us on, or
+		// the resend after an election timeout does.
+		return
+	default:
+		// The follower holds something else than we thought (it restarted,
+		// or has none of this snapshot: Offset 0): go on from there.
+		pr.snapOffset = min(m.Offset, uint64(len(n.snapshot)))
+		pr.snapNext, pr.snapDoneSent = pr.snapOffset, false
 	}
-	pr.snapOffset, pr.snapshotSent, pr.snapContact = m.Offset, false, env.Now()
 	n.sendSnapshot(env, from, pr)
 }

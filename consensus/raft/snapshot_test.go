@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -150,58 +151,63 @@ func TestInstallSnapshotKeepsOrDiscardsTheLog(t *testing.T) {
 	}
 }
 
-// The leader's side: one chunk in flight, each reply moves the transfer
-// on, a late copy of an answer is ignored, a heartbeat resends a lost chunk.
+// The leader's side: up to snapshotWindow chunks ahead of the answers; each
+// answer moves the window on; a late copy of an answer changes nothing; a
+// chunk lost is sent again after an election timeout; an answer from a
+// follower that lost what it had starts over from there.
 func TestLeaderSendsSnapshotInChunks(t *testing.T) {
 	e := newFakeEnv(t, "s1", 3)
 	cfg := plainConfig()
-	cfg.SnapshotChunkSize = 4
+	cfg.SnapshotChunkSize = 2
 	app := &blobApp{}
 	n := New(cfg, app)
 	n.Start(e)
 	elect(t, n, e, "s2")
-	// Make a snapshot of 10 bytes at the no-op entry, and forget the log.
+	// Make a snapshot of 10 bytes (5 chunks) at the no-op, and forget the log.
 	app.state = []byte("0123456789")
 	n.commitIndex, n.lastApplied = 1, 1
 	n.saveSnapshot(e, 1, n.term, app.state)
 	n.compactLog(e, 1)
 	n.sync(e)
 	e.take()
+	chunks := func() []string {
+		var out []string
+		for _, s := range e.take() {
+			if m, ok := s.msg.(InstallSnapshot); ok && s.to == "s3" {
+				c := fmt.Sprintf("%d:%s", m.Offset, m.Data)
+				if m.Done {
+					c += "!"
+				}
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	answer := func(offset uint64) []string {
+		n.Receive(e, "s3", InstallSnapshotReply{Term: n.term, LastIncludedIndex: 1, Offset: offset})
+		return chunks()
+	}
 
 	pr := n.progress["s3"]
 	pr.next, pr.probing = 1, true // s3 needs entry 1, which is gone
 	n.sendAppend(e, "s3")
-	var got []string
-	for range 10 {
-		m, ok := e.lastTo("s3").(InstallSnapshot)
-		require.True(t, ok)
-		got = append(got, string(m.Data))
-		if m.Done {
-			break
-		}
-		n.sendAppend(e, "s3") // no reply yet: nothing new leaves
-		assert.Len(t, e.take(), 1, "more than one chunk in flight")
-		if m.Offset == 4 {
-			// The answer to the first chunk arrives again, late.
-			n.Receive(e, "s3", InstallSnapshotReply{Term: n.term, LastIncludedIndex: 1, Offset: 4})
-			assert.Empty(t, e.take(), "a late duplicate answer sent a chunk")
-			// The chunk is lost. A heartbeat soon after does not send it
-			// again; one an election timeout later does.
-			n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
-			for _, s := range e.take() {
-				_, isSnap := s.msg.(InstallSnapshot)
-				assert.False(t, isSnap && s.to == "s3", "resent at once")
-			}
-			e.now += cfg.ElectionTimeout
-			n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
-			again, ok := e.lastTo("s3").(InstallSnapshot)
-			require.True(t, ok)
-			assert.Equal(t, uint64(4), again.Offset)
-			e.take()
-		}
-		n.Receive(e, "s3", InstallSnapshotReply{Term: n.term, LastIncludedIndex: 1, Offset: m.Offset + uint64(len(m.Data))})
-	}
-	assert.Equal(t, []string{"0123", "4567", "89"}, got)
+	assert.Equal(t, []string{"0:01", "2:23", "4:45", "6:67"}, chunks(), "a window of chunks")
+	n.sendAppend(e, "s3")
+	assert.Empty(t, chunks(), "more than the window in flight")
+	assert.Equal(t, []string{"8:89!"}, answer(2), "an answer moves the window on")
+	assert.Empty(t, answer(2), "a late copy of an answer")
+	assert.Empty(t, answer(4))
+
+	// The rest is lost. A heartbeat soon after sends nothing; one an
+	// election timeout later sends again from what s3 holds.
+	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
+	assert.Empty(t, chunks(), "resent at once")
+	e.now += cfg.ElectionTimeout
+	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
+	assert.Equal(t, []string{"4:45", "6:67", "8:89!"}, chunks())
+
+	// s3 restarted and kept only 2 bytes: go on from there.
+	assert.Equal(t, []string{"2:23", "4:45", "6:67", "8:89!"}, answer(2))
 	n.Receive(e, "s3", InstallSnapshotReply{Term: n.term, LastIncludedIndex: 1, Done: true})
 	assert.Equal(t, uint64(1), pr.match)
 	assert.Zero(t, pr.snapIndex, "transfer still open")
@@ -369,7 +375,66 @@ func TestInflightWindowBatchesProposals(t *testing.T) {
 	assert.Equal(t, map[sim.NodeID][]int{"s2": {1}, "s3": {1}}, appends(), "one message in flight per follower")
 	n.Receive(e, "s2", AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 2})
 	assert.Equal(t, map[sim.NodeID][]int{"s2": {4}}, appends(), "the answer sends the four that waited, together")
-	// A heartbeat frees the window (an answer may have been lost).
+	// With the windows full, a heartbeat carries no entries. Its answer
+	// frees the window (had the answer to the entries been lost).
 	n.Receive(e, "s1", heartbeatTick{Epoch: n.epoch})
-	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {4}}, appends())
+	assert.Equal(t, map[sim.NodeID][]int{"s2": {0}, "s3": {0}}, appends())
+	n.Receive(e, "s3", AppendEntriesReply{Term: n.term, Success: true, MatchIndex: 2})
+	assert.Equal(t, map[sim.NodeID][]int{"s3": {4}}, appends())
+}
+
+// SnapshotThresholdBytes compacts by the size of what was applied, whatever
+// the number of entries.
+func TestSnapshotThresholdBytes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SnapshotThreshold = 0
+	cfg.SnapshotThresholdBytes = 100
+	cfg.SnapshotTrailingEntries = 0
+	c := newCluster(t, 3, 1, cfg)
+	a, b := strings.Repeat("a", 60), strings.Repeat("b", 60)
+	c.proposeAll(a)
+	c.waitApplied(c.ids, a)
+	for _, id := range c.ids {
+		assert.Zero(t, c.node(id).Status().SnapshotIndex, "%s compacted after 60 bytes", id)
+	}
+	c.proposeAll(b)
+	c.waitApplied(c.ids, a, b)
+	for _, id := range c.ids {
+		assert.Positive(t, c.node(id).Status().SnapshotIndex, "%s did not compact after 120 bytes", id)
+	}
+}
+
+// The entries kept behind a snapshot are capped by SnapshotThresholdBytes
+// too: ten big values are not kept just because ten entries may be.
+func TestTrailingEntriesCappedByBytes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SnapshotThreshold = 0
+	cfg.SnapshotThresholdBytes = 100
+	cfg.SnapshotTrailingEntries = 10
+	c := newCluster(t, 3, 1, cfg)
+	vals := []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)}
+	c.proposeAll(vals...)
+	c.waitApplied(c.ids, vals...)
+	n := c.node(c.leader())
+	require.Equal(t, uint64(4), n.snapIndex, "the no-op and three values, 120 bytes: one snapshot")
+	var kept int
+	for i := n.log.prevIndex + 1; i <= n.snapIndex; i++ {
+		kept += len(n.log.entry(i).Command)
+	}
+	assert.LessOrEqual(t, kept, 100, "bytes kept behind the snapshot")
+	assert.Equal(t, uint64(2), n.log.prevIndex, "entries 3 and 4 (80 bytes) kept, not 2 (120)")
+}
+
+// A follower that catches up by entries past a snapshot it was receiving
+// drops the partial snapshot.
+func TestPartialSnapshotDroppedWhenEntriesCatchUp(t *testing.T) {
+	e := newFakeEnv(t, "s2", 3)
+	n, _ := follower(t, e)
+	n.Receive(e, "s1", chunk(1, 2, 0, "abcd", false))
+	require.NotNil(t, n.incoming)
+	n.Receive(e, "s1", AppendEntries{Term: 1, Entries: []Entry{{Index: 1, Term: 1}, {Index: 2, Term: 1}}, LeaderCommit: 2})
+	assert.Nil(t, n.incoming)
+	assert.Empty(t, keysWithPrefix(e.disk, pieceDir(2)))
+	_, ok := e.disk.Get(incomingKey)
+	assert.False(t, ok)
 }

@@ -103,7 +103,7 @@ const (
 func encodeEntry(e *Entry) []byte {
 	b := make([]byte, 9+len(e.Command))
 	binary.BigEndian.PutUint64(b, e.Term)
-	if e.Command != nil {
+	if !e.Noop {
 		b[8] = kindCommand
 		copy(b[9:], e.Command)
 	}
@@ -115,8 +115,13 @@ func decodeEntry(index uint64, b []byte) (Entry, error) {
 		return Entry{}, fmt.Errorf("%w: entry %d: %d bytes is no entry record", ErrCorruptDisk, index, len(b))
 	}
 	e := Entry{Index: index, Term: binary.BigEndian.Uint64(b)}
-	if b[8] == kindCommand {
+	switch {
+	case b[8] == kindCommand && len(b) > 9:
 		e.Command = b[9:]
+	case b[8] == kindCommand:
+		// An empty command: Noop, not a nil Command, tells it from a no-op.
+	default:
+		e.Noop = true
 	}
 	return e, nil
 }

@@ -14,6 +14,16 @@ type Applier interface {
 	Restore(index uint64, snapshot []byte)
 }
 
+// NoopApplier is an Applier that also hears of the entries that carry no
+// command (the no-op a new Raft leader appends),
+// so it sees every log index in order: what a service that numbers
+// commands by index needs. Apply and ApplyNoop together are called once
+// per index, in order.
+type NoopApplier interface {
+	Applier
+	ApplyNoop(env sim.Env, index uint64)
+}
+
 // Replica is a consensus protocol node that orders commands: Raft, Multi-Paxos,
 // or a student's Raft.
 type Replica interface {

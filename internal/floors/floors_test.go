@@ -44,6 +44,7 @@ var floors = map[string]int{
 	"examples":    5,
 	"internal":    5,
 	"bench":       5, // bench/live-vs-etcd: a separate module (it needs etcd's client)
+	"homework":    5, // separate modules on top (DESIGN.md)
 }
 
 func floorOf(dir string) (int, bool) {

@@ -16,13 +16,25 @@
 //	               timers never cross the wire
 //	Env.Send       encode on the loop, queue for the peer's writer
 //	Env.Rand       seeded from --seed, or crypto/rand
-//	Env.Disk       FileDisk: a write-ahead log, fsynced by Sync
+//	Env.Disk       FileDisk: a write-ahead log, fsynced by Sync, once
+//	               per batch of events (group commit, below)
 //	Env.Logf       log/slog
 //
 // Compare hashicorp/raft, whose run loops are full of wall-clock timers and
 // channels: correct, but no test can replay one of its runs. A dsim node
 // keeps all of that out of the protocol, so the same code is tested on
 // virtual time and then deployed.
+//
+// # Group commit
+//
+// The loop delivers events in batches: one, then every event already
+// waiting (up to 256). A node's Sync during the batch does not fsync at
+// once; it marks a sync owed, and every message the node sends from then on
+// is held. At the end of the batch the loop fsyncs once and releases the
+// held messages. So nothing a node sends after asking for durability leaves
+// before the data is on disk, which is the whole of sim.Disk's promise that
+// anyone can observe, and sixteen client requests that arrived while the
+// previous fsync ran cost one fsync, not sixteen. See groupcommit.go.
 //
 // # Frames
 //
@@ -33,7 +45,8 @@
 //
 // so tcpdump, a hex dump or jq can read the wire. A Registry lists the
 // types a protocol uses (Register("raft.AppendEntries", raft.AppendEntries{}));
-// only those are ever decoded. A frame announcing more than MaxFrameSize is
+// only those are ever decoded. Queued frames go out in one write, and are
+// read through a small buffer. A frame announcing more than MaxFrameSize is
 // refused before anything is allocated for it; an undecodable frame or an
 // unknown type is refused too. Each is counted, logged, and closes the
 // connection it came on; the node carries on with its other peers.
@@ -62,7 +75,11 @@
 // four is closed, so a pulled cable is noticed even when TCP would wait.
 //
 // Clients (`dsim kv`) and tools (`dsim status`, `dsim fault`) connect to
-// the same port and get their answers on their own connection.
+// the same port and get their answers on their own connection. A client
+// refuses at once an operation too large for a request (MaxRequestSize,
+// ErrRequestTooLarge): it was never sent, so it was certainly not applied.
+// Larger things travel in pieces: Raft sends a snapshot in chunks and caps
+// each AppendEntries (raft.Config's SnapshotChunkSize, MaxBytesPerAppend).
 //
 // # Handshake and membership
 //

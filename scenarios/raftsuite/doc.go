@@ -34,6 +34,14 @@
 // seeds; Grade runs one test without a *testing.T and returns a Result, to
 // score a submission test by test.
 //
+// Homework is what a homework module's test calls instead (see
+// homework/raft): the tests as the lab's parts A to D, scored, a failure
+// reported once however many seeds it recurs at, artifacts, Gradescope and
+// JUnit output (package scenarios/suite), and a refusal of any node that is
+// or wraps dsim's own raft.Node. Scenario turns a constructor into a
+// scenario, so a course's own dsim (dsimcli.Main with dsimcli.Scenarios)
+// runs and shows the student's nodes.
+//
 // # What is checked, always
 //
 // Besides what each test asserts, a Cluster checks after every simulation
@@ -41,6 +49,10 @@
 //
 //   - Election Safety (§5.2): at most one leader per term, from every node's
 //     Status (check.ElectionSafety);
+//   - elections (check.Elections): a node's term never decreases, across
+//     restarts too; it votes for at most one candidate per term, and a vote
+//     it has sent survives a restart; a leader holds votes from a majority
+//     cast in its own term (Status must report VotedFor);
 //   - Leader Completeness (§5.4): a node that becomes leader holds every
 //     entry committed so far (check.LeaderCompleteness);
 //   - committed entries never change: two nodes never report different terms
@@ -53,8 +65,9 @@
 //     it applied, so a lost or reordered command shows);
 //
 // and at the end of a test, Log Matching (§5.3) between every two nodes.
-// The first violation fails the test with its description, the seed and the
-// command that replays it.
+// The first violation fails the test with its description, why it matters,
+// every node's state, the last lines each node logged and its last events,
+// the seed and the command that replays it.
 //
 // # The tests
 //
@@ -73,6 +86,14 @@
 // SnapshotInstall, SnapshotInstallUnreliable, SnapshotInstallCrash,
 // SnapshotInstallUnCrash, SnapshotAllCrash, SnapshotInit (nodes restart from
 // their snapshot).
+//
+// Provoked tests make happen what the election checks need:
+// RejoinUnderPreVote (a node cut off, entirely or from the leader only,
+// rejoins: leader and term stay), StableLeader (no campaigns under a healthy
+// leader: heartbeats reset timers), StaleLeaderHeartbeats (a deposed leader's
+// old-term heartbeats must not reset timers), StaleVoteReplies (votes
+// granted in an earlier term arrive late and must not count) and
+// SnapshotReordered (late, duplicate InstallSnapshots).
 //
 // Three scripted scenarios steer the cluster into the one schedule a classic
 // mistake needs, so it fails on every seed instead of now and then:

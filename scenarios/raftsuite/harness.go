@@ -63,6 +63,9 @@ type Setup struct {
 	// Tracer, if set, receives every clusters' trace (the determinism test
 	// hashes it).
 	Tracer sim.Tracer
+	// Intent is what the running test checks and why it matters, printed
+	// with a failure (RunOne sets it from Test.Doc).
+	Intent string
 	// clusters made so far, so the runner can report their violations.
 	made *[]*Cluster
 }
@@ -121,6 +124,11 @@ type Cluster struct {
 	committed     map[uint64]uint64
 	checkedCommit []uint64
 	es            check.ElectionSafety
+	// el checks terms, votes and majorities from every node's Status.
+	el *check.Elections
+	// flight keeps each node's last events and log lines for failures.
+	flight *suite.Flight
+	intent string
 	// leaderTerm is the term in which each node was last seen leading, so
 	// leader completeness is checked once per election.
 	leaderTerm []uint64
@@ -149,8 +157,13 @@ func (s Setup) makeCluster(t T, n int, cfg raft.Config, unreliable bool) *Cluste
 	c := &Cluster{
 		t: t, net: net, cfg: cfg, seed: s.Seed, mk: s.New,
 		cmds: map[uint64][]byte{}, committed: map[uint64]uint64{},
+		el: check.NewElections(n), flight: suite.NewFlight(flightKeep), intent: s.Intent,
 	}
-	c.w = sim.NewWorld(sim.Config{Seed: s.Seed, Network: net, Tracer: s.Tracer, LoseUnsyncedWrites: true})
+	var tracer sim.Tracer = c.flight
+	if s.Tracer != nil {
+		tracer = sim.Tee(c.flight, s.Tracer)
+	}
+	c.w = sim.NewWorld(sim.Config{Seed: s.Seed, Network: net, Tracer: tracer, LoseUnsyncedWrites: true})
 	for i := range n {
 		id := sim.NodeID(fmt.Sprintf("n%d", i))
 		c.ids = append(c.ids, id)
@@ -217,10 +230,12 @@ func (c *Cluster) Up(i int) bool { return c.w.Up(c.ids[i]) }
 // Connected reports whether node i is connected (it may still be crashed).
 func (c *Cluster) Connected(i int) bool { return c.connected[i] }
 
-// fatalf stops the test with msg, the seed and how to replay it.
+// fatalf stops the test with msg and the failure report: what the test
+// checks, each node's state, its last log lines and events, the seed and
+// how to replay it.
 func (c *Cluster) fatalf(format string, args ...any) {
 	c.t.Helper()
-	c.t.Fatalf("%s\n%s", fmt.Sprintf(format, args...), c.replayHint())
+	c.t.Fatalf("%s\n%s", fmt.Sprintf(format, args...), c.report())
 	panic("raftsuite: T.Fatalf returned; it must stop the test (runtime.Goexit or panic)")
 }
 
@@ -270,6 +285,10 @@ func (c *Cluster) OnStep(f func()) { c.stepHooks = append(c.stepHooks, f) }
 
 // afterStep runs the invariant checks after every event.
 func (c *Cluster) afterStep() {
+	sent, booted := c.flight.TakeStep()
+	for _, id := range booted {
+		c.el.Restarted(id)
+	}
 	for i, id := range c.ids {
 		n, ok := c.w.Node(id).(raft.Implementation)
 		if !ok || !c.w.Up(id) {
@@ -278,6 +297,9 @@ func (c *Cluster) afterStep() {
 		s := n.Status()
 		isLeader := s.Role == raft.Leader
 		if err := c.es.Observe(id, s.Term, isLeader); err != nil {
+			c.fail(err)
+		}
+		if err := c.el.Observe(check.ElectionState{Node: id, Term: s.Term, VotedFor: s.VotedFor, Leader: isLeader, Sent: slices.Contains(sent, id)}); err != nil {
 			c.fail(err)
 		}
 		c.readCommits(i, &s)
@@ -423,6 +445,11 @@ func (r *recorder) Restore(index uint64, snapshot []byte) {
 	if len(snapshot) != 16 {
 		c.fail(fmt.Errorf("%w: %s restored a snapshot of %d bytes at index %d, not one its state machine took",
 			ErrBadSnapshot, id, len(snapshot), index))
+		return
+	}
+	if index < r.last {
+		c.fail(fmt.Errorf("%w: %s restored a snapshot at index %d after applying up to %d: its service went back in time (a snapshot older than what a follower holds must be ignored, §7)",
+			ErrBadSnapshot, id, index, r.last))
 		return
 	}
 	last := binary.BigEndian.Uint64(snapshot[:8])

@@ -54,6 +54,9 @@ func RunOne(t T, test Test, s Setup) {
 	t.Helper()
 	var made []*Cluster
 	s.made = &made
+	if s.Intent == "" {
+		s.Intent = test.Doc
+	}
 	test.Run(t, s)
 	for _, c := range made {
 		c.Finish()
@@ -80,6 +83,9 @@ type Result struct {
 func Grade(test Test, s Setup, name string) Result {
 	var made []*Cluster
 	s.made = &made
+	if s.Intent == "" {
+		s.Intent = test.Doc
+	}
 	failed, msgs := suite.Record(name, func(t suite.T) {
 		test.Run(t, s)
 		for _, c := range made {

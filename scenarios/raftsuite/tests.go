@@ -38,12 +38,18 @@ var Tests = []Test{
 	{Name: "SnapshotInstallUnreliable", Doc: "InstallSnapshot on a lossy network", Run: func(t T, s Setup) { snapCommon(t, s, true, true, false) }},
 	{Name: "SnapshotInstallCrash", Doc: "a follower that crashed while the others compacted is restored from a snapshot", Run: func(t T, s Setup) { snapCommon(t, s, false, false, true) }},
 	{Name: "SnapshotInstallUnCrash", Doc: "crashes and snapshots on a lossy network", Run: func(t T, s Setup) { snapCommon(t, s, false, true, true) }},
+	{Name: "SnapshotReordered", Doc: "snapshots arrive late and twice (long reordering, duplicates): a follower ahead of a snapshot keeps its log, one behind ignores it", Run: testSnapshotReordered},
 	{Name: "SnapshotAllCrash", Doc: "every node crashes after compacting; indexes keep growing after the restart", Run: testSnapshotAllCrash},
 	{Name: "SnapshotInit", Doc: "nodes restart from their snapshots (Restore first) and keep agreeing", Run: testSnapshotInit},
 	// Scripted scenarios: one classic mistake each.
 	{Name: "CrashAfterVote", Doc: "every voter crashes right after it votes; a vote must survive the restart (one leader per term)", Run: testCrashAfterVote},
 	{Name: "ElectionRestriction", Doc: "a stale node must not win an election: committed entries survive (§5.4.1)", Run: testElectionRestriction},
 	{Name: "Figure8Scripted", Doc: "the exact Figure 8 schedule: a leader must not commit an old-term entry by counting replicas (§5.4.2)", Run: testFigure8Scripted},
+	// Provoked: what the per-step election checks need to see happen.
+	{Name: "RejoinUnderPreVote", Doc: "a follower cut off for 3s rejoins: with PreVote the leader and the term stay (thesis §9.6)", Run: testRejoinUnderPreVote},
+	{Name: "StableLeader", Doc: "five seconds under one healthy leader: no node campaigns, since heartbeats reset election timers", Run: testStableLeader},
+	{Name: "StaleLeaderHeartbeats", Doc: "a deposed leader that cannot hear the cluster keeps sending old-term heartbeats: the others must still elect a new leader", Run: testStaleLeaderHeartbeats},
+	{Name: "StaleVoteReplies", Doc: "votes granted in an earlier term arrive late: a candidate must not count them (§5.2)", Run: testStaleVoteReplies},
 }
 
 func testInitialElection(t T, s Setup) {
@@ -774,6 +780,31 @@ func testSnapshotInit(t T, s Setup) {
 				c.fatalf("round %d: %s has a snapshot at %d but did not Restore it at boot", round, c.ID(i), st.SnapshotIndex)
 			}
 		}
+		c.One(next(), n, true)
+	}
+	c.checkSnapshotsTaken()
+}
+
+// testSnapshotReordered is snapCommon with followers cut off, on a network
+// that duplicates messages and delays one in four by up to two seconds: an
+// InstallSnapshot then often arrives after its follower has caught up by
+// other means, its log running past the snapshot (keep the entries after
+// it) or its commit index past it (ignore the snapshot). Restoring an old
+// snapshot takes the service back in time, which the Applier notices.
+func testSnapshotReordered(t T, s Setup) {
+	const n = 3
+	c := s.MakeCluster(t, n, true, true)
+	c.SetLongReordering(true)
+	rng := c.Rand()
+	next := func() []byte { return Cmd(rng.IntN(1 << 30)) }
+	c.One(next(), n, true)
+	for range 10 {
+		victim := (c.CheckOneLeader() + 1 + rng.IntN(n-1)) % n
+		c.Disconnect(victim)
+		for range SnapshotThreshold + rng.IntN(SnapshotThreshold) {
+			c.One(next(), n-1, true)
+		}
+		c.Connect(victim)
 		c.One(next(), n, true)
 	}
 	c.checkSnapshotsTaken()

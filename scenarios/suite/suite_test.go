@@ -1,9 +1,11 @@
 package suite
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRecordKeepsFailuresAndStopsAtFatal(t *testing.T) {
@@ -22,9 +24,12 @@ func TestRecordKeepsFailuresAndStopsAtFatal(t *testing.T) {
 
 	failed, msgs = Record("z", func(T) { panic("boom") })
 	assert.True(t, failed)
-	assert.Equal(t, []string{"panic: boom"}, msgs)
+	require.Len(t, msgs, 1)
+	assert.True(t, strings.HasPrefix(msgs[0], "panic: boom\n"), msgs[0])
+	assert.Contains(t, msgs[0], "suite_test.go", "the panic names where it happened")
 }
 
 func TestReplayCommandNamesThePackageAndTheTest(t *testing.T) {
 	assert.Equal(t, `go test ./scenarios/suite -run '^TestRaft$/^Figure8$/^seed=3$' -count=1`, ReplayCommand("TestRaft/Figure8/seed=3"))
+	assert.Equal(t, `DSIM_SEED=4 go test ./scenarios/suite -run '^TestRaft$/^A$/^InitialElection$' -count=1`, ReplayCommand("TestRaft/A/InitialElection/DSIM_SEED=4"))
 }

@@ -22,6 +22,7 @@ import (
 // static here, where Dynamo spreads it by gossip.
 type Server struct {
 	cfg  Config
+	bugs testingKnobs
 	id   sim.NodeID
 	ring *ring.Ring
 
@@ -292,7 +293,7 @@ func (s *Server) handleReplicaWriteAck(env sim.Env, from sim.NodeID, m ReplicaWr
 		return
 	}
 	*acks = append(*acks, from)
-	if !op.answered && len(*acks) >= s.cfg.W {
+	if !op.answered && (len(*acks) >= s.cfg.W || s.bugs.ackAfterOne && op.kind != opGet) {
 		s.answer(env, op, OK)
 	}
 	if len(*acks) == len(op.targets) {
@@ -396,7 +397,7 @@ func (s *Server) handleReplicaRead(env sim.Env, from sim.NodeID, m ReplicaRead) 
 
 func (s *Server) handleReplicaWrite(env sim.Env, from sim.NodeID, m ReplicaWrite) {
 	s.store(env.Disk(), m.Key, m.Siblings)
-	if m.Hint != "" && m.Hint != s.id {
+	if m.Hint != "" && m.Hint != s.id && !s.bugs.forgetHints {
 		if s.hints[m.Hint] == nil {
 			s.hints[m.Hint] = map[string]Siblings{}
 		}
@@ -413,6 +414,9 @@ func (s *Server) handleReplicaWrite(env sim.Env, from sim.NodeID, m ReplicaWrite
 // store merges versions into key's siblings and writes them to disk.
 func (s *Server) store(d sim.Disk, key string, versions Siblings) {
 	merged := s.data[key].Merge(versions, s.cfg.LastWriterWins)
+	if s.bugs.replace {
+		merged = versions // the bug: no merge
+	}
 	if merged.Equal(s.data[key]) {
 		return
 	}

@@ -79,6 +79,8 @@ type coordTxn struct {
 type Coordinator struct {
 	cfg  Config
 	txns map[string]*coordTxn
+	// noVoteTimeout is the NoVoteTimeout bug (NewBrokenCoordinator).
+	noVoteTimeout bool
 }
 
 // NewCoordinator returns a coordinator. Use it in a node factory: a restart
@@ -164,7 +166,9 @@ func (c *Coordinator) onBegin(env sim.Env, from sim.NodeID, m Begin) {
 	for _, w := range m.Writes {
 		env.Send(w.Participant, Prepare{Txn: m.Txn, Key: w.Key, Value: w.Value})
 	}
-	t.timeout = env.SetTimer(c.cfg.VoteTimeout, voteTimeout{Txn: m.Txn})
+	if !c.noVoteTimeout {
+		t.timeout = env.SetTimer(c.cfg.VoteTimeout, voteTimeout{Txn: m.Txn})
+	}
 }
 
 func validate(m Begin) error {

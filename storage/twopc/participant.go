@@ -47,6 +47,13 @@ type Participant struct {
 	// when prepared[t].Key == k.
 	prepared map[string]preparedRecord
 	locks    map[string]string // key -> txn holding it
+	// outcomes mirrors the outcome records on Disk: how each transaction
+	// this participant heard the end of ended.
+	outcomes map[string]Decision
+	// asks counts the unanswered DecisionRequests per prepared
+	// transaction (for the AbortsWhenUncertain bug only).
+	asks               map[string]int
+	abortWhenUncertain bool
 }
 
 // NewParticipant returns a participant; use it in a node factory.
@@ -62,7 +69,14 @@ func NewParticipant(cfg ParticipantConfig) *Participant {
 func (p *Participant) Start(env sim.Env) {
 	p.prepared = map[string]preparedRecord{}
 	p.locks = map[string]string{}
+	p.outcomes = map[string]Decision{}
+	p.asks = map[string]int{}
 	for _, key := range env.Disk().Keys() {
+		if strings.HasPrefix(key, "outcome/") {
+			if out, ok := ReadOutcome(env.Disk(), strings.TrimPrefix(key, "outcome/")); ok {
+				p.outcomes[out.Txn] = out.Decision
+			}
+		}
 		if !strings.HasPrefix(key, "prepared/") {
 			continue
 		}
@@ -109,6 +123,7 @@ func (p *Participant) onPrepare(env sim.Env, from sim.NodeID, m Prepare) {
 		env.Logf("%s: votes no (%s)", m.Txn, reason)
 		writeJSON(env.Disk(), "outcome/"+m.Txn, OutcomeRecord{Txn: m.Txn, Decision: Aborted})
 		env.Disk().Sync()
+		p.outcomes[m.Txn] = Aborted
 		env.Send(from, Vote{Txn: m.Txn, Reason: reason})
 		return
 	}
@@ -129,7 +144,9 @@ func (p *Participant) onDecision(env sim.Env, from sim.NodeID, txn string, d Dec
 	rec, ok := p.prepared[txn]
 	if !ok {
 		if out, known := ReadOutcome(env.Disk(), txn); known {
-			if out.Decision != d {
+			if out.Decision != d && p.abortWhenUncertain {
+				env.Logf("SAFETY: %s was %s here and the coordinator says %s", txn, out.Decision, d)
+			} else if out.Decision != d {
 				panic(fmt.Sprintf("twopc: %s was %s here and the coordinator says %s", txn, out.Decision, d))
 			}
 		} else {
@@ -141,6 +158,7 @@ func (p *Participant) onDecision(env sim.Env, from sim.NodeID, txn string, d Dec
 			// Prepare is refused.
 			writeJSON(env.Disk(), "outcome/"+txn, OutcomeRecord{Txn: txn, Decision: Aborted})
 			env.Disk().Sync()
+			p.outcomes[txn] = Aborted
 			env.Logf("%s: aborted before it was prepared here", txn)
 		}
 		env.Send(from, Ack{Txn: txn})
@@ -155,6 +173,7 @@ func (p *Participant) onDecision(env sim.Env, from sim.NodeID, txn string, d Dec
 	env.Disk().Sync()
 	delete(p.prepared, txn)
 	delete(p.locks, rec.Key)
+	p.outcomes[txn] = d
 	env.Logf("%s: %s after %s uncertain; %s unlocked", txn, d, sim.FormatTime(blocked), rec.Key)
 	env.Send(from, Ack{Txn: txn})
 }
@@ -164,6 +183,13 @@ func (p *Participant) onAskTick(env sim.Env, m askTick) {
 	rec, ok := p.prepared[m.Txn]
 	if !ok {
 		return
+	}
+	if p.abortWhenUncertain {
+		if p.asks[m.Txn]++; p.asks[m.Txn] > 3 {
+			env.Logf("%s: tired of waiting: aborting on its own (the bug)", m.Txn)
+			p.onDecision(env, rec.Coordinator, m.Txn, Aborted)
+			return
+		}
 	}
 	env.Logf("%s: still uncertain after %s, holding %s; asking %s", m.Txn,
 		sim.FormatTime(env.Now().Sub(rec.VotedAt)), rec.Key, rec.Coordinator)
@@ -175,6 +201,12 @@ func (p *Participant) onAskTick(env sim.Env, m askTick) {
 func (p *Participant) Locked(key string) (txn string, ok bool) {
 	txn, ok = p.locks[key]
 	return txn, ok
+}
+
+// Outcome reports how txn ended here, if this participant knows.
+func (p *Participant) Outcome(txn string) (Decision, bool) {
+	d, ok := p.outcomes[txn]
+	return d, ok
 }
 
 // Uncertain lists the transactions this participant voted yes on and has

@@ -76,6 +76,8 @@ func (n *Node) maybeLead(env sim.Env) {
 			case p.decided:
 			case e.Decided:
 				picks[e.Slot] = pick{value: e.Value, decided: true}
+			case n.bugs.ignoreAccepted:
+				// the bug: what was accepted is not carried over
 			case !ok || p.ballot.Less(e.Ballot):
 				picks[e.Slot] = pick{ballot: e.Ballot, value: e.Value}
 			}

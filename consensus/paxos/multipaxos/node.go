@@ -71,6 +71,7 @@ type Status struct {
 type Node struct {
 	cfg   Config
 	app   rsm.Applier
+	bugs  testingKnobs
 	id    sim.NodeID
 	peers []sim.NodeID
 

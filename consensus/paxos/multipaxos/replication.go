@@ -99,7 +99,7 @@ func (n *Node) onAccepted(env sim.Env, from sim.NodeID, m Accepted) {
 }
 
 func (n *Node) maybeDecide(env sim.Env, s uint64) {
-	if len(n.acceptedBy[s]) < n.quorum() {
+	if len(n.acceptedBy[s]) < n.quorum() && !n.bugs.decideWithOne {
 		return
 	}
 	delete(n.acceptedBy, s)

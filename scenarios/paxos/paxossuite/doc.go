@@ -36,7 +36,7 @@
 // the Config's randomised backoff to finish), MinorityCrashed,
 // MajorityCrashed (nothing chosen without a majority), ChosenSurvivesRestarts,
 // Unreliable (loss, duplicates, reordering), Churn (a minority crashes and
-// restarts while everyone proposes), and two scripted schedules that a
+// restarts while everyone proposes), and four scripted schedules that a
 // classic mistake cannot survive:
 //
 //   - ForgottenPromise: an acceptor restarts between promising a ballot and
@@ -45,7 +45,19 @@
 //   - AcceptedValueCarriedOver: a proposer whose phase 1 reports a value
 //     already accepted must propose it. One that proposes its own value
 //     overwrites a chosen value.
+//   - AcceptWithoutPrepare: an acceptor misses the Prepare but gets the
+//     Accept; its promise must rise with the acceptance.
+//   - LearnerOneBallot: two acceptors accept one value at two ballots; a
+//     learner that counts per value, not per ballot, learns it too early.
 //
 // The package's own tests run the suite against paxos.New, and show that it
-// rejects both bugs of paxos.NewBroken for the right reason.
+// rejects each bug of paxos.NewBroken for the right reason.
+//
+// Besides each test's assertions, Safety checks after every step that no
+// two values are chosen, that a learner learns only a value a majority
+// accepted at one ballot, that an acceptor's promise never goes down (not
+// even across a crash, which loses writes not synced: the suite's disks do),
+// and that accepting a ballot raises the promise to it. Homework grades a
+// student's Paxos in parts and refuses dsim's own; Scenario runs one in a
+// course's own dsim.
 package paxossuite

@@ -3,9 +3,11 @@ package paxossuite
 import (
 	"errors"
 	"fmt"
-	"github.com/dsimlab/dsim/scenarios/suite"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/dsimlab/dsim/scenarios/suite"
 
 	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/network"
@@ -29,6 +31,9 @@ type Setup struct {
 	Config paxos.Config
 	// Tracer, if set, receives every cluster's trace.
 	Tracer sim.Tracer
+	// Intent is what the running test checks, printed with a failure
+	// (RunOne and Grade set it from Test.Doc).
+	Intent string
 	made   *[]*Cluster
 }
 
@@ -48,6 +53,8 @@ type Cluster struct {
 	// violations holds the first violation of each kind, in order.
 	violations []error
 	seed       uint64
+	flight     *suite.Flight
+	intent     string
 }
 
 // MakeCluster builds a cluster of n nodes with the Setup's Config.
@@ -57,8 +64,15 @@ func (s Setup) MakeCluster(t T, n int) *Cluster {
 	if err != nil {
 		t.Fatalf("network: %v", err)
 	}
-	w := sim.NewWorld(sim.Config{Seed: s.Seed, Network: net, Tracer: s.Tracer})
-	c := &Cluster{t: t, w: w, net: net, safety: NewSafety(n), seed: s.Seed}
+	flight := suite.NewFlight(flightKeep)
+	var tracer sim.Tracer = flight
+	if s.Tracer != nil {
+		tracer = sim.Tee(flight, s.Tracer)
+	}
+	// A crash loses what a node wrote but did not sync, as on a real
+	// machine: an acceptor must sync before it answers.
+	w := sim.NewWorld(sim.Config{Seed: s.Seed, Network: net, Tracer: tracer, LoseUnsyncedWrites: true})
+	c := &Cluster{t: t, w: w, net: net, safety: NewSafety(n), seed: s.Seed, flight: flight, intent: s.Intent}
 	for i := 1; i <= n; i++ {
 		id := sim.NodeID(fmt.Sprintf("n%d", i))
 		c.ids = append(c.ids, id)
@@ -75,12 +89,16 @@ func (s Setup) MakeCluster(t T, n int) *Cluster {
 
 // check runs after every event.
 func (c *Cluster) check() {
+	sent, booted := c.flight.TakeStep()
+	for _, id := range booted {
+		c.safety.Restarted(id)
+	}
 	for _, id := range c.ids {
 		st, ok := c.Status(id)
 		if !ok {
 			continue
 		}
-		for _, err := range c.safety.Observe(st) {
+		for _, err := range c.safety.ObserveStep(st, slices.Contains(sent, id)) {
 			c.violation(err)
 		}
 	}
@@ -97,7 +115,7 @@ func (c *Cluster) violation(err error) {
 }
 
 func unwrapKind(err error) error {
-	for _, k := range []error{ErrTwoValuesChosen, ErrChosenValueChanged, ErrPromiseBroken} {
+	for _, k := range []error{ErrTwoValuesChosen, ErrChosenValueChanged, ErrPromiseBroken, ErrPromiseDecreased, ErrAcceptNotPromised} {
 		if errors.Is(err, k) {
 			return k
 		}
@@ -155,7 +173,7 @@ func (c *Cluster) Learned(id sim.NodeID) (string, bool) {
 func (c *Cluster) WaitLearned(id sim.NodeID, limit time.Duration) string {
 	c.t.Helper()
 	if !c.RunUntil(func() bool { _, ok := c.Learned(id); return ok }, limit) {
-		c.t.Fatalf("%s learned no value within %s; %s", id, limit, c.replay())
+		c.t.Fatalf("%s learned no value within %s\n%s", id, limit, c.report())
 	}
 	v, _ := c.Learned(id)
 	return v
@@ -167,6 +185,43 @@ func (c *Cluster) Chosen() (string, bool) {
 	return v, ok
 }
 
+// report is what follows a failure: the test's intent, every node's state,
+// its last log lines and events, and the replay line.
+func (c *Cluster) report() string {
+	var b strings.Builder
+	for _, v := range c.violations {
+		if w := why(v); w != "" {
+			fmt.Fprintf(&b, "why it matters: %s\n", w)
+			break
+		}
+	}
+	if c.intent != "" {
+		fmt.Fprintf(&b, "this test: %s\n", c.intent)
+	}
+	b.WriteString("nodes now:\n")
+	for _, id := range c.ids {
+		st, ok := c.Status(id)
+		if !ok {
+			fmt.Fprintf(&b, "  %s crashed\n", id)
+			continue
+		}
+		learned := "nothing"
+		if st.Chosen {
+			learned = show(st.ChosenValue)
+		}
+		accepted := "nothing"
+		if !st.AcceptedBallot.IsZero() {
+			accepted = show(st.AcceptedValue) + " at " + st.AcceptedBallot.String()
+		}
+		fmt.Fprintf(&b, "  %s promised %v, accepted %s, learned %s; proposer %s at ballot %v after %d rounds\n",
+			id, st.Promised, accepted, learned, st.Phase, st.Ballot, st.Rounds)
+	}
+	b.WriteString(c.flight.Logs(c.ids))
+	b.WriteString(c.flight.Report(c.ids))
+	b.WriteString(c.replay())
+	return b.String()
+}
+
 func (c *Cluster) replay() string {
 	return fmt.Sprintf("seed %d, at %s of virtual time; replay: %s", c.seed, sim.FormatTime(c.w.Now()), ReplayCommand(c.t.Name()))
 }
@@ -174,8 +229,26 @@ func (c *Cluster) replay() string {
 // Finish reports the cluster's safety violations as test failures.
 func (c *Cluster) Finish() {
 	for _, v := range c.violations {
-		c.t.Errorf("safety violated: %v; %s", v, c.replay())
+		c.t.Errorf("safety violated: %v\n%s", v, c.report())
 	}
 }
 
 func sortIDs(ids []sim.NodeID) { slices.Sort(ids) }
+
+// flightKeep is how many events and log lines per node a failure shows.
+const flightKeep = 5
+
+// why says why a safety violation matters.
+func why(err error) string {
+	switch {
+	case errors.Is(err, ErrTwoValuesChosen):
+		return "consensus must decide one value: two learners acting on different values disagree forever"
+	case errors.Is(err, ErrChosenValueChanged):
+		return "a learner must only report a value a majority accepted at one ballot; otherwise it may report a value that is never chosen"
+	case errors.Is(err, ErrPromiseBroken), errors.Is(err, ErrPromiseDecreased):
+		return "a promise is what keeps a lower ballot from overwriting a chosen value (P1a); it must survive crashes"
+	case errors.Is(err, ErrAcceptNotPromised):
+		return "accepting ballot b promises b: an acceptor that later accepts a lower ballot can report it and hide a chosen value"
+	}
+	return ""
+}

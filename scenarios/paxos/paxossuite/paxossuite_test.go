@@ -34,6 +34,9 @@ func TestSuiteRejectsBrokenPaxos(t *testing.T) {
 	}{
 		{paxos.ForgetsPromise, "ForgottenPromise", []error{paxossuite.ErrPromiseBroken, paxossuite.ErrTwoValuesChosen}},
 		{paxos.IgnoresAcceptedValues, "AcceptedValueCarriedOver", []error{paxossuite.ErrTwoValuesChosen}},
+		{paxos.NeverSyncs, "ForgottenPromise", []error{paxossuite.ErrPromiseDecreased}},
+		{paxos.AcceptDoesNotRaisePromise, "AcceptWithoutPrepare", []error{paxossuite.ErrAcceptNotPromised}},
+		{paxos.CountsAcceptancesAcrossBallots, "LearnerOneBallot", []error{paxossuite.ErrChosenValueChanged}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bug.String(), func(t *testing.T) {
@@ -56,7 +59,7 @@ func TestSuiteRejectsBrokenPaxos(t *testing.T) {
 // And the same scripted tests pass the correct Paxos: the failures above
 // are the bugs', not the scripts'.
 func TestScriptsPassCorrectPaxos(t *testing.T) {
-	for _, name := range []string{"ForgottenPromise", "AcceptedValueCarriedOver"} {
+	for _, name := range []string{"ForgottenPromise", "AcceptedValueCarriedOver", "AcceptWithoutPrepare", "LearnerOneBallot"} {
 		for _, seed := range paxossuite.DefaultSeeds {
 			res := paxossuite.Grade(findTest(t, name), paxossuite.Setup{
 				New:    func(cfg paxos.Config) paxos.Implementation { return paxos.New(cfg) },

@@ -50,6 +50,9 @@ func RunOne(t T, test Test, s Setup) {
 	t.Helper()
 	var made []*Cluster
 	s.made = &made
+	if s.Intent == "" {
+		s.Intent = test.Doc
+	}
 	test.Run(t, s)
 	for _, c := range made {
 		c.Finish()
@@ -75,6 +78,9 @@ type Result struct {
 func Grade(test Test, s Setup) Result {
 	var made []*Cluster
 	s.made = &made
+	if s.Intent == "" {
+		s.Intent = test.Doc
+	}
 	failed, msgs := suite.Record(test.Name, func(t suite.T) { test.Run(t, s) })
 	res := Result{Failed: failed, Messages: msgs}
 	for _, c := range made {

@@ -3,6 +3,8 @@ package paxossuite
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dsimlab/dsim/consensus/paxos"
 	"github.com/dsimlab/dsim/sim"
@@ -20,6 +22,14 @@ var (
 	// ErrPromiseBroken: an acceptor accepted a ballot below one it had
 	// promised (P1a), for example after forgetting its promise in a crash.
 	ErrPromiseBroken = errors.New("an acceptor accepted a ballot below its promise")
+	// ErrPromiseDecreased: an acceptor's promise went down, within one
+	// life or across a restart that forgot a promise it had already sent.
+	ErrPromiseDecreased = errors.New("an acceptor's promise went down")
+	// ErrAcceptNotPromised: an acceptor accepted a ballot above its
+	// promise without raising the promise to it. Accepting b is promising
+	// b: otherwise it may later accept a lower ballot and report it,
+	// hiding the value it accepted at b.
+	ErrAcceptNotPromised = errors.New("an accept did not raise the acceptor's promise")
 )
 
 // Safety watches every acceptor and learner of one Paxos group. A value is
@@ -35,8 +45,11 @@ type Safety struct {
 	chosenValue  string
 	chosenBallot paxos.Ballot
 	// promised is the highest ballot each acceptor was seen to promise or
-	// accept, across restarts: what it must never go below.
+	// accept in its current life; durable, the highest it held at a step
+	// in which it sent a message (what it told others it must never
+	// forget). It must never go below either.
 	promised map[sim.NodeID]paxos.Ballot
+	durable  map[sim.NodeID]paxos.Ballot
 	accepted map[sim.NodeID]paxos.Ballot
 	learned  map[sim.NodeID]string
 }
@@ -47,6 +60,7 @@ func NewSafety(n int) *Safety {
 		quorum:   n/2 + 1,
 		votes:    map[paxos.Ballot]map[sim.NodeID]string{},
 		promised: map[sim.NodeID]paxos.Ballot{},
+		durable:  map[sim.NodeID]paxos.Ballot{},
 		accepted: map[sim.NodeID]paxos.Ballot{},
 		learned:  map[sim.NodeID]string{},
 	}
@@ -57,15 +71,35 @@ func (s *Safety) Chosen() (value string, ballot paxos.Ballot, ok bool) {
 	return s.chosenValue, s.chosenBallot, s.chosen
 }
 
-// Observe checks one node's status. It returns every property this
-// observation breaks (usually none), each wrapping one of the Err values.
-func (s *Safety) Observe(st paxos.Status) []error {
+// Observe checks one node's status, counting everything it holds as sent.
+// It returns every property this observation breaks (usually none), each
+// wrapping one of the Err values.
+func (s *Safety) Observe(st paxos.Status) []error { return s.ObserveStep(st, true) }
+
+// Restarted tells the checker node id crashed and booted again: what it
+// held without sending may be gone.
+func (s *Safety) Restarted(id sim.NodeID) { delete(s.promised, id) }
+
+// ObserveStep checks one node's status after a step; sent says whether it
+// sent a message in that step (what it holds then must survive a crash).
+func (s *Safety) ObserveStep(st paxos.Status, sent bool) []error {
 	var errs []error
 	id := st.ID
+	floor := paxos.Max(s.promised[id], s.durable[id])
+	if st.Promised.Less(floor) {
+		how := "in the same life"
+		if s.promised[id].Less(floor) {
+			how = "after a restart: the promise must be on disk (synced) before the Promise is sent"
+		}
+		errs = append(errs, fmt.Errorf("%w: %s had promised %v and now promises only %v, %s", ErrPromiseDecreased, id, floor, st.Promised, how))
+	}
+	if !st.AcceptedBallot.IsZero() && st.Promised.Less(st.AcceptedBallot) {
+		errs = append(errs, fmt.Errorf("%w: %s accepted %v but still promises only %v", ErrAcceptNotPromised, id, st.AcceptedBallot, st.Promised))
+	}
 	if b := st.AcceptedBallot; !b.IsZero() && b != s.accepted[id] {
 		s.accepted[id] = b
-		if b.Less(s.promised[id]) {
-			errs = append(errs, fmt.Errorf("%w: %s accepted %v after promising %v", ErrPromiseBroken, id, b, s.promised[id]))
+		if b.Less(floor) {
+			errs = append(errs, fmt.Errorf("%w: %s accepted %v after promising %v", ErrPromiseBroken, id, b, floor))
 		}
 		if s.votes[b] == nil {
 			s.votes[b] = map[sim.NodeID]string{}
@@ -77,19 +111,22 @@ func (s *Safety) Observe(st paxos.Status) []error {
 			case !s.chosen:
 				s.chosen, s.chosenValue, s.chosenBallot = true, v, b
 			case v != s.chosenValue:
-				errs = append(errs, fmt.Errorf("%w: %q at ballot %v, then %q at ballot %v (accepted by %s)",
-					ErrTwoValuesChosen, s.chosenValue, s.chosenBallot, v, b, voters(s.votes[b])))
+				errs = append(errs, fmt.Errorf("%w: %s at ballot %v, then %s at ballot %v (accepted by %s)",
+					ErrTwoValuesChosen, show(s.chosenValue), s.chosenBallot, show(v), b, voters(s.votes[b])))
 			}
 		}
 	}
 	s.promised[id] = paxos.Max(s.promised[id], paxos.Max(st.Promised, st.AcceptedBallot))
+	if sent {
+		s.durable[id] = paxos.Max(s.durable[id], s.promised[id])
+	}
 	if st.Chosen {
 		old, had := s.learned[id]
 		switch {
 		case had && old != st.ChosenValue:
-			errs = append(errs, fmt.Errorf("%w: %s learned %q, then %q", ErrChosenValueChanged, id, old, st.ChosenValue))
+			errs = append(errs, fmt.Errorf("%w: %s learned %s, then %s", ErrChosenValueChanged, id, show(old), show(st.ChosenValue)))
 		case !had && !s.everChosen(st.ChosenValue):
-			errs = append(errs, fmt.Errorf("%w: %s learned %q, which no majority accepted", ErrChosenValueChanged, id, st.ChosenValue))
+			errs = append(errs, fmt.Errorf("%w: %s learned %s, which no majority accepted at one ballot (%s)", ErrChosenValueChanged, id, show(st.ChosenValue), s.acceptances(st.ChosenValue)))
 		}
 		s.learned[id] = st.ChosenValue
 	}
@@ -119,4 +156,46 @@ func voters(m map[sim.NodeID]string) []sim.NodeID {
 	}
 	sortIDs(ids)
 	return ids
+}
+
+// show renders a value for a message: quoted, and "(empty)" for "".
+func show(v string) string {
+	if v == "" {
+		return `"" (the empty value)`
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// acceptances says which acceptors accepted v at which ballots.
+func (s *Safety) acceptances(v string) string {
+	var parts []string
+	var ballots []paxos.Ballot
+	for b := range s.votes {
+		ballots = append(ballots, b)
+	}
+	slices.SortFunc(ballots, func(a, b paxos.Ballot) int {
+		if a.Less(b) {
+			return -1
+		}
+		if b.Less(a) {
+			return 1
+		}
+		return 0
+	})
+	for _, b := range ballots {
+		var who []sim.NodeID
+		for id, x := range s.votes[b] {
+			if x == v {
+				who = append(who, id)
+			}
+		}
+		if len(who) > 0 {
+			sortIDs(who)
+			parts = append(parts, fmt.Sprintf("at %v by %v", b, who))
+		}
+	}
+	if len(parts) == 0 {
+		return "nobody accepted it"
+	}
+	return "accepted " + strings.Join(parts, ", ") + fmt.Sprintf("; a majority is %d", s.quorum)
 }

@@ -32,18 +32,23 @@ var Tests = []Test{
 	{Name: "Churn", Doc: "proposers keep proposing while a minority crashes and restarts at random", Run: testChurn},
 	{Name: "ForgottenPromise", Doc: "scripted: an acceptor restarts between its promise and a late Accept; it must still refuse the lower ballot", Run: testForgottenPromise},
 	{Name: "AcceptedValueCarriedOver", Doc: "scripted: a proposer whose promises report an accepted value must propose that value, not its own", Run: testAcceptedValueCarriedOver},
+	{Name: "AcceptWithoutPrepare", Doc: "scripted: an acceptor that missed the Prepare accepts the Accept, and its promise rises with it", Run: testAcceptWithoutPrepare},
+	{Name: "LearnerOneBallot", Doc: "scripted: a value accepted by two acceptors at two ballots is not chosen; a learner must count one ballot's acceptors", Run: testLearnerOneBallot},
 }
 
 func testOneProposer(t T, s Setup) {
 	c := s.MakeCluster(t, 3)
 	c.Propose("n1", "blue")
 	if v := c.WaitLearned("n1", ChooseLimit); v != "blue" {
-		t.Fatalf("n1 proposed blue alone and learned %q; %s", v, c.replay())
+		t.Fatalf("n1 proposed blue alone and learned %s\n%s", show(v), c.report())
 	}
 	c.RunFor(100 * time.Millisecond)
 	for _, id := range c.ids {
 		if v, ok := c.Learned(id); !ok || v != "blue" {
-			t.Errorf("%s learned %q (%v), want blue: every acceptor tells every learner", id, v, ok)
+			if !ok {
+				t.Fatalf("%s learned nothing 100ms after n1 learned blue: every acceptor tells every learner\n%s", id, c.report())
+			}
+			t.Fatalf("%s learned %s, want blue\n%s", id, show(v), c.report())
 		}
 	}
 }
@@ -52,7 +57,7 @@ func testFiveNodes(t T, s Setup) {
 	c := s.MakeCluster(t, 5)
 	c.Propose("n3", "green")
 	if v := c.WaitLearned("n3", ChooseLimit); v != "green" {
-		t.Fatalf("n3 learned %q, want green; %s", v, c.replay())
+		t.Fatalf("n3 learned %s, want green\n%s", show(v), c.report())
 	}
 }
 
@@ -75,11 +80,11 @@ func agree(t T, c *Cluster, ids []sim.NodeID, limit time.Duration, allowed ...st
 	first, _ := c.Learned(ids[0])
 	for _, id := range ids[1:] {
 		if v, _ := c.Learned(id); v != first {
-			t.Fatalf("%s learned %q but %s learned %q; %s", ids[0], first, id, v, c.replay())
+			t.Fatalf("%s learned %s but %s learned %s\n%s", ids[0], show(first), id, show(v), c.report())
 		}
 	}
 	if !slices.Contains(allowed, first) {
-		t.Fatalf("%q was chosen, but only %q were proposed; %s", first, allowed, c.replay())
+		t.Fatalf("%q was chosen, but only %q were proposed\n%s", first, allowed, c.report())
 	}
 	return first
 }
@@ -90,7 +95,7 @@ func testMinorityCrashed(t T, s Setup) {
 	c.Crash("n5")
 	c.Propose("n1", "blue")
 	if v := c.WaitLearned("n1", ChooseLimit); v != "blue" {
-		t.Fatalf("n1 learned %q, want blue; %s", v, c.replay())
+		t.Fatalf("n1 learned %s, want blue\n%s", show(v), c.report())
 	}
 }
 
@@ -102,11 +107,11 @@ func testMajorityCrashed(t T, s Setup) {
 	c.Propose("n1", "blue")
 	c.RunFor(ChooseLimit)
 	if v, ok := c.Chosen(); ok {
-		t.Fatalf("%q was chosen with only two of five acceptors up; %s", v, c.replay())
+		t.Fatalf("%q was chosen with only two of five acceptors up\n%s", v, c.report())
 	}
 	c.Restart("n3")
 	if v := c.WaitLearned("n1", ChooseLimit); v != "blue" {
-		t.Fatalf("n1 learned %q once a majority was back, want blue; %s", v, c.replay())
+		t.Fatalf("n1 learned %s once a majority was back, want blue\n%s", show(v), c.report())
 	}
 }
 
@@ -123,7 +128,7 @@ func testChosenSurvivesRestarts(t T, s Setup) {
 	c.RunFor(time.Millisecond)
 	c.Propose("n2", "red")
 	if v := c.WaitLearned("n2", ChooseLimit); v != "blue" {
-		t.Fatalf("blue was chosen before the restarts, but n2 learned %q; %s", v, c.replay())
+		t.Fatalf("blue was chosen before the restarts, but n2 learned %s\n%s", show(v), c.report())
 	}
 }
 
@@ -201,7 +206,7 @@ func testForgottenPromise(t T, s Setup) {
 		return ok && st.Promised.Node == "n3"
 	}
 	if !c.RunUntil(promisedN3, ChooseLimit) {
-		t.Fatalf("n2 never promised n3's ballot; %s", c.replay())
+		t.Fatalf("n2 never promised n3's ballot\n%s", c.report())
 	}
 	must(t, c.net.SetLatency(network.Link{From: "n3", To: "n2"}, network.Constant(50*time.Millisecond)))
 	c.Crash("n2")
@@ -210,7 +215,7 @@ func testForgottenPromise(t T, s Setup) {
 	c.Propose("n1", "v1")
 	c.RunFor(200 * time.Millisecond)
 	if v, ok := c.Learned("n1"); ok && v != "v1" {
-		t.Errorf("n1 learned %q, though n3 never got v3 accepted by a majority", v)
+		t.Errorf("n1 learned %s, though n3 never got v3 accepted by a majority\n%s", show(v), c.report())
 	}
 }
 
@@ -222,13 +227,13 @@ func testAcceptedValueCarriedOver(t T, s Setup) {
 	must(t, c.net.Isolate("n3"))
 	c.Propose("n1", "v1")
 	if v := c.WaitLearned("n1", ChooseLimit); v != "v1" {
-		t.Fatalf("n1 learned %q, want v1; %s", v, c.replay())
+		t.Fatalf("n1 learned %s, want v1\n%s", show(v), c.report())
 	}
 	c.net.Heal()
 	must(t, c.net.Isolate("n1"))
 	c.Propose("n3", "v3")
 	if v := c.WaitLearned("n3", ChooseLimit); v != "v1" {
-		t.Errorf("n3 learned %q, but v1 was already chosen: its proposer must carry over the accepted value; %s", v, c.replay())
+		t.Errorf("n3 learned %s, but v1 was already chosen: its proposer must carry over the accepted value\n%s", show(v), c.report())
 	}
 }
 
@@ -237,4 +242,52 @@ func must(t T, err error) {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
+}
+
+// testAcceptWithoutPrepare: n3 misses n1's Prepare (one message dropped)
+// but gets its Accept. Accepting ballot b is also promising b: n3's promise
+// must rise to b with the acceptance (checked after every step).
+func testAcceptWithoutPrepare(t T, s Setup) {
+	c := s.MakeCluster(t, 3)
+	must(t, c.net.DropNext(network.Link{From: "n1", To: "n3"}))
+	c.Propose("n1", "v1")
+	if v := c.WaitLearned("n1", ChooseLimit); v != "v1" {
+		t.Fatalf("n1 learned %s, want v1\n%s", show(v), c.report())
+	}
+	c.RunFor(100 * time.Millisecond)
+	if v, ok := c.Learned("n3"); !ok || v != "v1" {
+		t.Fatalf("n3 learned %s (%v), want v1: it accepted v1 without the Prepare\n%s", show(v), ok, c.report())
+	}
+}
+
+// testLearnerOneBallot steers two acceptors into accepting the same value at
+// two different ballots, each alone: n1 accepts "v" at n1's ballot (its
+// Accept to n2 and n3 is dropped), then n2 runs a round, learns "v" from n1's
+// promise, and accepts it at its own ballot (its Accept to n1 and n3 is
+// dropped). No majority accepted "v" at one ballot, so it is not chosen yet:
+// a learner that counts acceptors per value, across ballots, learns it too
+// early. Afterwards the network heals and "v" is chosen for real.
+func testLearnerOneBallot(t T, s Setup) {
+	c := s.MakeCluster(t, 3)
+	t0 := c.w.Now()
+	drop := func(at time.Duration, links ...network.Link) {
+		c.w.At(t0+at, func() {
+			for _, l := range links {
+				must(t, c.net.DropNext(l))
+			}
+		})
+	}
+	// Messages take 1ms: n1's Prepare lands at +1ms, the Promises at
+	// +2ms, its Accept leaves at +2ms.
+	c.Propose("n1", "v")
+	drop(1500*time.Microsecond, network.Link{From: "n1", To: "n2"}, network.Link{From: "n1", To: "n3"})
+	c.RunFor(10 * time.Millisecond)
+	// n2's round: drop n3's Promise so n2 hears n1's report of "v", then
+	// its Accept to n1 and n3.
+	t0 = c.w.Now()
+	c.Propose("n2", "w")
+	drop(500*time.Microsecond, network.Link{From: "n3", To: "n2"})
+	drop(1500*time.Microsecond, network.Link{From: "n2", To: "n1"}, network.Link{From: "n2", To: "n3"})
+	c.RunFor(10 * time.Millisecond)
+	agree(t, c, c.ids, ChooseLimit, "v", "w")
 }
