@@ -17,14 +17,14 @@ import (
 func TestCourseScenarios(t *testing.T) {
 	mine := func(cfg raft.Config, app rsm.Applier) raft.Implementation { return raft.New(cfg, app) }
 	var errb bytes.Buffer
-	require.Equal(t, exitOK, install([]Extra{Scenarios(raftsuite.Scenario("test-course-raft", mine))}, &errb), errb.String())
-	require.Equal(t, exitOK, install([]Extra{Scenarios(raftsuite.Scenario("test-course-raft", mine))}, &errb), "a second Main in one process is fine")
+	require.Equal(t, exitOK, install([]Extra{Scenarios(raftsuite.Scenario("test-course-node", mine))}, &errb), errb.String())
+	require.Equal(t, exitOK, install([]Extra{Scenarios(raftsuite.Scenario("test-course-node", mine))}, &errb), "a second Main in one process is fine")
 
 	var out, stderr bytes.Buffer
 	assert.Equal(t, exitOK, run([]string{"list"}, &out, &stderr))
-	assert.Contains(t, out.String(), "test-course-raft")
+	assert.Contains(t, out.String(), "test-course-node")
 	out.Reset()
-	assert.Equal(t, exitOK, run([]string{"run", "test-course-raft", "--seed", "2"}, &out, &stderr), stderr.String())
+	assert.Equal(t, exitOK, run([]string{"run", "test-course-node", "--seed", "2"}, &out, &stderr), stderr.String())
 	assert.Contains(t, out.String(), "leaders by term")
 
 	errb.Reset()

@@ -42,8 +42,9 @@ makes it step down to follower: a leader of an older term cannot stay one.`,
 			{Name: "election-timeout", Kind: KnobDuration, Default: "200ms", Min: float64(10 * time.Millisecond), Max: float64(5 * time.Second), Doc: "base election timeout ET of n2..: a random [ET, 2ET); n1's is 3/8 of it, so n1 wins term 3"},
 			{Name: "heartbeat", Kind: KnobDuration, Default: "50ms", Min: float64(time.Millisecond), Max: float64(time.Second), Doc: "how often a leader sends AppendEntries when it has nothing new"},
 		},
-		For:   4 * time.Second,
-		Setup: setupRaftElection,
+		For:    4 * time.Second,
+		Broken: raftBrokenNames(),
+		Setup:  setupRaftElection,
 	})
 }
 
@@ -124,7 +125,7 @@ func setupRaftElection(o Options) (*Run, error) {
 			return nil, err
 		}
 		w.AddNode(id, func() sim.Node {
-			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return raft.New(cfg, app) }, kv.New())
+			return rsm.NewServer(func(app rsm.Applier) rsm.Replica { return newRaft(o.Broken, cfg, app) }, kv.New())
 		})
 		if err := raft.PrimeTerm(w.Disk(id), 2); err != nil {
 			return nil, err

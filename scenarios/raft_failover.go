@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsimlab/dsim/consensus/raft"
+	"github.com/dsimlab/dsim/consensus/rsm"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/sim"
 	"github.com/dsimlab/dsim/storage/kv"
@@ -27,6 +28,7 @@ the clients' longest pause: the price of a failover.`,
 		Chapter: "consensus",
 		Knobs:   raftKnobs(5, 3, true, true),
 		For:     8 * time.Second,
+		Broken:  raftBrokenNames(),
 		Setup:   setupRaftFailover,
 	})
 }
@@ -35,6 +37,9 @@ func setupRaftFailover(o Options) (*Run, error) {
 	c, err := newRaftKV("raft-failover", o, raftKVConfig{
 		Servers: o.Knobs.Int("servers"),
 		Raft:    func(sim.NodeID) raft.Config { return raftConfig(o.Knobs) },
+		NewReplica: func(cfg raft.Config, app rsm.Applier) rsm.Replica {
+			return newRaft(o.Broken, cfg, app)
+		},
 		Link:    network.LinkConfig{Latency: network.Uniform{Min: time.Millisecond, Max: 5 * time.Millisecond}},
 		Clients: o.Knobs.Int("clients"),
 		// Appends with unique values make a lost or doubled write visible.

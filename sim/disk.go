@@ -110,6 +110,15 @@ func (d *MemDisk) Keys() []string {
 	return keys
 }
 
+// Each calls f with every key and its value, in no particular order: for
+// tools that digest a whole disk (the explorer) without sorting its keys.
+// f must not modify the disk or keep value.
+func (d *MemDisk) Each(f func(key string, value []byte)) {
+	for k, v := range d.data {
+		f(k, v)
+	}
+}
+
 func (d *MemDisk) Sync() {
 	d.syncs++
 	clear(d.undo)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -34,20 +35,12 @@ type Held struct {
 // ReleaseCopy or Discard decides its fate; the network model is not asked.
 // Hold(false) lets later messages go to the network model again.
 func (w *World) Hold(on bool) {
-	if on && w.held == nil {
-		w.held = map[uint64]*Held{}
-	}
 	w.holding = on
 }
 
 // Held lists the held messages by id, oldest first.
 func (w *World) Held() []Held {
-	out := make([]Held, 0, len(w.held))
-	for _, h := range w.held {
-		out = append(out, *h)
-	}
-	slices.SortFunc(out, func(a, b Held) int { return int(a.ID) - int(b.ID) })
-	return out
+	return slices.Clone(w.held)
 }
 
 // Release delivers held message id at virtual time at (not before now).
@@ -88,25 +81,27 @@ func (w *World) Discard(id uint64, reason string) error {
 	return nil
 }
 
-func (w *World) takeHeld(id uint64, remove bool) (*Held, error) {
-	h, ok := w.held[id]
+func (w *World) takeHeld(id uint64, remove bool) (Held, error) {
+	i, ok := slices.BinarySearchFunc(w.held, id, func(h Held, id uint64) int { return cmp.Compare(h.ID, id) })
 	if !ok {
-		return nil, fmt.Errorf("sim: message %d is not held", id)
+		return Held{}, fmt.Errorf("sim: message %d is not held", id)
 	}
+	h := w.held[i]
 	if remove {
-		delete(w.held, id)
+		w.held = slices.Delete(w.held, i, i+1)
 	}
 	return h, nil
 }
 
-func (w *World) deliverAt(h *Held, at time.Duration) {
+func (w *World) deliverAt(h Held, at time.Duration) {
 	w.schedule(max(at, w.now), event{kind: evDeliver, node: w.byID[h.To], from: w.byID[h.From], id: h.ID, msg: h.Msg})
 }
 
 // hold keeps a message sent while holding; send calls it after tracing the
 // send.
 func (w *World) hold(from, to NodeID, id uint64, msg Message) {
-	w.held[id] = &Held{ID: id, From: from, To: to, SentAt: w.now, Msg: msg}
+	// Ids grow with every send: appending keeps held sorted by id.
+	w.held = append(w.held, Held{ID: id, From: from, To: to, SentAt: w.now, Msg: msg})
 }
 
 // NextLive is NextAt without the dead: cancelled timers, timers and starts
@@ -138,4 +133,17 @@ func (w *World) NextLive() (time.Duration, bool) {
 		w.free = append(w.free, e.slot)
 	}
 	return 0, false
+}
+
+// AppendRandState appends to b the position of node id's random stream
+// (nothing while it is down): two states whose nodes hold equal values but
+// have drawn different amounts from Env.Rand will go on differently, and
+// the explorer tells them apart by it.
+func (w *World) AppendRandState(b []byte, id NodeID) []byte {
+	i, ok := w.byID[id]
+	if !ok || w.nodes[i].env == nil {
+		return b
+	}
+	b, _ = w.nodes[i].env.src.AppendBinary(b) // a PCG always encodes
+	return b
 }

@@ -201,8 +201,27 @@ func appendField(b []byte, name, value string) []byte {
 	b = append(b, `,"`...)
 	b = append(b, name...)
 	b = append(b, `":`...)
+	if plainJSON(value) {
+		// What json.Marshal would write, without its reflection and
+		// allocation: most fields (ids, message texts) need no escaping.
+		b = append(b, '"')
+		b = append(b, value...)
+		return append(b, '"')
+	}
 	q, _ := json.Marshal(value) // a string always marshals
 	return append(b, q...)
+}
+
+// plainJSON reports whether json.Marshal writes s as itself in quotes:
+// printable ASCII without the characters it escapes (" \ < > &).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // JSONL writes each record as a line of JSON to w. Call Flush when the run

@@ -80,7 +80,7 @@ type World struct {
 	// holding: messages are kept in held for a tool to release (hold.go);
 	// script gives some messages fates decided ahead of time.
 	holding bool
-	held    map[uint64]*Held
+	held    []Held // sorted by id
 	script  FateScript
 
 	traceSeq  uint64
@@ -509,12 +509,13 @@ func (w *World) boot(idx int32, ns *nodeState) {
 	}
 	ns.up = true
 	ns.env = &env{
-		w:    w,
-		ns:   ns,
-		idx:  idx,
-		inc:  ns.incarnation,
-		rand: rand.New(rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation))),
+		w:   w,
+		ns:  ns,
+		idx: idx,
+		inc: ns.incarnation,
+		src: rand.NewPCG(w.cfg.Seed, streamKey("node/"+string(ns.id), ns.incarnation)),
 	}
+	ns.env.rand = rand.New(ns.env.src)
 	if w.tracer != nil {
 		w.emit(KindStart, ns.id, "", "", 0, nil, "")
 	}
@@ -618,6 +619,7 @@ type env struct {
 	ns   *nodeState
 	idx  int32
 	inc  uint32
+	src  *rand.PCG // rand's source, whose position the explorer digests
 	rand *rand.Rand
 }
 

@@ -23,7 +23,7 @@ import (
 // buys framesKept instant steps.
 //
 // Everything the screen reads goes through the frame of the event shown
-// (Session.Frame). Anything that needs the world itself at a past event
+// (Session.frame). Anything that needs the world itself at a past event
 // (World, a fault injected there) brings the live world back to that
 // event first, by re-execution, as before.
 
@@ -70,8 +70,8 @@ func (s *Session) capture() *frame {
 	return f
 }
 
-// Frame is what the screen shows now: the frame of the event stepped back
-// to, or of the live world.
+// frame is what the screen shows now: the frame of the event stepped back
+// to, or of the live world's current event.
 func (s *Session) frame() *frame {
 	if s.cursor != nil {
 		return s.cursor
@@ -93,10 +93,6 @@ func (s *Session) frameAt(k uint64) (*frame, bool) {
 	}
 	return s.frames[k-first], true
 }
-
-// showing reports whether the screen shows a kept frame rather than the
-// live world.
-func (s *Session) showing() bool { return s.cursor != nil }
 
 // Now is the virtual time of the event shown.
 func (s *Session) Now() time.Duration { return s.frame().now }

@@ -124,7 +124,10 @@ func (s *Session) World() *sim.World {
 }
 
 // Net is the run's network model, or nil if the scenario has none.
-func (s *Session) Net() *network.Model { return s.run.Net }
+func (s *Session) Net() *network.Model {
+	s.World() // bring the live world to the event shown
+	return s.run.Net
+}
 
 // End is the virtual time the run stops at.
 func (s *Session) End() time.Duration { return s.end }
@@ -281,11 +284,14 @@ func (s *Session) advance(k uint64) {
 	for {
 		n := w.Stats().Events
 		attached := len(s.frames) > 0 && s.frames[len(s.frames)-1].events == n
-		if n >= from && !attached {
+		switch {
+		case n < from && len(s.frames) > 0:
+			s.frames, s.cursor = nil, nil // too far behind to be kept: no need to capture
+		case n >= from && !attached:
 			s.frames = []*frame{s.capture()} // start keeping frames here
 			s.live = s.frames[0]
 		}
-		if n >= k || !s.stepLive(s.end, true) {
+		if n >= k || !s.stepLive(s.end, n >= from) {
 			return
 		}
 	}

@@ -89,7 +89,18 @@ type Config struct {
 	Workers int
 	// Report, if set, is called now and then with the progress so far.
 	Report func(Stats)
+	// Cache bounds how many materialised states breadth-first search
+	// keeps between one level and the next, so that a state is expanded
+	// from the instance that found it instead of by replaying its path
+	// on a fresh one; every other choice from the state still costs a
+	// replay. 0 means DefaultCache; negative, none. It changes the speed
+	// and the memory used, never the result.
+	Cache int
 }
+
+// DefaultCache is Config.Cache's default: a few tens of thousands of small
+// worlds, some hundreds of megabytes at most for the scenarios explored.
+const DefaultCache = 1 << 14
 
 // Stats is how far a search got.
 type Stats struct {
@@ -194,6 +205,10 @@ type node struct {
 	depth  int
 	// budget spent on the path so far
 	drops, dups, crashes, devs int
+	// inst, if not nil, is the state already materialised, kept from the
+	// step that found the node so that expanding it needs no replay of its
+	// path (see Config.Cache). Whoever expands the node takes it.
+	inst *state
 }
 
 func (n *node) path() []Choice {
@@ -219,6 +234,9 @@ func Explore(cfg Config) (Result, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Cache == 0 {
+		cfg.Cache = DefaultCache
 	}
 	e := &explorer{cfg: cfg, start: time.Now()}
 	var r Result
@@ -393,26 +411,42 @@ func child(n *node, c Choice, deviation bool) *node {
 }
 
 // fingerprint digests the whole state: every node (up or down, its value,
-// its disk), the held messages, the queued timers relative to now, the
+// the position of its random stream, its disk), the held messages, the queued timers relative to now, the
 // time, and the observers.
 func fingerprint(s *state) uint64 {
 	w := s.in.World
 	h := newHasher()
 	h.u64(uint64(w.Now()))
+	var entries []uint64
+	var buf []byte
 	for _, id := range w.Nodes() {
 		h.str(string(id))
 		if !w.Up(id) {
 			h.u64(0)
 		} else {
 			nh := newHasher()
-			nh.value(reflectValue(w.Node(id)))
+			if f, ok := w.Node(id).(Fingerprinter); ok {
+				nh.u64(f.Fingerprint())
+			} else {
+				nh.value(reflectValue(w.Node(id)))
+			}
 			h.u64(nh.sum)
+			buf = w.AppendRandState(buf[:0], id)
+			h.bytes(buf)
 		}
-		d := w.Disk(id)
-		for _, k := range d.Keys() {
-			v, _ := d.Get(k)
-			h.str(k)
-			h.str(string(v))
+		// The disk's entries, each digested on its own and the sums
+		// sorted: no sorting of keys, and the same sum in any order.
+		entries = entries[:0]
+		w.Disk(id).Each(func(k string, v []byte) {
+			eh := newHasher()
+			eh.str(k)
+			eh.bytes(v)
+			entries = append(entries, eh.sum)
+		})
+		slices.Sort(entries)
+		h.u64(uint64(len(entries)))
+		for _, x := range entries {
+			h.u64(x)
 		}
 	}
 	held := w.Held()
@@ -478,18 +512,27 @@ type expansion struct {
 	err      error
 }
 
-// expand materialises n once per choice and fingerprints each child.
+// expand materialises n once per choice (the first time from the instance
+// kept when n was found, if there is one) and fingerprints each child. Each
+// child keeps the instance that reached it, for its own expansion.
 func (e *explorer) expand(n *node) expansion {
 	var x expansion
-	path := n.path()
-	s, err := e.materialize(path)
-	if err != nil {
-		x.err = err
-		return x
+	var path []Choice
+	s, err := n.inst, error(nil)
+	n.inst = nil
+	if s == nil {
+		path = n.path()
+		if s, err = e.materialize(path); err != nil {
+			x.err = err
+			return x
+		}
 	}
 	cs := e.choices(s, n)
 	for i, c := range cs {
 		if i > 0 {
+			if path == nil {
+				path = n.path()
+			}
 			if s, err = e.materialize(path); err != nil {
 				x.err = err
 				return x
@@ -507,6 +550,9 @@ func (e *explorer) expand(n *node) expansion {
 		}
 		x.children = append(x.children, m)
 		x.fps = append(x.fps, fingerprint(s))
+		if e.cfg.Cache > 0 {
+			m.inst = s
+		}
 	}
 	return x
 }
@@ -562,7 +608,12 @@ func (e *explorer) bfs() (Result, error) {
 			}
 			for i, c := range x.children {
 				if seen.add(x.fps[i], c.devs) {
+					if len(nextLevel) >= e.cfg.Cache {
+						c.inst = nil // over the bound: replay it when its turn comes
+					}
 					nextLevel = append(nextLevel, c)
+				} else {
+					c.inst = nil
 				}
 			}
 			if seen.len() >= e.cfg.Bounds.MaxStates {
@@ -786,6 +837,15 @@ func (e *explorer) nextEvent(w *sim.World) string {
 
 func describe(m sim.Message) string {
 	s := fmt.Sprintf("%T%+v", m, m)
+	if str, ok := m.(fmt.Stringer); ok {
+		// A message that prints itself usually names its type already:
+		// raft.RequestVote{Term:4 ...}, not raft.RequestVoteRequestVote{...}.
+		typ := fmt.Sprintf("%T", m)
+		bare := typ[strings.LastIndexByte(typ, '.')+1:]
+		if text := str.String(); strings.HasPrefix(text, bare) {
+			s = typ[:len(typ)-len(bare)] + text
+		}
+	}
 	if i := strings.LastIndexByte(s[:strings.IndexByte(s+"{", '{')], '.'); i >= 0 {
 		// keep the package name: paxos.Prepare{...}
 		if j := strings.LastIndexAny(s[:i], "/*"); j >= 0 {

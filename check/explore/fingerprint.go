@@ -17,6 +17,35 @@ type Fingerprinter interface {
 	Fingerprint() uint64
 }
 
+// Hasher builds a Fingerprint by hand: feed it every field of a node's
+// state, in a fixed order (a map's entries sorted), and take its Sum. The
+// zero value is not ready; use NewHasher.
+type Hasher struct{ h hasher }
+
+// NewHasher returns an empty Hasher.
+func NewHasher() *Hasher { return &Hasher{h: hasher{sum: fnvOffset}} }
+
+// U64 adds a number.
+func (h *Hasher) U64(x uint64) { h.h.u64(x) }
+
+// Int adds a signed number.
+func (h *Hasher) Int(x int64) { h.h.u64(uint64(x)) }
+
+// Str adds a string (its length first, so "ab","c" differs from "a","bc").
+func (h *Hasher) Str(s string) { h.h.str(s) }
+
+// Bool adds a truth value.
+func (h *Hasher) Bool(b bool) {
+	if b {
+		h.h.u64(1)
+	} else {
+		h.h.u64(2)
+	}
+}
+
+// Sum is the digest so far.
+func (h *Hasher) Sum() uint64 { return h.h.sum }
+
 // hasher digests the canonical encoding of a value into 64 bits.
 type hasher struct {
 	sum  uint64
@@ -43,6 +72,14 @@ func (h *hasher) str(s string) {
 	h.u64(uint64(len(s)))
 	for i := 0; i < len(s); i++ {
 		h.sum ^= uint64(s[i])
+		h.sum *= fnvPrime
+	}
+}
+
+func (h *hasher) bytes(b []byte) {
+	h.u64(uint64(len(b)))
+	for _, c := range b {
+		h.sum ^= uint64(c)
 		h.sum *= fnvPrime
 	}
 }

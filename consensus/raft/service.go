@@ -21,12 +21,16 @@ var ErrSnapshotIndex = errors.New("raft: no snapshot at that index")
 // The service may call it from Apply (env is the one Apply got). index must
 // be applied already and above the current snapshot.
 func (n *Node) Snapshot(env sim.Env, index uint64, data []byte) error {
-	if index <= n.snapIndex || index > n.lastApplied {
+	if index <= n.snapIndex || index > n.lastApplied || index <= n.log.prevIndex {
 		return fmt.Errorf("%w: %d is not between the snapshot at %d (exclusive) and the last applied entry %d",
 			ErrSnapshotIndex, index, n.snapIndex, n.lastApplied)
 	}
 	term := n.log.term(index)
 	n.saveSnapshot(env, index, term, append([]byte(nil), data...))
-	env.Logf("snapshot at %d/%d from the service (%d bytes)", index, term, len(data))
+	keep := uint64(n.cfg.SnapshotTrailingEntries)
+	if index > keep && index-keep > n.log.prevIndex {
+		n.compactLog(env, index-keep)
+	}
+	env.Logf("snapshot at %d/%d from the service (%d bytes), log kept from %d", index, term, len(data), n.log.prevIndex+1)
 	return nil
 }

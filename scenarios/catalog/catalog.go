@@ -11,7 +11,7 @@ import (
 	_ "github.com/dsimlab/dsim/scenarios"             // broadcast, lamport, raft-*
 	_ "github.com/dsimlab/dsim/scenarios/consistency" // consistency-models, pacelc, cap-exercise
 	_ "github.com/dsimlab/dsim/scenarios/data"        // broker-queue-vs-log, idempotent-consumer, outbox, ...
-	_ "github.com/dsimlab/dsim/scenarios/edge"        // api-gateway, service-mesh, zero-trust, jwt-alg-confusion
+	_ "github.com/dsimlab/dsim/scenarios/edge"        // api-gateway, service-mesh, zero-trust, jwt-alg-confusion, byzantine
 	_ "github.com/dsimlab/dsim/scenarios/failures"    // fallacy-*, gray-failure
 	_ "github.com/dsimlab/dsim/scenarios/paxos"       // paxos-*, multipaxos-kv
 	_ "github.com/dsimlab/dsim/scenarios/storage"     // consistent-hashing, quorum-*, cap

@@ -329,8 +329,7 @@ func capxScript(system string, majority, cp bool) []capxAction {
 	update := func(at time.Duration, name, key string, f func(int) (int, bool)) capxAction {
 		var read string
 		phase := 0 // 0: read, 1: written
-		var next step
-		next = func(r kvRes) (*kvOp, string) {
+		next := func(r kvRes) (*kvOp, string) {
 			if phase == 1 {
 				if cp && !r.Swapped {
 					phase = 0

@@ -44,7 +44,9 @@ Retries compose by multiplication: the pricing sidecar tries 3 times for
 each of the catalog sidecar's 3 tries, for each of the frontend's 3.`,
 		LookFor: `The amplification column: requests inventory received per user request
 while it was failing. no-retries 1×, edge-retries-only 3×, retries-everywhere
-27× (tries^layers; --set layers=4 makes it 81×), retry-budgets about 1.4× (each budget allows
+27× (tries^layers; that is a ceiling: with --set layers=4 it is 81, and
+about 68 arrive, because in a deep chain the retries outlast the outage and
+the tries that land after it succeed), retry-budgets about 1.4× (each budget allows
 10% retries plus a small allowance, and three of them compound).
 The load table is the plot: inventory's requests a second over time, flat
 for three configurations and a 27-fold wall for retries-everywhere, at the
@@ -491,8 +493,12 @@ func finishMesh(variants []*meshVariant, layers, tries int) scenarios.Result {
 	switch {
 	case amp["no-retries"] > 1.1:
 		c.Failf("without retries inventory got %.1f× the user requests", amp["no-retries"])
-	case amp["retries-everywhere"] < 0.9*full:
+	case layers == 3 && tries == 3 && amp["retries-everywhere"] < 0.9*full:
 		c.Failf("retrying at every layer should multiply the load by about %d^%d = %.0f, got %.1f×", tries, layers, full, amp["retries-everywhere"])
+	case layers > 1 && tries > 1 && amp["retries-everywhere"] < 0.9*float64(tries)*amp["edge-retries-only"]:
+		// deep chains: the inner retries can outlast the outage, and the
+		// tries that land after it succeed, so tries^layers is a ceiling
+		c.Failf("retrying at every layer should multiply at least one layer more than retrying at the edge: %.1f× against %.1f×", amp["retries-everywhere"], amp["edge-retries-only"])
 	case amp["edge-retries-only"] < 0.9*float64(tries) || amp["edge-retries-only"] > 1.1*float64(tries):
 		c.Failf("retrying at the edge only should multiply the load by about %d, got %.1f×", tries, amp["edge-retries-only"])
 	case tries > 1 && amp["retry-budgets"] > 2:

@@ -9,7 +9,6 @@ var (
 	since      = report.Since
 	dur        = report.Dur
 	itoa       = report.Itoa
-	pct        = report.Pct
 	metricName = report.MetricName
 )
 

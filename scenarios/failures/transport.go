@@ -39,7 +39,7 @@ seconds; the binary stream fits and stays at a few milliseconds. The CPU
 column and the egress cost per billion orders scale with the bytes.`,
 		Chapter: "failures",
 		Knobs: []scenarios.Knob{
-			{Name: "bandwidth", Kind: scenarios.KnobInt, Default: "200000", Min: 10000, Max: 100000000, Doc: "bytes per second of the link between the data centres"},
+			{Name: "bandwidth", Kind: scenarios.KnobInt, Default: "200000", Min: 100000, Max: 100000000, Doc: "bytes per second of the link between the data centres"},
 		},
 		For:   8 * time.Second,
 		Setup: setupTransport,

@@ -70,23 +70,30 @@ func setupBasic(o scenarios.Options) (*scenarios.Run, error) {
 	// acceptors reach them.
 	var promisedAt, chosenAt, allAt time.Duration
 	promises := map[sim.NodeID]bool{}
+	// Each moment is looked for only until it happens: this runs after
+	// every event, the explorer's replays included.
 	w.AfterStep(func() {
 		for _, id := range g.ids {
-			if st, ok := g.status(id); ok && !st.Promised.IsZero() && !promises[id] {
+			if promises[id] {
+				continue
+			}
+			if st, ok := g.status(id); ok && !st.Promised.IsZero() {
 				promises[id] = true
 				w.Logf("phase 1b: %s promised ballot %v (and has accepted nothing)", id, st.Promised)
 			}
 		}
-		if st, ok := g.status(proposer); ok && st.Phase == paxos.Accepting && promisedAt == 0 {
-			promisedAt = w.Now()
-			w.Logf("phase 2a: a majority promised %v; n1 sends Accept %v", st.Ballot, st.Ballot)
+		if promisedAt == 0 {
+			if st, ok := g.status(proposer); ok && st.Phase == paxos.Accepting {
+				promisedAt = w.Now()
+				w.Logf("phase 2a: a majority promised %v; n1 sends Accept %v", st.Ballot, st.Ballot)
+			}
 		}
 		if g.chosen && chosenAt == 0 {
 			chosenAt = w.Now()
 			_, ballot, _ := g.safety.Chosen()
 			w.Logf("CHOSEN: a majority has accepted %q at ballot %v — no learner knows yet", g.chosenV, ballot)
 		}
-		if g.learned() == len(g.ids) && allAt == 0 {
+		if allAt == 0 && g.chosen && g.learned() == len(g.ids) {
 			allAt = w.Now()
 			w.Logf("every learner knows %q", g.chosenV)
 		}

@@ -103,3 +103,34 @@ func TestExplorerFindsTheDuelLivelock(t *testing.T) {
 		t.Fatalf("the cycle starts at step %d of %d", r.Cycle, len(r.Path))
 	}
 }
+
+// Keeping materialised states between levels (Config.Cache), and how many
+// workers expand them, change the speed, never what the search sees.
+func TestExplorerCacheAndWorkersDoNotChangeTheResult(t *testing.T) {
+	s, err := scenarios.Lookup("paxos-basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := scenarios.ExploreModel(s, scenarios.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Explore.BoundsOr(scenarios.DefaultExploreBounds)
+	b.Deviations = 1
+	var first explore.Result
+	for i, c := range []struct{ cache, workers int }{{-1, 1}, {0, 1}, {7, 2}, {0, 2}} {
+		r, err := explore.Explore(explore.Config{Model: m, Bounds: b, Cache: c.cache, Workers: c.workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Elapsed = 0
+		if i == 0 {
+			first = r
+			t.Logf("%d states, %d transitions", r.States, r.Edges)
+			continue
+		}
+		if r.States != first.States || r.Edges != first.Edges || r.Depth != first.Depth || r.Complete != first.Complete || r.Violation != nil {
+			t.Errorf("cache %d, %d workers: %+v; without a cache, one worker: %+v", c.cache, c.workers, r.Stats, first.Stats)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 // wrapper is what a student might hand in to get the reference graded.
 type wrapper struct {
 	raft.Implementation
-	notes []string
 }
 
 // TestHomeworkRefusesTheReference: the homework grader refuses raft.New,

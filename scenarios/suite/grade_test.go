@@ -37,8 +37,8 @@ func TestRefuse(t *testing.T) {
 		refused bool
 	}{
 		{"the student's own node", &studentNode{votes: map[string]int{"n1": 2}, log: []entry{{1}}}, false},
-		{"the reference itself", &reference{}, true},
-		{"a wrapper holding a nil pointer to it", &lazyWrapper{}, true},
+		{"the reference itself", &reference{state: 1}, true},
+		{"a wrapper holding a nil pointer to it", &lazyWrapper{inner: nil}, true},
 		{"the reference hidden in a slice of interfaces", &hidden{parts: []any{1, "x", &reference{}}}, true},
 		{"a cycle", func() any { h := &hidden{}; h.parts = []any{h}; return h }(), false},
 	}

@@ -3,6 +3,7 @@ package kv_test
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -241,4 +242,12 @@ func TestWorkloadKeyLifeBoundsValues(t *testing.T) {
 	assert.Less(t, bounded*10, unbounded, "values are a thirtieth as long")
 	_, err := kv.NewWorkload(rand.New(rand.NewPCG(1, 1)), kv.WorkloadConfig{Ops: 1, KeyLife: -1})
 	assert.Error(t, err)
+}
+
+// Encoding quotes exactly as strconv.Quote does, fast path or not.
+func TestEncodingQuotesAsStrconvDoes(t *testing.T) {
+	for _, v := range []string{"", "c1:7;", `say "hi"`, `a\b`, "tab\t", "é", "\x7f", "\xff", "日本"} {
+		assert.Equal(t, "ok "+strconv.Quote(v), string(kv.Result{Value: v, OK: true}.Encode()))
+		assert.Equal(t, "put "+strconv.Quote("k")+" "+strconv.Quote(v), string(kv.Put("k", v).Encode()))
+	}
 }

@@ -49,21 +49,36 @@ var ErrBadOp = errors.New("kv: bad operation")
 func (o Op) Encode() []byte {
 	b := append([]byte(nil), o.Kind...)
 	b = append(b, ' ')
-	b = strconv.AppendQuote(b, o.Key)
+	b = appendQuote(b, o.Key)
 	switch o.Kind {
 	case KindPut, KindAppend:
 		b = append(b, ' ')
-		b = strconv.AppendQuote(b, o.Value)
+		b = appendQuote(b, o.Value)
 	case KindCAS:
 		b = append(b, ' ')
-		b = strconv.AppendQuote(b, o.Expected)
+		b = appendQuote(b, o.Expected)
 		b = append(b, ' ')
-		b = strconv.AppendQuote(b, o.Value)
+		b = appendQuote(b, o.Value)
 	}
 	return b
 }
 
 func (o Op) String() string { return string(o.Encode()) }
+
+// appendQuote is strconv.AppendQuote with a fast path for the common case,
+// printable ASCII without quotes or backslashes, which it copies as is
+// (the bytes are the same). Every server encodes every result, and a read
+// answers a whole value.
+func appendQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
 
 // DecodeOp parses what Encode wrote.
 func DecodeOp(b []byte) (Op, error) {
@@ -149,11 +164,11 @@ type Result struct {
 func (r Result) Encode() []byte {
 	switch {
 	case r.Err != "":
-		return strconv.AppendQuote([]byte("err "), r.Err)
+		return appendQuote([]byte("err "), r.Err)
 	case r.OK:
-		return strconv.AppendQuote([]byte("ok "), r.Value)
+		return appendQuote([]byte("ok "), r.Value)
 	}
-	return strconv.AppendQuote([]byte("no "), r.Value)
+	return appendQuote([]byte("no "), r.Value)
 }
 
 func (r Result) String() string { return string(r.Encode()) }

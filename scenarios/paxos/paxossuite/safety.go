@@ -71,29 +71,35 @@ func (s *Safety) Chosen() (value string, ballot paxos.Ballot, ok bool) {
 	return s.chosenValue, s.chosenBallot, s.chosen
 }
 
-// Observe checks one node's status, counting everything it holds as sent.
-// It returns every property this observation breaks (usually none), each
-// wrapping one of the Err values.
-func (s *Safety) Observe(st paxos.Status) []error { return s.ObserveStep(st, true) }
+// Observe checks one node's status for two values chosen, a learned value
+// that changed or was never chosen, and an acceptance below a promise. It
+// returns every property this observation breaks (usually none), each
+// wrapping one of the Err values. ObserveStep checks more.
+func (s *Safety) Observe(st paxos.Status) []error { return s.observe(st, true, false) }
 
 // Restarted tells the checker node id crashed and booted again: what it
 // held without sending may be gone.
 func (s *Safety) Restarted(id sim.NodeID) { delete(s.promised, id) }
 
-// ObserveStep checks one node's status after a step; sent says whether it
+// ObserveStep checks one node's status after a step as Observe does, and
+// also that its promise never went down (ErrPromiseDecreased) and that its
+// acceptances raised it (ErrAcceptNotPromised); sent says whether the node
 // sent a message in that step (what it holds then must survive a crash).
-func (s *Safety) ObserveStep(st paxos.Status, sent bool) []error {
+// Call Restarted when a node boots again.
+func (s *Safety) ObserveStep(st paxos.Status, sent bool) []error { return s.observe(st, sent, true) }
+
+func (s *Safety) observe(st paxos.Status, sent, promises bool) []error {
 	var errs []error
 	id := st.ID
 	floor := paxos.Max(s.promised[id], s.durable[id])
-	if st.Promised.Less(floor) {
+	if promises && st.Promised.Less(floor) {
 		how := "in the same life"
 		if s.promised[id].Less(floor) {
 			how = "after a restart: the promise must be on disk (synced) before the Promise is sent"
 		}
 		errs = append(errs, fmt.Errorf("%w: %s had promised %v and now promises only %v, %s", ErrPromiseDecreased, id, floor, st.Promised, how))
 	}
-	if !st.AcceptedBallot.IsZero() && st.Promised.Less(st.AcceptedBallot) {
+	if promises && !st.AcceptedBallot.IsZero() && st.Promised.Less(st.AcceptedBallot) {
 		errs = append(errs, fmt.Errorf("%w: %s accepted %v but still promises only %v", ErrAcceptNotPromised, id, st.AcceptedBallot, st.Promised))
 	}
 	if b := st.AcceptedBallot; !b.IsZero() && b != s.accepted[id] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dsimlab/dsim/check/explore"
 	"github.com/dsimlab/dsim/network"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/dsimlab/dsim/sim"
@@ -28,7 +29,21 @@ that raise the promise.`,
 		LookFor: `Dueling proposers pre-empting each other, then backing off until one
 value is chosen at some ballot; every node learning that value, n1 too after
 its restart.`,
-		For:   3 * time.Second,
+		For: 3 * time.Second,
+		Knobs: []scenarios.Knob{
+			{Name: "nodes", Kind: scenarios.KnobInt, Default: "5", Min: 3, Max: 5, Doc: "how many nodes"},
+			{Name: "proposers", Kind: scenarios.KnobInt, Default: "3", Min: 1, Max: 3, Doc: "how many nodes propose at once (n1 red, n2 green, n3 blue)"},
+			{Name: "loss", Kind: scenarios.KnobFloat, Default: "0.1", Min: 0, Max: 0.5, Doc: "the share of messages lost"},
+			{Name: "crash", Kind: scenarios.KnobBool, Default: "true", Doc: "crash n1 at 5ms and restart it at 300ms"},
+		},
+		// dsim explore: three nodes, two proposers, no loss or scripted
+		// crash (the explorer drops, reorders and crashes by itself), as
+		// paxos-basic's exploration.
+		Explore: &scenarios.Exploration{
+			Knobs:     scenarios.Knobs{"nodes": "3", "proposers": "2", "loss": "0", "crash": "false"},
+			Crashable: []sim.NodeID{"n1", "n2", "n3"},
+			Bounds:    explore.Bounds{Depth: 40, Crashes: 1, Deviations: 3, Horizon: 100 * time.Millisecond, MaxStates: 20000},
+		},
 		Setup: func(o scenarios.Options) (*scenarios.Run, error) { return setupScenario(o, newNode) },
 	}
 }
@@ -42,22 +57,33 @@ func (scenarioT) Errorf(format string, args ...any) {}
 func (scenarioT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 
 func setupScenario(o scenarios.Options, newNode Constructor) (*scenarios.Run, error) {
-	c := Setup{New: newNode, Seed: o.Seed, Config: DefaultConfig(), Tracer: o.Tracer}.MakeCluster(scenarioT{}, 5)
-	if err := c.net.SetLoss(network.AllLinks, 0.1); err != nil {
-		return nil, err
+	c := Setup{New: newNode, Seed: o.Seed, Config: DefaultConfig(), Tracer: o.Tracer}.MakeCluster(scenarioT{}, o.Knobs.Int("nodes"))
+	if loss := o.Knobs.Float("loss"); loss > 0 {
+		if err := c.net.SetLoss(network.AllLinks, loss); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range []struct {
 		id sim.NodeID
 		v  string
-	}{{"n1", "red"}, {"n2", "green"}, {"n3", "blue"}} {
+	}{{"n1", "red"}, {"n2", "green"}, {"n3", "blue"}}[:o.Knobs.Int("proposers")] {
 		c.Propose(p.id, p.v)
 	}
-	c.w.After(5*time.Millisecond, func() { c.Crash("n1") })
-	c.w.After(300*time.Millisecond, func() {
-		c.Restart("n1")
-		c.w.After(time.Millisecond, func() { c.Propose("n1", "red") })
-	})
+	if o.Knobs.Bool("crash") {
+		c.w.After(5*time.Millisecond, func() { c.Crash("n1") })
+		c.w.After(300*time.Millisecond, func() {
+			c.Restart("n1")
+			c.w.After(time.Millisecond, func() { c.Propose("n1", "red") })
+		})
+	}
 	return &scenarios.Run{World: c.w, Net: c.net,
+		Violation: func() error {
+			if len(c.violations) > 0 {
+				return c.violations[0]
+			}
+			return nil
+		},
+		Observers: []any{c.safety},
 		Done: func() bool {
 			for _, id := range c.ids {
 				if _, ok := c.Learned(id); !ok {
