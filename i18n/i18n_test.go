@@ -1,13 +1,15 @@
 package i18n_test
 
 import (
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,37 +147,58 @@ func TestPluralsAndFallback(t *testing.T) {
 	assert.NotEqual(t, en.T("The story"), ja.T("The story"))
 }
 
-// scenariosAtStart are the scenarios that existed when the translations
-// were written: each must have its Japanese and Chinese text. Scenarios
-// added since are listed by TestScenarioTextsAreTranslated's log, to be
-// filled in.
-var scenariosAtStart = []string{
-	"2pc", "2pc-coordinator-crash", "2pc-participant-crash", "2pc-timeout", "auth", "breaker-cascade",
-	"broadcast", "cap", "cdn", "consistent-hashing", "lamport", "multipaxos-kv", "paxos-acceptor-crash",
-	"paxos-basic", "paxos-duel", "quorum-kv", "quorum-linearizability", "raft-election", "raft-failover",
-	"raft-kv", "raft-partition", "rate-limit", "replication", "retry-storm", "saga", "sharding",
-	"thundering-herd", "web-scale",
+// translationFile is the file a scenario's text in language code (ja or
+// zh) belongs in: its family's own pair (scenarios_data_ja.go for a
+// scenario built in scenarios/data) when the family has one, else the
+// shared scenarios_ja.go. The family is the package its Setup is defined in.
+func translationFile(s scenarios.Scenario, code string) string {
+	shared := "i18n/scenarios_" + code + ".go"
+	if s.Setup == nil {
+		return shared
+	}
+	fn := runtime.FuncForPC(reflect.ValueOf(s.Setup).Pointer())
+	if fn == nil {
+		return shared
+	}
+	name := fn.Name() // github.com/dsimlab/dsim/scenarios/data.init.func1
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	family, _, _ := strings.Cut(name, ".")
+	own := "scenarios_" + family + "_" + code + ".go"
+	if _, err := os.Stat(own); err == nil {
+		return "i18n/" + own
+	}
+	return shared
 }
 
-// Every scenario's story, what to look for, summary and knob docs are in
-// Japanese and Traditional Chinese (i18n/scenarios_ja.go, scenarios_zh.go,
-// keyed by the scenario's name).
+// Every registered scenario's story, what to look for, summary and knob
+// docs are in Japanese and Traditional Chinese, keyed by the scenario's
+// name. A scenario added without them fails here, with the file to add
+// them to; so does a text that is still the English one.
 func TestScenarioTextsAreTranslated(t *testing.T) {
-	required := map[string]bool{}
-	for _, n := range scenariosAtStart {
-		required[n] = true
-	}
-	var later []string
-	for _, s := range scenarios.All() {
+	all := scenarios.All()
+	require.NotEmpty(t, all, "no scenario registered: is the catalog imported?")
+	for _, s := range all {
 		for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+			code := "ja"
+			if tag == i18n.TraditionalChinese {
+				code = "zh"
+			}
 			var missing []string
 			tr, ok := i18n.Scenario(tag, s.Name)
 			if !ok {
 				missing = append(missing, "everything")
 			} else {
-				for field, text := range map[string]string{"Summary": tr.Summary, "Doc": tr.Doc, "LookFor": tr.LookFor} {
-					if strings.TrimSpace(text) == "" {
-						missing = append(missing, field)
+				fields := []struct{ name, tr, en string }{
+					{"Summary", tr.Summary, s.Summary}, {"Doc", tr.Doc, s.Doc}, {"LookFor", tr.LookFor, s.LookFor},
+				}
+				for _, f := range fields {
+					switch {
+					case strings.TrimSpace(f.tr) == "" && strings.TrimSpace(f.en) != "":
+						missing = append(missing, f.name)
+					case strings.TrimSpace(f.tr) != "" && f.tr == f.en:
+						missing = append(missing, f.name+" (still the English text)")
 					}
 				}
 				for _, k := range s.Knobs {
@@ -184,24 +207,33 @@ func TestScenarioTextsAreTranslated(t *testing.T) {
 					}
 				}
 			}
-			if len(missing) == 0 {
-				continue
-			}
-			sort.Strings(missing)
-			msg := fmt.Sprintf("%s: %s lacks %s", s.Name, i18n.Code(tag), strings.Join(missing, ", "))
-			if required[s.Name] {
-				t.Error(msg)
-			} else {
-				later = append(later, msg)
+			if len(missing) > 0 {
+				t.Errorf("scenario %s: %s lacks %s: add it to %s, keyed by %q",
+					s.Name, i18n.Code(tag), strings.Join(missing, ", "), translationFile(s, code), s.Name)
 			}
 		}
 	}
-	if len(later) > 0 {
-		t.Logf("scenarios registered after the translations, to translate in i18n/scenarios_ja.go and scenarios_zh.go:\n  %s", strings.Join(later, "\n  "))
-	}
-	for _, name := range scenariosAtStart {
-		_, err := scenarios.Lookup(name)
-		assert.NoError(t, err, "a translated scenario is no longer registered: remove its text")
+}
+
+// Every translated scenario is still registered (a renamed or removed
+// scenario leaves its text behind otherwise), and every translated knob
+// is still one of its knobs.
+func TestNoStaleScenarioTexts(t *testing.T) {
+	for _, tag := range []language.Tag{i18n.Japanese, i18n.TraditionalChinese} {
+		for _, name := range i18n.ScenarioNames(tag) {
+			s, err := scenarios.Lookup(name)
+			if !assert.NoError(t, err, "%s: the text of scenario %q, which is no longer registered: remove it", i18n.Code(tag), name) {
+				continue
+			}
+			tr, _ := i18n.Scenario(tag, name)
+			knobs := map[string]bool{}
+			for _, k := range s.Knobs {
+				knobs[k.Name] = true
+			}
+			for k := range tr.Knobs {
+				assert.True(t, knobs[k], "%s: scenario %s has no knob %q any more: remove its doc", i18n.Code(tag), name, k)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,10 @@
 package i18n
 
-import "golang.org/x/text/language"
+import (
+	"sort"
+
+	"golang.org/x/text/language"
+)
 
 // ScenarioText is a scenario's text in one language: the fields of
 // scenarios.Scenario a learner reads, and each knob's doc by knob name.
@@ -25,4 +29,28 @@ func addScenarios(t language.Tag, m map[string]ScenarioText) {
 func Scenario(t language.Tag, name string) (ScenarioText, bool) {
 	s, ok := scenarioTexts[t][name]
 	return s, ok
+}
+
+// ScenarioNames are the names of the scenarios translated into language t,
+// sorted.
+func ScenarioNames(t language.Tag) []string {
+	names := make([]string, 0, len(scenarioTexts[t]))
+	for n := range scenarioTexts[t] {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// without is a copy of the knob docs m without the given knobs (for a
+// scenario that shares a family's docs but not all of its knobs).
+func without(m map[string]string, knobs ...string) map[string]string {
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	for _, k := range knobs {
+		delete(c, k)
+	}
+	return c
 }
