@@ -43,7 +43,8 @@ func LockDataDir(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("%w: %s is locked by %s (%s holds its pid): is another dsim node running on it? stop it first, or give this one its own --data",
 			ErrDataDirLocked, dir, holder, path)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {

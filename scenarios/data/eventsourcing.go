@@ -181,7 +181,6 @@ type commandClient struct {
 	to      sim.NodeID
 	cmds    []eventstore.Command
 	next    int
-	sentAt  time.Time
 	results []CommandResult // one per command, in order
 	retries int
 }

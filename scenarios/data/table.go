@@ -43,13 +43,6 @@ func table(header []string, rows [][]string) []string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func yesno(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
 // ms is a duration in milliseconds, for metrics.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

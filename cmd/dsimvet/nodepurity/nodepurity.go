@@ -295,8 +295,7 @@ func (c *checker) rangeStmt(rs *ast.RangeStmt, fnBody *ast.BlockStmt) {
 		}
 	}
 	var why string
-	var inspect func(n ast.Node, loops int) bool
-	inspect = func(n ast.Node, loops int) bool {
+	inspect := func(n ast.Node, loops int) bool {
 		if why != "" {
 			return false
 		}
