@@ -48,3 +48,31 @@ func TestREADMEUsesLinesExcept(t *testing.T) {
 	assert.NotContains(t, string(readme), "rec.Lines(")
 	assert.Contains(t, string(readme), "rec.LinesExcept(sim.KindSend, sim.KindTimerSet)")
 }
+
+// The quickstart's output is what `dsim run raft-election --seed 7` prints:
+// every line the README shows (but "..." and the wall time, which varies)
+// is in the real output, the trace hash included, so a change to the
+// trace or the narration cannot leave the front page behind.
+func TestREADMEQuickstartOutputIsTrue(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "```\n# raft-election, seed 7:")
+	require.GreaterOrEqual(t, start, 0, "README has no quickstart output")
+	start += len("```\n")
+	end := strings.Index(text[start:], "```")
+	status, out, stderr := dsim("run", "raft-election", "--seed", "7")
+	require.Equal(t, exitOK, status, stderr)
+	lines := 0
+	for _, line := range strings.Split(strings.TrimSpace(text[start:start+end]), "\n") {
+		if line == "..." || strings.Contains(line, "of wall time") {
+			continue
+		}
+		if strings.HasSuffix(line, "...") { // the header, cut short
+			line = strings.TrimSuffix(line, "...")
+		}
+		assert.Contains(t, out, line)
+		lines++
+	}
+	assert.Greater(t, lines, 20)
+}
