@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dsimlab/dsim/livecatalog"
 	"github.com/dsimlab/dsim/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,4 +76,56 @@ func TestREADMEQuickstartOutputIsTrue(t *testing.T) {
 		lines++
 	}
 	assert.Greater(t, lines, 20)
+}
+
+// The README's list of knobs is the scenarios' own: a line "- `NAME`:"
+// for every scenario that has knobs, naming exactly its knobs, in order.
+func TestREADMEListsEveryKnob(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "Knobs today")
+	require.GreaterOrEqual(t, start, 0, "README has no list of knobs")
+	end := start + strings.Index(text[start:], "\n\nWhen knobs")
+	require.Greater(t, end, start, "README's list of knobs ends with a paragraph \"When knobs ...\"")
+	listed := map[string]string{}
+	for _, line := range strings.Split(text[start:end], "\n") {
+		if name, knobs, ok := strings.Cut(line, "`: `"); ok && strings.HasPrefix(name, "- `") {
+			listed[strings.TrimPrefix(name, "- `")] = "`" + knobs
+		}
+	}
+	for _, s := range scenarios.All() {
+		if len(s.Knobs) == 0 || strings.HasPrefix(s.Name, "test-") {
+			assert.NotContains(t, listed, s.Name, "README lists knobs for %s, which has none", s.Name)
+			continue
+		}
+		var want []string
+		for _, k := range s.Knobs {
+			want = append(want, "`"+k.Name+"`")
+		}
+		assert.Equal(t, strings.Join(want, ", "), listed[s.Name], "README's knobs of %s", s.Name)
+	}
+}
+
+// Every protocol that runs live has a row in the README's live table (the
+// one whose first column is --protocol), and every row there runs.
+func TestREADMEListsEveryLiveProtocol(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "| `--protocol` |")
+	require.GreaterOrEqual(t, start, 0, "README has no table of live protocols")
+	end := start + strings.Index(text[start:], "\n\n")
+	table := text[start:end]
+	rows := 0
+	for _, line := range strings.Split(table, "\n")[2:] {
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+		_, err := livecatalog.Lookup(name)
+		assert.NoError(t, err, "README's live table has a row for %q", name)
+		rows++
+	}
+	for _, name := range livecatalog.Names() {
+		assert.Contains(t, table, "| `"+name+"` |", "README's live table lacks %s", name)
+	}
+	assert.Equal(t, len(livecatalog.Names()), rows)
 }
