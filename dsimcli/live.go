@@ -185,6 +185,12 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		if !ok {
 			return exitUsage
 		}
+		if cluster, err := tcp.LoadCluster(*clusterPath); err == nil {
+			if _, member := cluster.Member(sim.NodeID(*id)); !member {
+				fmt.Fprintf(ctx.stderr, "dsim node: --id %s is not a member of cluster %q; its members are %v\n", *id, cluster.Name, cluster.IDs())
+				return exitUsage
+			}
+		}
 		wrap, closeRecord, err := recorder(*record, proto.Name, *seed)
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim node: --record: %v\n", err)

@@ -35,6 +35,19 @@ func TestLiveCommandsRefuseABadClusterFile(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "dsim node opened nothing")
 }
 
+// An --id the cluster file does not list is a usage error, before the
+// data directory is touched.
+func TestNodeRefusesAStranger(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cluster.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"cluster":"lab","members":[{"id":"n1","addr":"127.0.0.1:7001"},{"id":"n2","addr":"127.0.0.1:7002"}]}`), 0o644))
+	status, _, stderr := dsim("node", "--cluster", path, "--id", "n9", "--data", filepath.Join(dir, "n9"), "--insecure")
+	assert.Equal(t, exitUsage, status, stderr)
+	assert.Contains(t, stderr, `--id n9 is not a member of cluster "lab"; its members are [n1 n2]`)
+	_, err := os.Stat(filepath.Join(dir, "n9"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "dsim node opened nothing")
+}
+
 func TestClusterLocalRefusesBadFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
