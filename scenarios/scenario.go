@@ -264,7 +264,9 @@ func orList(names []string) string {
 func closest(s string, names []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, n := range names {
-		if d := editDistance(s, n); d < bestD {
+		// A suggestion must keep more than half of the name it suggests:
+		// "nope" is three edits from "2pc", which says nothing.
+		if d := editDistance(s, n); d < bestD && 2*d < len(n) {
 			best, bestD = n, d
 		}
 	}
