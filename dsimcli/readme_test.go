@@ -129,3 +129,41 @@ func TestREADMEListsEveryLiveProtocol(t *testing.T) {
 	}
 	assert.Equal(t, len(livecatalog.Names()), rows)
 }
+
+// The README's table of packages names every package directory, or one
+// above it (`scenarios` covers scenarios/data): a new package cannot land
+// unannounced. internal/ and homework/ are not the library.
+func TestREADMEListsEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	start := strings.Index(text, "| floor | package | what it holds |")
+	require.GreaterOrEqual(t, start, 0, "README has no table of packages")
+	table := text[start : start+strings.Index(text[start:], "\n\n")]
+	dirs := map[string]bool{}
+	err = filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("..", path)
+		if d.IsDir() {
+			if n := d.Name(); rel != "." && (strings.HasPrefix(n, ".") || n == "testdata" || n == "internal" || n == "homework") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			dirs[filepath.ToSlash(filepath.Dir(rel))] = true
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for dir := range dirs {
+		covered := false
+		for d := dir; d != "." && !covered; d = filepath.ToSlash(filepath.Dir(d)) {
+			covered = strings.Contains(table, "`"+d+"`")
+		}
+		assert.True(t, covered, "README's table of packages lacks %s", dir)
+	}
+}
