@@ -25,8 +25,13 @@ For one run (--seed N, the default with seed 1):
     NAME-seedN-latency.png     message latency histogram
     NAME-seedN-nodes.png       messages each node sent, received and lost
     NAME-seedN-types.png       messages sent per type
+    NAME-seedN-activity.png    messages delivered and lost per second,
+                               the fault windows shaded
     NAME-seedN-spacetime.svg   space-time diagram (always SVG; the first
                                200 messages, open it in a browser)
+and where the run reports them NAME-seedN-scaling.png (web-scale),
+NAME-seedN-read-scaling.png (read-replicas) and NAME-seedN-hit-ratio.png
+(cdn).
 
 For a sweep (--seeds LIST, as for 'dsim sweep'): one histogram per metric
 across the seeds, NAME-sweep-METRIC.png; for raft-election, for example,
