@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -63,7 +64,7 @@ func (f setFlags) Set(s string) error {
 }
 
 func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	seed := fs.Uint64("seed", 1, "random seed of the nodes' own random streams")
+	seed := seedFlag(fs, 1, "random seed `N` of the nodes' own random streams")
 	depth := fs.Int("depth", 0, "longest path to explore, in steps (default: the scenario's)")
 	maxStates := fs.Int("max-states", 0, "stop after this many distinct states (default: the scenario's)")
 	deviations, crashes, drops, dups := &optionalInt{}, &optionalInt{}, &optionalInt{}, &optionalInt{}
@@ -244,4 +245,26 @@ func (o *optionalInt) or(def int) int {
 		return def
 	}
 	return o.v
+}
+
+// seedValue is a --seed flag whose error says what a seed is (the flag
+// package's own says only "parse error").
+type seedValue uint64
+
+func (v *seedValue) String() string { return strconv.FormatUint(uint64(*v), 10) }
+
+func (v *seedValue) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("a seed is a whole number from 0 to %d, got %q", uint64(math.MaxUint64), s)
+	}
+	*v = seedValue(n)
+	return nil
+}
+
+// seedFlag defines --seed with its default and usage.
+func seedFlag(fs *flag.FlagSet, def uint64, usage string) *uint64 {
+	v := def
+	fs.Var((*seedValue)(&v), "seed", usage)
+	return &v
 }

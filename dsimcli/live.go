@@ -159,7 +159,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret (default: the cluster file's \"secret_file\"); peers, clients and tools without it are refused")
 	insecure := fs.Bool("insecure", false, "run without a secret: anyone who can reach the port can pose as a member (logged loudly, shown by dsim status)")
 	listen := fs.String("listen", "", "listen on `ADDR` instead of the cluster file's address (such as :7001)")
-	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
+	seed := seedFlag(fs, 0, "seed `N` for the node's random numbers (default: from crypto/rand)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debug := fs.Bool("debug", false, "log connection details too")
 	salvage := fs.Bool("salvage", false, "open a damaged data directory anyway: keep a copy of the damaged file (FILE.damaged-TIME), cut it at the damage, and have the node wait for a leader before it votes again")

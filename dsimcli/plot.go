@@ -48,7 +48,7 @@ run's check failed (the plots are written anyway), 2 for a usage error.`,
 
 func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	setup := addSweepFlags(fs, "", false)
-	seed := fs.Uint64("seed", 1, "plot the one run with this seed")
+	seed := seedFlag(fs, 1, "plot the one run with seed `N`")
 	out := fs.String("out", "plots", "write the files into `DIR` (created if need be)")
 	format := fs.String("format", "png", "image format of the plots: png or svg")
 	return func(ctx *cli, args []string) int {

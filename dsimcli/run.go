@@ -72,7 +72,7 @@ Exit status: 0 when the run showed what it should, 1 when a check failed,
 }
 
 func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
+	seed := seedFlag(fs, 1, "random seed `N`: the same seed gives the same run")
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
 	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (its first 200 messages)")
