@@ -548,8 +548,8 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 		return tcp.FaultRequest{Action: verb, A: sim.NodeID(args[1]), B: sim.NodeID(args[2])}, nil
 	case verb == "delay" && len(args) == 4:
 		d, err := time.ParseDuration(args[3])
-		if err != nil {
-			return tcp.FaultRequest{}, fmt.Errorf("delay %q: %v", args[3], err)
+		if err != nil || d <= 0 {
+			return tcp.FaultRequest{}, fmt.Errorf("delay %q: want a positive duration such as 50ms", args[3])
 		}
 		return tcp.FaultRequest{Action: "delay", A: sim.NodeID(args[1]), B: sim.NodeID(args[2]), Delay: d}, nil
 	case verb == "drop" && len(args) == 2:
@@ -563,7 +563,16 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 	case verb == "show" && len(args) == 1:
 		return tcp.FaultRequest{}, nil
 	}
-	return tcp.FaultRequest{}, fmt.Errorf("cannot read %q", strings.Join(args, " "))
+	if want, known := faultForms[args[0]]; known {
+		return tcp.FaultRequest{}, fmt.Errorf("cannot read %q: write %s", strings.Join(args, " "), want)
+	}
+	return tcp.FaultRequest{}, fmt.Errorf("unknown fault %q", args[0])
+}
+
+// faultForms is how each fault is written.
+var faultForms = map[string]string{
+	"block": "block A B (two members)", "unblock": "unblock A B (two members)",
+	"delay": "delay A B DURATION", "drop": "drop SHARE (from 0 to 1)", "heal": "heal, alone", "show": "show, alone",
 }
 
 // nodeProtocol picks the protocol `dsim node` runs: --protocol, else the

@@ -35,6 +35,27 @@ func TestLiveCommandsRefuseABadClusterFile(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "dsim node opened nothing")
 }
 
+// A fault written wrong says how to write it, before the cluster file is
+// even read.
+func TestFaultSaysHowToWriteIt(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"block", "n1"}, `cannot read "block n1": write block A B (two members)`},
+		{[]string{"delay", "n1", "n2", "soon"}, `delay "soon": want a positive duration such as 50ms`},
+		{[]string{"delay", "n1", "n2", "0s"}, `delay "0s": want a positive duration`},
+		{[]string{"drop", "2"}, `drop "2": want a share between 0 and 1`},
+		{[]string{"heal", "n1"}, `write heal, alone`},
+		{[]string{"explode"}, `unknown fault "explode"`},
+	} {
+		status, _, stderr := dsim(append([]string{"fault", "--cluster", "/nonexistent/cluster.json"}, c.args...)...)
+		assert.Equal(t, exitUsage, status, "%v", c.args)
+		assert.Contains(t, stderr, c.want, "%v", c.args)
+		assert.Contains(t, stderr, "usage: dsim fault --cluster FILE", "%v", c.args)
+	}
+}
+
 // An --id the cluster file does not list is a usage error, before the
 // data directory is touched.
 func TestNodeRefusesAStranger(t *testing.T) {
