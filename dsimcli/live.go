@@ -548,8 +548,8 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 		return tcp.FaultRequest{Action: verb, A: sim.NodeID(args[1]), B: sim.NodeID(args[2])}, nil
 	case verb == "delay" && len(args) == 4:
 		d, err := time.ParseDuration(args[3])
-		if err != nil || d <= 0 {
-			return tcp.FaultRequest{}, fmt.Errorf("delay %q: want a positive duration such as 50ms", args[3])
+		if err != nil || d < 0 {
+			return tcp.FaultRequest{}, fmt.Errorf("delay %q: want a duration such as 50ms (0 removes the link's delay)", args[3])
 		}
 		return tcp.FaultRequest{Action: "delay", A: sim.NodeID(args[1]), B: sim.NodeID(args[2]), Delay: d}, nil
 	case verb == "drop" && len(args) == 2:

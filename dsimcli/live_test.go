@@ -43,8 +43,7 @@ func TestFaultSaysHowToWriteIt(t *testing.T) {
 		want string
 	}{
 		{[]string{"block", "n1"}, `cannot read "block n1": write block A B (two members)`},
-		{[]string{"delay", "n1", "n2", "soon"}, `delay "soon": want a positive duration such as 50ms`},
-		{[]string{"delay", "n1", "n2", "0s"}, `delay "0s": want a positive duration`},
+		{[]string{"delay", "n1", "n2", "soon"}, `delay "soon": want a duration such as 50ms (0 removes the link's delay)`},
 		{[]string{"drop", "2"}, `drop "2": want a share between 0 and 1`},
 		{[]string{"heal", "n1"}, `write heal, alone`},
 		{[]string{"explode"}, `unknown fault "explode"`},
