@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -86,6 +87,11 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	status, out, _ := dsim("help")
 	assert.Equal(t, exitOK, status)
 	assert.Contains(t, out, "dsim list")
+	// The overview names every command once, in a column of its own.
+	for name, c := range commands {
+		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `  +` + regexp.QuoteMeta(c.summary) + `$`)
+		assert.Len(t, re.FindAllString(out, -1), 1, "%s in dsim help:\n%s", name, out)
+	}
 }
 
 func TestListShowsEveryScenario(t *testing.T) {
