@@ -61,6 +61,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{"bad flag value", []string{"run", "broadcast", "--seed", "seven"}, `invalid value "seven" for flag -seed: a seed is a whole number from 0 to 18446744073709551615`},
 		{"negative seed", []string{"explore", "2pc", "--seed", "-1"}, `a seed is a whole number from 0`},
 		{"unknown scenario, no guess", []string{"run", "nope"}, `unknown scenario "nope"; the scenarios are: `},
+		{"unknown broken variant", []string{"run", "paxos-basic", "--broken", "nope", "--trace", filepath.Join(dir, "never.jsonl")}, `unknown broken variant "nope" for paxos-basic; its variants are: forgets-promise, ignores-accepted-values`},
 		{"bad duration", []string{"run", "broadcast", "--for", "-3s"}, "--for must be positive"},
 		{"missing schedule", []string{"run", "broadcast", "--schedule", filepath.Join(dir, "nope")}, "cannot read the fault schedule"},
 		{"malformed schedule", []string{"run", "broadcast", "--schedule", badSched}, "line 3"},
@@ -71,11 +72,14 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			status, _, stderr := dsim(tc.args...)
+			status, out, stderr := dsim(tc.args...)
 			assert.Equal(t, exitUsage, status)
 			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, out, "# ", "a usage error prints no run header")
 		})
 	}
+	_, err := os.Stat(filepath.Join(dir, "never.jsonl"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "a usage error writes no trace file")
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {

@@ -104,6 +104,10 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs, Printer: ctx.p, Broken: *broken}
+		if err := s.CheckBroken(*broken); err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
+			return exitUsage
+		}
 		if *artifacts != "" {
 			// Create DIR, but not a missing parent: a typo in the path
 			// should not silently grow a tree of directories.

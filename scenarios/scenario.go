@@ -184,7 +184,7 @@ func Start(s Scenario, o Options) (*Run, error) {
 		return nil, err
 	}
 	o.Knobs = knobs
-	if err := s.checkBroken(o.Broken); err != nil {
+	if err := s.CheckBroken(o.Broken); err != nil {
 		return nil, err
 	}
 	run, err := s.Setup(o)
