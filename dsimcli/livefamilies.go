@@ -357,7 +357,11 @@ func callFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	node := fs.String("node", "", "call frontend `ID` (default: the first)")
 	count := fs.Int("count", 1, "make `N` calls, one after another")
 	return func(ctx *cli, args []string) int {
-		if len(args) > 1 || *count < 1 {
+		if *count < 1 {
+			fmt.Fprintf(ctx.stderr, "dsim call: --count %d: make at least one call\n", *count)
+			return exitUsage
+		}
+		if len(args) > 1 {
 			fmt.Fprintln(ctx.stderr, "usage: dsim call --cluster FILE [KEY] [--node ID] [--count N]")
 			return exitUsage
 		}
