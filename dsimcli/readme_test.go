@@ -13,7 +13,8 @@ import (
 )
 
 // The README is the front door: its scenario table lists every scenario
-// dsim has, so a new one cannot land unannounced.
+// dsim has, with the Summary dsim list prints, so a new one cannot land
+// unannounced and the two cannot drift apart.
 func TestREADMEListsEveryScenario(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
@@ -21,7 +22,7 @@ func TestREADMEListsEveryScenario(t *testing.T) {
 		if strings.HasPrefix(s.Name, "test-") {
 			continue // registered by tests
 		}
-		assert.Contains(t, string(readme), "| `"+s.Name+"` |", "README's scenario table lacks %s", s.Name)
+		assert.Contains(t, string(readme), "| `"+s.Name+"` | "+s.Summary+" |", "README's scenario table lacks %s, or says it differently from its Summary", s.Name)
 	}
 }
 
