@@ -260,7 +260,7 @@ func usage(w io.Writer, p *i18n.Printer) {
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet, p *i18n.Printer) {
-	fmt.Fprintf(w, "%s\n\n", p.T("Usage: dsim %s %s", c.name, c.args))
+	fmt.Fprintf(w, "%s\n\n", strings.TrimRight(p.T("Usage: dsim %s %s", c.name, c.args), " "))
 	fmt.Fprintln(w, strings.TrimSpace(p.S(strings.TrimSpace(c.help))))
 	hasFlags := false
 	fs.VisitAll(func(*flag.Flag) { hasFlags = true })

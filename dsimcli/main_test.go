@@ -87,6 +87,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		status, out, _ := dsim(name, "--help")
 		assert.Equal(t, exitOK, status, name)
 		assert.Contains(t, out, "Usage: dsim "+name, name)
+		assert.NotContains(t, out, " \n", "%s --help: a line ends in a space", name)
 	}
 	status, out, _ := dsim("help")
 	assert.Equal(t, exitOK, status)
