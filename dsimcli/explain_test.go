@@ -38,6 +38,24 @@ func TestExplainTellsTheStoryKnobsAndWhatToTry(t *testing.T) {
 	}
 }
 
+// explore's --help sends a learner to explain for the broken variants:
+// explain lists them, and suggests the explorer where it applies; the
+// variants it names are the ones run accepts.
+func TestExplainNamesBrokenVariantsAndTheExplorer(t *testing.T) {
+	status, out, stderr := dsim("explain", "paxos-basic")
+	require.Equal(t, exitOK, status, stderr)
+	assert.Contains(t, out, "Deliberately broken implementations (--broken VARIANT on run, tui and explore):\n  forgets-promise, ignores-accepted-values\n")
+	assert.Contains(t, out, "  dsim explore paxos-basic\n")
+	assert.Contains(t, out, "  dsim explore paxos-basic --broken forgets-promise\n")
+	status, _, stderr = dsim("run", "paxos-basic", "--broken", "ignores-accepted-values", "--quiet")
+	assert.NotEqual(t, exitUsage, status, stderr)
+
+	status, out, _ = dsim("explain", "quorum-kv")
+	require.Equal(t, exitOK, status)
+	assert.NotContains(t, out, "broken")
+	assert.NotContains(t, out, "dsim explore")
+}
+
 func TestListGroupsByChapterWithLengths(t *testing.T) {
 	status, out, _ := dsim("list")
 	require.Equal(t, exitOK, status)
@@ -342,7 +360,7 @@ func TestLiveUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"node", "--cluster", cluster, "--id", "n9", "--data", filepath.Join(dir, "d"), "--insecure"}, `"n9" is not a member`},
+		{[]string{"node", "--cluster", cluster, "--id", "n9", "--data", filepath.Join(dir, "d"), "--insecure"}, `n9 is not a member`},
 		{[]string{"fault", "--cluster", cluster, "block", "n1", "n1"}, "a link joins two different nodes"},
 		{[]string{"fault", "--cluster", cluster, "delay", "n1", "n2", "-5ms"}, "-5ms is a negative number, not a flag"},
 		{[]string{"fault", "--cluster", cluster, "--", "delay", "n1", "n2", "-5ms"}, "a delay cannot be negative"},

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,15 +65,16 @@ func (f setFlags) Set(s string) error {
 }
 
 func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	seed := fs.Uint64("seed", 1, "random seed of the nodes' own random streams")
+	seed := seedFlag(fs, 1, "random seed `N` of the nodes' own random streams")
 	depth := fs.Int("depth", 0, "longest path to explore, in steps (default: the scenario's)")
 	maxStates := fs.Int("max-states", 0, "stop after this many distinct states (default: the scenario's)")
-	deviations := fs.Int("deviations", -1, "bound on departures from the default order per path; 0: none (default: the scenario's)")
-	crashes := fs.Int("crashes", -1, "crashes per path (default: the scenario's)")
-	drops := fs.Int("drops", -1, "messages lost per path (default: the scenario's)")
-	dups := fs.Int("duplicates", -1, "messages duplicated per path (default: the scenario's)")
+	deviations, crashes, drops, dups := &optionalInt{}, &optionalInt{}, &optionalInt{}, &optionalInt{}
+	fs.Var(deviations, "deviations", "at most `N` departures from the default order per path; 0: no bound (default: the scenario's)")
+	fs.Var(crashes, "crashes", "at most `N` crashes per path (default: the scenario's)")
+	fs.Var(drops, "drops", "at most `N` messages lost per path (default: the scenario's)")
+	fs.Var(dups, "duplicates", "at most `N` messages duplicated per path (default: the scenario's)")
 	dfs := fs.Bool("dfs", false, "depth first with iterative deepening; also finds livelocks")
-	bfs := fs.Bool("bfs", false, "breadth first: a shortest counterexample (the default, but for scenarios whose lesson is a livelock)")
+	bfs := fs.Bool("bfs", false, "breadth first: a shortest counterexample (the default, except for scenarios whose lesson is a livelock)")
 	broken := fs.String("broken", "", "explore a deliberately broken implementation (`VARIANT`; dsim explain NAME lists them)")
 	out := fs.String("out", "", "write a counterexample as a replayable schedule to `FILE` (default NAME.cex)")
 	workers := fs.Int("p", 0, "workers expanding states in parallel (default: one per core)")
@@ -102,7 +105,7 @@ func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			v   int
 			dst *int
 			min int
-		}{{*depth, &b.Depth, 1}, {*maxStates, &b.MaxStates, 1}, {*deviations, &b.Deviations, 0}, {*crashes, &b.Crashes, 0}, {*drops, &b.Drops, 0}, {*dups, &b.Duplicates, 0}} {
+		}{{*depth, &b.Depth, 1}, {*maxStates, &b.MaxStates, 1}, {deviations.or(-1), &b.Deviations, 0}, {crashes.or(-1), &b.Crashes, 0}, {drops.or(-1), &b.Drops, 0}, {dups.or(-1), &b.Duplicates, 0}} {
 			if o.v == 0 && o.min == 1 || o.v == -1 {
 				continue
 			}
@@ -131,13 +134,24 @@ func exploreFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			what += " --broken " + *broken
 		}
 		fmt.Fprintf(ctx.stdout, "# exploring %s %s: depth %d, at most %d states, %s\n", what, how, b.Depth, b.MaxStates, describeBounds(b))
+		// On a terminal the progress line is redrawn in place; in a log
+		// (CI, a file) it is a line each time the search goes deeper.
+		terminal, depthShown := isTerminal(ctx.stderr), -1
 		progress := func(st explore.Stats) {
 			rate := float64(st.States) / st.Elapsed.Seconds()
-			fmt.Fprintf(ctx.stderr, "\r  %d states (%.0f/s), %d transitions, depth %d, frontier %d   ", st.States, rate, st.Edges, st.Depth, st.Frontier)
+			line := fmt.Sprintf("  %d states (%.0f/s), %d transitions, depth %d, frontier %d", st.States, rate, st.Edges, st.Depth, st.Frontier)
+			if terminal {
+				fmt.Fprintf(ctx.stderr, "\r%s\033[K", line)
+			} else if st.Depth != depthShown {
+				depthShown = st.Depth
+				fmt.Fprintln(ctx.stderr, line)
+			}
 		}
 		tuneGC()
 		r, err := explore.Explore(explore.Config{Model: m, Bounds: b, Strategy: strategy, Workers: *workers, Report: progress})
-		fmt.Fprint(ctx.stderr, "\r\033[K")
+		if terminal {
+			fmt.Fprint(ctx.stderr, "\r\033[K")
+		}
 		if err != nil {
 			fmt.Fprintf(ctx.stderr, "dsim explore: %v\n", err)
 			return exitFailed
@@ -214,4 +228,57 @@ func tuneGC() {
 	}
 	debug.SetMemoryLimit(512 << 20)
 	debug.SetGCPercent(400)
+}
+
+// optionalInt is an int flag that knows whether it was given, so its help
+// need not show a made-up default.
+type optionalInt struct {
+	v   int
+	set bool
+}
+
+func (o *optionalInt) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.Itoa(o.v)
+}
+
+func (o *optionalInt) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a whole number, got %q", s)
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+// or is the value given, else def.
+func (o *optionalInt) or(def int) int {
+	if !o.set {
+		return def
+	}
+	return o.v
+}
+
+// seedValue is a --seed flag whose error says what a seed is (the flag
+// package's own says only "parse error").
+type seedValue uint64
+
+func (v *seedValue) String() string { return strconv.FormatUint(uint64(*v), 10) }
+
+func (v *seedValue) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("a seed is a whole number from 0 to %d, got %q", uint64(math.MaxUint64), s)
+	}
+	*v = seedValue(n)
+	return nil
+}
+
+// seedFlag defines --seed with its default and usage.
+func seedFlag(fs *flag.FlagSet, def uint64, usage string) *uint64 {
+	v := def
+	fs.Var((*seedValue)(&v), "seed", usage)
+	return &v
 }

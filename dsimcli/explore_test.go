@@ -26,6 +26,8 @@ func TestExploreBrokenPaxosWritesACounterexampleThatRunReplays(t *testing.T) {
 	cex := filepath.Join(t.TempDir(), "cex.schedule")
 	status, out, stderr := dsim("explore", "paxos-basic", "--broken", "forgets-promise", "--out", cex)
 	require.Equal(t, exitFailed, status, stderr)
+	assert.NotContains(t, stderr, "\r", "off a terminal, progress is whole lines")
+	assert.NotContains(t, stderr, "\x1b[K")
 	m := regexp.MustCompile(`VIOLATION after \d+ steps \(.*\): (.*)`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
 	violation := m[1]
@@ -69,4 +71,13 @@ func TestExploreUsageErrors(t *testing.T) {
 		assert.Equal(t, exitUsage, status, strings.Join(tc.args, " "))
 		assert.Contains(t, stderr, tc.want, strings.Join(tc.args, " "))
 	}
+}
+
+// Bounds left to the scenario show no made-up default in the help.
+func TestExploreHelpShowsNoFakeDefaults(t *testing.T) {
+	status, out, stderr := dsim("explore", "--help")
+	require.Equal(t, exitOK, status)
+	help := out + stderr
+	assert.Contains(t, help, "-deviations N")
+	assert.NotContains(t, help, "(default -1)")
 }

@@ -118,7 +118,7 @@ error or an operation too large to send.`,
 	})
 	register(&command{
 		name:    "status",
-		args:    "--cluster FILE [--json]",
+		args:    "--cluster FILE [--json | --all]",
 		summary: "show each live node's state (its Inspect())",
 		help: `
 Ask every member for its state: the node's Inspect() (role, term, leader,
@@ -159,7 +159,7 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	secretFile := fs.String("secret-file", "", "a `FILE` holding the cluster's shared secret (default: the cluster file's \"secret_file\"); peers, clients and tools without it are refused")
 	insecure := fs.Bool("insecure", false, "run without a secret: anyone who can reach the port can pose as a member (logged loudly, shown by dsim status)")
 	listen := fs.String("listen", "", "listen on `ADDR` instead of the cluster file's address (such as :7001)")
-	seed := fs.Uint64("seed", 0, "seed for the node's random numbers (default: from crypto/rand)")
+	seed := seedFlag(fs, 0, "seed `N` for the node's random numbers (default: from crypto/rand)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	debug := fs.Bool("debug", false, "log connection details too")
 	salvage := fs.Bool("salvage", false, "open a damaged data directory anyway: keep a copy of the damaged file (FILE.damaged-TIME), cut it at the damage, and have the node wait for a leader before it votes again")
@@ -184,6 +184,12 @@ func nodeFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		proto, ok := nodeProtocol(ctx, *clusterPath, *protocol)
 		if !ok {
 			return exitUsage
+		}
+		if cluster, err := tcp.LoadCluster(*clusterPath); err == nil {
+			if _, member := cluster.Member(sim.NodeID(*id)); !member {
+				fmt.Fprintf(ctx.stderr, "dsim node: --id %s is not a member of cluster %q; its members are %v\n", *id, cluster.Name, cluster.IDs())
+				return exitUsage
+			}
 		}
 		wrap, closeRecord, err := recorder(*record, proto.Name, *seed)
 		if err != nil {
@@ -412,7 +418,7 @@ func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		} else if p, _ := livecatalog.ProtocolOf(cluster); p.Name == "raft-kv" || p.Name == "multipaxos-kv" {
 			printStatus(ctx, cluster, replies, errs, *all)
 		} else {
-			printFamilyStatus(ctx, cluster, replies, errs)
+			printFamilyStatus(ctx, cluster, replies, errs, *all)
 		}
 		if len(errs) > 0 {
 			return exitFailed
@@ -422,27 +428,60 @@ func statusFlags(fs *flag.FlagSet) func(*cli, []string) int {
 }
 
 func printStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error, all bool) {
+	// Multi-Paxos has ballots and decided slots where Raft has terms and a
+	// commit index: the same columns, under their own names.
+	term, commit := "TERM", "COMMIT"
+	termKey, commitKey := "term", "commit"
+	if p, _ := livecatalog.ProtocolOf(cluster); p.Name == "multipaxos-kv" {
+		term, commit = "BALLOT", "DECIDED"
+		termKey, commitKey = "promised", "decided"
+	}
 	tw := tabwriter.NewWriter(ctx.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSENT\tRECV\tDROPPED\tREFUSED\tAUTH\tFAULTS")
+	fmt.Fprintf(tw, "NODE\tROLE\t%s\tLEADER\t%s\tAPPLIED\tSENT\tRECV\tDROPPED\tREFUSED\tAUTH\tFAULTS\n", term, commit)
 	for _, id := range cluster.IDs() {
-		if err, bad := errs[id]; bad {
-			fmt.Fprintf(tw, "%s\tunreachable: %v\n", id, err)
+		if _, bad := errs[id]; bad {
 			continue
 		}
 		in := replies[id].Inspect
-		dropped := atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
-		refused := atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
-		auth := "secret"
-		if in["tcp.insecure"] != "false" {
-			auth = "INSECURE"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", id, in["role"], in["term"], in["leader"], in["commit"],
-			in["rsm.applied"], in["tcp.sent"], in["tcp.received"], dropped, refused, auth, replies[id].Faults)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", id, in["role"], in[termKey], in["leader"], in[commitKey],
+			in["rsm.applied"], in["tcp.sent"], in["tcp.received"], dropped(in), refused(in), auth(in), replies[id].Faults)
 	}
 	tw.Flush()
-	if !all {
-		return
+	printUnreachable(ctx, cluster, errs)
+	if all {
+		printAllKeys(ctx, cluster, replies)
 	}
+}
+
+func dropped(in map[string]string) int {
+	return atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
+}
+
+func refused(in map[string]string) int {
+	return atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
+}
+
+// auth is how a node admits connections: "secret", or "INSECURE" when it
+// runs without one.
+func auth(in map[string]string) string {
+	if in["tcp.insecure"] != "false" {
+		return "INSECURE"
+	}
+	return "secret"
+}
+
+// printUnreachable lists the members that did not answer, below the table
+// (a row without the table's cells would break its columns).
+func printUnreachable(ctx *cli, cluster tcp.Cluster, errs map[sim.NodeID]error) {
+	for _, id := range cluster.IDs() {
+		if err, bad := errs[id]; bad {
+			fmt.Fprintf(ctx.stdout, "%s unreachable: %v\n", id, err)
+		}
+	}
+}
+
+// printAllKeys is --all: every key each node reported, sorted.
+func printAllKeys(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply) {
 	for _, id := range cluster.IDs() {
 		rep, ok := replies[id]
 		if !ok {
@@ -532,7 +571,16 @@ func parseFault(args []string) (tcp.FaultRequest, error) {
 	case verb == "show" && len(args) == 1:
 		return tcp.FaultRequest{}, nil
 	}
-	return tcp.FaultRequest{}, fmt.Errorf("cannot read %q", strings.Join(args, " "))
+	if want, known := faultForms[args[0]]; known {
+		return tcp.FaultRequest{}, fmt.Errorf("cannot read %q: write %s", strings.Join(args, " "), want)
+	}
+	return tcp.FaultRequest{}, fmt.Errorf("unknown fault %q", args[0])
+}
+
+// faultForms is how each fault is written.
+var faultForms = map[string]string{
+	"block": "block A B (two members)", "unblock": "unblock A B (two members)",
+	"delay": "delay A B DURATION", "drop": "drop SHARE (from 0 to 1)", "heal": "heal, alone", "show": "show, alone",
 }
 
 // nodeProtocol picks the protocol `dsim node` runs: --protocol, else the

@@ -259,13 +259,12 @@ func parseWrite(a string, participants []sim.NodeID) (twopc.Write, error) {
 
 // printFamilyStatus is dsim status for the families without a leader and
 // a log: each node's role, then its own keys as key=value, then the
-// transport's counters.
-func printFamilyStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error) {
+// transport's counters; with all, every key of each node too.
+func printFamilyStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp.StatusReply, errs map[sim.NodeID]error, all bool) {
 	tw := tabwriter.NewWriter(ctx.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tSENT\tRECV\tDROPPED\tREFUSED\tFAULTS")
+	fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tSENT\tRECV\tDROPPED\tREFUSED\tAUTH\tFAULTS")
 	for _, id := range cluster.IDs() {
-		if err, bad := errs[id]; bad {
-			fmt.Fprintf(tw, "%s\tunreachable: %v\n", id, err)
+		if _, bad := errs[id]; bad {
 			continue
 		}
 		in := replies[id].Inspect
@@ -275,11 +274,13 @@ func printFamilyStatus(ctx *cli, cluster tcp.Cluster, replies map[sim.NodeID]tcp
 				state = append(state, k+"="+in[k])
 			}
 		}
-		dropped := atoi(in["tcp.dropped.queue"]) + atoi(in["tcp.dropped.fault"])
-		refused := atoi(in["tcp.handshakes.refused"]) + atoi(in["tcp.frames.bad"]) + atoi(in["tcp.frames.oversized"]) + atoi(in["tcp.frames.unknown"])
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", id, in["role"], strings.Join(state, " "), in["tcp.sent"], in["tcp.received"], dropped, refused, replies[id].Faults)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", id, in["role"], strings.Join(state, " "), in["tcp.sent"], in["tcp.received"], dropped(in), refused(in), auth(in), replies[id].Faults)
 	}
 	tw.Flush()
+	printUnreachable(ctx, cluster, errs)
+	if all {
+		printAllKeys(ctx, cluster, replies)
+	}
 }
 
 func getFlags(fs *flag.FlagSet) func(*cli, []string) int {
@@ -356,7 +357,11 @@ func callFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	node := fs.String("node", "", "call frontend `ID` (default: the first)")
 	count := fs.Int("count", 1, "make `N` calls, one after another")
 	return func(ctx *cli, args []string) int {
-		if len(args) > 1 || *count < 1 {
+		if *count < 1 {
+			fmt.Fprintf(ctx.stderr, "dsim call: --count %d: make at least one call\n", *count)
+			return exitUsage
+		}
+		if len(args) > 1 {
 			fmt.Fprintln(ctx.stderr, "usage: dsim call --cluster FILE [KEY] [--node ID] [--count N]")
 			return exitUsage
 		}

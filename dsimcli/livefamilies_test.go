@@ -29,10 +29,14 @@ func TestLiveOptionsAreCheckedByField(t *testing.T) {
 		assert.Contains(t, stderr, c.want, "%v", c.args)
 	}
 
+	status, _, stderr := dsim("call", "--cluster", "/nonexistent/cluster.json", "--count", "0")
+	assert.Equal(t, exitUsage, status, stderr)
+	assert.Contains(t, stderr, "--count 0: make at least one call")
+
 	// The same checks read a hand-written cluster file.
 	path := filepath.Join(t.TempDir(), "cluster.json")
 	os.WriteFile(path, []byte(`{"cluster":"lab","protocol":"quorum-kv","options":{"r":0},"members":[{"id":"n1","addr":"127.0.0.1:1"}]}`), 0o644)
-	status, _, stderr := dsim("node", "--cluster", path, "--id", "n1", "--data", t.TempDir())
+	status, _, stderr = dsim("node", "--cluster", path, "--id", "n1", "--data", t.TempDir())
 	assert.Equal(t, exitUsage, status, stderr)
 	assert.Contains(t, stderr, "options.r: 0: want 1 to n (1)")
 }

@@ -237,12 +237,16 @@ func usage(w io.Writer, p *i18n.Printer) {
 	fmt.Fprintln(w, p.T("dsim runs distributed protocols on a deterministic simulated network,\nand the same nodes over real TCP."))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, p.T("Usage: dsim COMMAND [arguments]"))
+	width := 0
+	for n := range commands {
+		width = max(width, len(n))
+	}
 	listed := map[string]bool{}
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", p.S(g.title))
 		for _, n := range g.names {
 			if c, ok := commands[n]; ok {
-				fmt.Fprintf(w, "  %-9s %s\n", n, p.S(c.summary))
+				fmt.Fprintf(w, "  %-*s  %s\n", width, n, p.S(c.summary))
 				listed[n] = true
 			}
 		}
@@ -257,7 +261,7 @@ func usage(w io.Writer, p *i18n.Printer) {
 	if len(rest) > 0 {
 		fmt.Fprintf(w, "\n%s:\n", p.T("More"))
 		for _, n := range rest {
-			fmt.Fprintf(w, "  %-9s %s\n", n, p.S(commands[n].summary))
+			fmt.Fprintf(w, "  %-*s  %s\n", width, n, p.S(commands[n].summary))
 		}
 	}
 	fmt.Fprintln(w)
@@ -266,7 +270,7 @@ func usage(w io.Writer, p *i18n.Printer) {
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet, p *i18n.Printer) {
-	fmt.Fprintf(w, "%s\n\n", p.T("Usage: dsim %s %s", c.name, c.args))
+	fmt.Fprintf(w, "%s\n\n", strings.TrimRight(p.T("Usage: dsim %s %s", c.name, c.args), " "))
 	fmt.Fprintln(w, strings.TrimSpace(p.S(strings.TrimSpace(c.help))))
 	hasFlags := false
 	fs.VisitAll(func(*flag.Flag) { hasFlags = true })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -57,7 +58,10 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{"unknown scenario", []string{"run", "brodcast"}, `unknown scenario "brodcast" (did you mean "broadcast"?)`},
 		{"no scenario", []string{"run"}, "needs exactly one scenario name"},
 		{"bad flag", []string{"run", "broadcast", "--sed", "3"}, "flag provided but not defined: -sed"},
-		{"bad flag value", []string{"run", "broadcast", "--seed", "seven"}, `invalid value "seven" for flag -seed`},
+		{"bad flag value", []string{"run", "broadcast", "--seed", "seven"}, `invalid value "seven" for flag -seed: a seed is a whole number from 0 to 18446744073709551615`},
+		{"negative seed", []string{"explore", "2pc", "--seed", "-1"}, `a seed is a whole number from 0`},
+		{"unknown scenario, no guess", []string{"run", "nope"}, `unknown scenario "nope"; the scenarios are: `},
+		{"unknown broken variant", []string{"run", "paxos-basic", "--broken", "nope", "--trace", filepath.Join(dir, "never.jsonl")}, `unknown broken variant "nope" for paxos-basic; its variants are: forgets-promise, ignores-accepted-values`},
 		{"bad duration", []string{"run", "broadcast", "--for", "-3s"}, "--for must be positive"},
 		{"missing schedule", []string{"run", "broadcast", "--schedule", filepath.Join(dir, "nope")}, "cannot read the fault schedule"},
 		{"malformed schedule", []string{"run", "broadcast", "--schedule", badSched}, "line 3"},
@@ -68,11 +72,14 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			status, _, stderr := dsim(tc.args...)
+			status, out, stderr := dsim(tc.args...)
 			assert.Equal(t, exitUsage, status)
 			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, out, "# ", "a usage error prints no run header")
 		})
 	}
+	_, err := os.Stat(filepath.Join(dir, "never.jsonl"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "a usage error writes no trace file")
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
@@ -80,10 +87,16 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		status, out, _ := dsim(name, "--help")
 		assert.Equal(t, exitOK, status, name)
 		assert.Contains(t, out, "Usage: dsim "+name, name)
+		assert.NotContains(t, out, " \n", "%s --help: a line ends in a space", name)
 	}
 	status, out, _ := dsim("help")
 	assert.Equal(t, exitOK, status)
 	assert.Contains(t, out, "dsim list")
+	// The overview names every command once, in a column of its own.
+	for name, c := range commands {
+		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `  +` + regexp.QuoteMeta(c.summary) + `$`)
+		assert.Len(t, re.FindAllString(out, -1), 1, "%s in dsim help:\n%s", name, out)
+	}
 }
 
 func TestListShowsEveryScenario(t *testing.T) {

@@ -32,6 +32,9 @@ For one run (--seed N, the default with seed 1):
                                and crash windows shaded
     NAME-seedN-spacetime.svg   space-time diagram (always SVG; the first
                                200 messages, open it in a browser)
+and where the run reports them NAME-seedN-scaling.png (web-scale),
+NAME-seedN-read-scaling.png (read-replicas) and NAME-seedN-hit-ratio.png
+(cdn).
 
 For a sweep (--seeds LIST, as for 'dsim sweep'): one histogram per metric
 across the seeds, NAME-sweep-METRIC.png; for raft-election, for example,
@@ -48,7 +51,7 @@ run's check failed (the plots are written anyway), 2 for a usage error.`,
 
 func plotFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	setup := addSweepFlags(fs, "", false)
-	seed := fs.Uint64("seed", 1, "plot the one run with this seed")
+	seed := seedFlag(fs, 1, "plot the one run with seed `N`")
 	out := fs.String("out", "plots", "write the files into `DIR` (created if need be)")
 	format := fs.String("format", "png", "image format of the plots: png or svg")
 	return func(ctx *cli, args []string) int {

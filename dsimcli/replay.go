@@ -79,7 +79,7 @@ func replayCmdFlags(fs *flag.FlagSet) func(*cli, []string) int {
 	runNo := fs.Int("run", 1, "with --tui, which run of the file (one per process start) to show")
 	return func(ctx *cli, args []string) int {
 		if len(args) != 1 {
-			fmt.Fprintln(ctx.stderr, "usage: dsim replay FILE [--tui]")
+			fmt.Fprintln(ctx.stderr, "usage: dsim replay FILE [--tui [--run N]]")
 			return exitUsage
 		}
 		f, err := os.Open(args[0])
@@ -95,6 +95,10 @@ func replayCmdFlags(fs *flag.FlagSet) func(*cli, []string) int {
 		}
 		if *useTUI {
 			return replayTUI(ctx, args[0], runs, *runNo)
+		}
+		if *runNo != 1 {
+			fmt.Fprintln(ctx.stderr, "dsim replay: --run chooses the run --tui shows; without --tui every run is checked")
+			return exitUsage
 		}
 		rep, err := replay.Check(runs, buildLive)
 		var div *replay.Divergence
@@ -128,6 +132,10 @@ func replayTUI(ctx *cli, path string, runs []replay.Run, n int) int {
 	opts := tui.Options{Scenario: name, Seed: 1, SaveDir: os.TempDir(), NoColor: os.Getenv("NO_COLOR") != ""}
 	if _, err := tui.New(opts); err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim replay: %v\n", err)
+		return exitUsage
+	}
+	if !isTerminal(os.Stdin) || !isTerminal(ctx.stdout) {
+		fmt.Fprintf(ctx.stderr, "dsim replay --tui needs a terminal (its input and output are not one); 'dsim replay %s' checks the recording without one\n", path)
 		return exitUsage
 	}
 	if err := tui.Run(opts); err != nil {

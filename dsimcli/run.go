@@ -72,7 +72,7 @@ Exit status: 0 when the run showed what it should, 1 when a check failed,
 }
 
 func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
-	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
+	seed := seedFlag(fs, 1, "random seed `N`: the same seed gives the same run")
 	span := fs.Duration("for", 0, "virtual time to run (default: the scenario's own, see 'dsim list')")
 	tracePath := fs.String("trace", "", "write the full trace as JSON Lines to `FILE`")
 	svgPath := fs.String("svg", "", "draw the run as a space-time diagram, SVG, into `FILE` (the whole run if it sent at most 1000 messages, else its first 200)")
@@ -105,6 +105,10 @@ func runFlags(fs *flag.FlagSet) func(*cli, []string) int {
 			return exitUsage
 		}
 		opts := scenarios.Options{Seed: *seed, For: *span, ArtifactDir: *artifacts, Knobs: knobs, Printer: ctx.p, Broken: *broken}
+		if err := s.CheckBroken(*broken); err != nil {
+			fmt.Fprintf(ctx.stderr, "dsim run: %v\n", err)
+			return exitUsage
+		}
 		if *artifacts != "" {
 			// Create DIR, but not a missing parent: a typo in the path
 			// should not silently grow a tree of directories.

@@ -25,7 +25,7 @@ faults you injected as a schedule that 'dsim run NAME --seed N --schedule
 FILE' replays exactly. Press ? for every key and the scenario's
 explanation (as 'dsim explain NAME' prints it). --set changes a knob. NO_COLOR turns colour off.`,
 		flags: func(fs *flag.FlagSet) func(*cli, []string) int {
-			seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same run")
+			seed := seedFlag(fs, 1, "random seed `N`: the same seed gives the same run")
 			dir := fs.String("save-dir", ".", "where w writes the session's schedule (`DIR`)")
 			schedPath := fs.String("schedule", "", "start from the fault schedule in `FILE` (one that w saved, or a counterexample from dsim explore)")
 			broken := fs.String("broken", "", "step through a deliberately broken implementation (`VARIANT`)")

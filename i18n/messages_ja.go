@@ -29,7 +29,8 @@ func init() {
 		"Knobs: none": "ノブ: なし",
 		"Knobs (change them with --set NAME=VALUE):": "ノブ（--set 名前=値 で変更できます）:",
 		"default %-6s": "既定値 %-6s",
-		"Try next:":    "次に試すこと:",
+		"Deliberately broken implementations (--broken VARIANT on run, tui and explore):": "わざと壊した実装（run、tui、explore の --broken VARIANT で使えます）:",
+		"Try next:": "次に試すこと:",
 
 		// run
 		"dsim run needs exactly one scenario name; 'dsim list' shows them":                        "dsim run にはシナリオ名をちょうど 1 つ指定してください。一覧は 'dsim list' で見られます",

@@ -29,7 +29,8 @@ func init() {
 		"Knobs: none": "旋鈕: 無",
 		"Knobs (change them with --set NAME=VALUE):": "旋鈕（以 --set 名稱=值 更改）:",
 		"default %-6s": "預設 %-6s",
-		"Try next:":    "接下來可以試試:",
+		"Deliberately broken implementations (--broken VARIANT on run, tui and explore):": "刻意弄壞的實作（可用於 run、tui 與 explore 的 --broken VARIANT）:",
+		"Try next:": "接下來可以試試:",
 
 		// run
 		"dsim run needs exactly one scenario name; 'dsim list' shows them":                        "dsim run 需要恰好一個情境名稱；'dsim list' 會列出它們",

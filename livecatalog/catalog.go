@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -84,7 +85,15 @@ func decodeOptions(c tcp.Cluster, dst any) error {
 			case errors.As(err, &typ):
 				return fmt.Errorf("%w: options.%s holds a JSON %s, want %v", tcp.ErrClusterFile, k, typ.Value, typ.Type)
 			case strings.Contains(err.Error(), "unknown field"):
-				return fmt.Errorf("%w: options: unknown field %q", tcp.ErrClusterFile, k)
+				who := c.Protocol
+				if who == "" {
+					who = "this protocol"
+				}
+				known := optionNames(dst)
+				if len(known) == 0 {
+					return fmt.Errorf("%w: options: unknown field %q: %s takes no options", tcp.ErrClusterFile, k, who)
+				}
+				return fmt.Errorf("%w: options: unknown field %q; %s takes %s", tcp.ErrClusterFile, k, who, strings.Join(known, ", "))
 			}
 			return fmt.Errorf("%w: options.%s: %v", tcp.ErrClusterFile, k, err)
 		}
@@ -119,4 +128,33 @@ func ParseOptions(base json.RawMessage, kvs []string) (json.RawMessage, error) {
 		m[k] = val
 	}
 	return json.Marshal(m)
+}
+
+// optionNames are the JSON names of the fields of the struct dst points
+// to: the options a family takes.
+func optionNames(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -134,7 +134,8 @@ func TestIdleClientRedialsTheSameServer(t *testing.T) {
 }
 
 // Every family in the catalog builds a node and a registry from an empty
-// cluster file's options, and a misspelt option is refused by name.
+// cluster file's options, and a misspelt option is refused by name, with
+// the options the family does take.
 func TestEveryProtocolBuildsAndRefusesUnknownOptions(t *testing.T) {
 	cluster := tcp.Cluster{Name: "t", Members: []tcp.Member{{ID: "n1", Addr: "127.0.0.1:1"}, {ID: "n2", Addr: "127.0.0.1:2"}, {ID: "n3", Addr: "127.0.0.1:3"}}}
 	for _, name := range Names() {
@@ -150,6 +151,7 @@ func TestEveryProtocolBuildsAndRefusesUnknownOptions(t *testing.T) {
 		_, err = p.New(tcp.NodeConfig{ID: "n1", Cluster: c})
 		require.ErrorIs(t, err, tcp.ErrClusterFile, name)
 		assert.Contains(t, err.Error(), `"bogus"`, name)
+		assert.Regexp(t, name+` takes (no options|[a-z_]+(, [a-z_]+)*$)`, err.Error(), "the error says what %s takes", name)
 		assert.NotEmpty(t, p.Try, "%s has client commands for the banner", name)
 	}
 	_, err := Lookup("nope")

@@ -98,6 +98,9 @@ func Explain(w io.Writer, s Scenario, p *i18n.Printer) error {
 			fmt.Fprintf(ew, "  %-*s  %s\n", width, "", text.Knobs[k.Name])
 		}
 	}
+	if len(s.Broken) > 0 {
+		fmt.Fprintf(ew, "\n%s\n  %s\n", p.T("Deliberately broken implementations (--broken VARIANT on run, tui and explore):"), strings.Join(s.Broken, ", "))
+	}
 	fmt.Fprintf(ew, "\n%s\n", p.T("Try next:"))
 	for _, c := range TryNext(s) {
 		fmt.Fprintf(ew, "  %s\n", c)
@@ -105,8 +108,9 @@ func Explain(w io.Writer, s Scenario, p *i18n.Printer) error {
 	return ew.err
 }
 
-// TryNext are the commands explain suggests: run, TUI, sweep, plot, and a
-// run with one knob changed.
+// TryNext are the commands explain suggests: run, TUI, sweep, plot, a run
+// with one knob changed, and the explorer (on a broken implementation too)
+// where the scenario can be explored.
 func TryNext(s Scenario) []string {
 	out := []string{
 		fmt.Sprintf("dsim run %s --seed 1", s.Name),
@@ -117,6 +121,14 @@ func TryNext(s Scenario) []string {
 	if len(s.Knobs) > 0 {
 		k := s.Knobs[0]
 		out = append(out, fmt.Sprintf("dsim run %s --set %s=%s", s.Name, k.Name, k.other()))
+	}
+	if s.Explore != nil {
+		out = append(out, fmt.Sprintf("dsim explore %s", s.Name))
+		if len(s.Broken) > 0 {
+			out = append(out, fmt.Sprintf("dsim explore %s --broken %s", s.Name, s.Broken[0]))
+		}
+	} else if len(s.Broken) > 0 {
+		out = append(out, fmt.Sprintf("dsim run %s --broken %s", s.Name, s.Broken[0]))
 	}
 	return out
 }

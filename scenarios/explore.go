@@ -38,7 +38,9 @@ type Exploration struct {
 // scenario does not have.
 var ErrUnknownBroken = errors.New("unknown broken variant")
 
-func (s Scenario) checkBroken(name string) error {
+// CheckBroken says whether name is one of the scenario's broken variants
+// (empty is the real implementation); its error lists them.
+func (s Scenario) CheckBroken(name string) error {
 	if name == "" || slices.Contains(s.Broken, name) {
 		return nil
 	}
@@ -59,7 +61,7 @@ func ExploreModel(s Scenario, o Options) (explore.Model, error) {
 	if _, err := s.Resolve(o.Knobs); err != nil {
 		return explore.Model{}, err
 	}
-	if err := s.checkBroken(o.Broken); err != nil {
+	if err := s.CheckBroken(o.Broken); err != nil {
 		return explore.Model{}, err
 	}
 	o.Tracer, o.Schedule, o.ArtifactDir = nil, nil, ""

@@ -162,12 +162,11 @@ func (s Scenario) knobList() string {
 	if len(s.Knobs) == 0 {
 		return "it has no knobs"
 	}
-	var b strings.Builder
-	b.WriteString("its knobs are:")
+	parts := make([]string, 0, len(s.Knobs))
 	for _, k := range s.Knobs {
-		fmt.Fprintf(&b, " %s (%s, default %s)", k.Name, k.Range(), k.Default)
+		parts = append(parts, fmt.Sprintf("%s (%s, default %s)", k.Name, k.Range(), k.Default))
 	}
-	return b.String()
+	return "its knobs are: " + strings.Join(parts, ", ")
 }
 
 // Knob finds a knob of the scenario by name.

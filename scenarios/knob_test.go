@@ -48,7 +48,7 @@ func TestResolveFillsDefaultsAndRefusesStrangers(t *testing.T) {
 	if !errors.Is(err, ErrBadKnob) {
 		t.Fatalf("unknown knob: err %v", err)
 	}
-	if want := `x has no knob "Q"; its knobs are: W (1..5, default 2) R (1..5, default 2)`; !strings.Contains(err.Error(), want) {
+	if want := `x has no knob "Q"; its knobs are: W (1..5, default 2), R (1..5, default 2)`; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not list the knobs (%q)", err, want)
 	}
 }

@@ -184,7 +184,7 @@ func Start(s Scenario, o Options) (*Run, error) {
 		return nil, err
 	}
 	o.Knobs = knobs
-	if err := s.checkBroken(o.Broken); err != nil {
+	if err := s.CheckBroken(o.Broken); err != nil {
 		return nil, err
 	}
 	run, err := s.Setup(o)
@@ -267,7 +267,9 @@ func orList(names []string) string {
 func closest(s string, names []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, n := range names {
-		if d := editDistance(s, n); d < bestD {
+		// A suggestion must keep more than half of the name it suggests:
+		// "nope" is three edits from "2pc", which says nothing.
+		if d := editDistance(s, n); d < bestD && 2*d < len(n) {
 			best, bestD = n, d
 		}
 	}

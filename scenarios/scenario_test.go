@@ -43,3 +43,13 @@ func TestLookupSuggestsTheClosestName(t *testing.T) {
 	assert.Contains(t, err.Error(), `did you mean "broadcast"?`)
 	assert.Contains(t, err.Error(), "the scenarios are: ")
 }
+
+// A name like none of them gets the list, not a guess.
+func TestLookupSuggestsNothingForAStranger(t *testing.T) {
+	for _, name := range []string{"nope", "xyz", "paxos-kv-thing-else"} {
+		_, err := Lookup(name)
+		require.ErrorIs(t, err, ErrUnknown)
+		assert.NotContains(t, err.Error(), "did you mean", name)
+		assert.Contains(t, err.Error(), "the scenarios are: ", name)
+	}
+}

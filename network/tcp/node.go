@@ -578,7 +578,7 @@ func (lc *LocalCluster) Usage(exe string) string {
 	fmt.Fprintf(&b, "\nTry, in another terminal:\n")
 	for _, try := range lc.Protocol.Try {
 		cmd, rest, _ := strings.Cut(try, " ")
-		fmt.Fprintf(&b, "  %s %s --cluster %s %s\n", exe, cmd, lc.ClusterFile, rest)
+		fmt.Fprintf(&b, "%s\n", strings.TrimRight(fmt.Sprintf("  %s %s --cluster %s %s", exe, cmd, lc.ClusterFile, rest), " "))
 	}
 	fmt.Fprintf(&b, "  %s status --cluster %s\n", exe, lc.ClusterFile)
 	fmt.Fprintf(&b, "  %s fault --cluster %s block n1 n2     (then: heal)\n", exe, lc.ClusterFile)
