@@ -16,11 +16,19 @@ type ScenarioText struct {
 // scenarioTexts holds the translations, by language and scenario name.
 var scenarioTexts = map[language.Tag]map[string]ScenarioText{}
 
+// duplicateTexts lists each scenario given a text twice in one language
+// ("ja outbox"): the second would silently replace the first, whichever
+// file's init ran last. The package's tests require it empty.
+var duplicateTexts []string
+
 func addScenarios(t language.Tag, m map[string]ScenarioText) {
 	if scenarioTexts[t] == nil {
 		scenarioTexts[t] = map[string]ScenarioText{}
 	}
 	for k, v := range m {
+		if _, dup := scenarioTexts[t][k]; dup {
+			duplicateTexts = append(duplicateTexts, Code(t)+" "+k)
+		}
 		scenarioTexts[t][k] = v
 	}
 }
