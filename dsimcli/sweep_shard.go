@@ -49,7 +49,7 @@ func runShard(ctx *cli, s scenarios.Scenario, seedList string, seeds []uint64, o
 		}
 		runs = sum.Runs
 	}
-	h := sweep.ShardHeader{Scenario: s.Name, Seeds: seedList, Total: len(seeds), Shard: shard.String(), For: opts.For, Schedule: opts.ScheduleFile}
+	h := sweep.ShardHeader{Scenario: s.Name, Seeds: seedList, Total: len(seeds), Shard: shard.String(), For: opts.For, Schedule: opts.ScheduleFile, Knobs: opts.Knobs}
 	var b bytes.Buffer
 	if err := sweep.WriteShard(&b, h, runs); err != nil {
 		fmt.Fprintf(ctx.stderr, "dsim sweep: %v\n", err)
@@ -103,5 +103,9 @@ func sweepMerge(ctx *cli, paths []string) int {
 		fmt.Fprintf(ctx.stderr, "dsim sweep merge: %v\n", err)
 		return exitUsage
 	}
-	return printSweep(ctx, sum, "", h.Seeds)
+	label := ""
+	if len(h.Knobs) > 0 {
+		label = ", " + knobLabel(h.Knobs)
+	}
+	return printSweep(ctx, sum, label, h.Seeds)
 }

@@ -53,6 +53,7 @@ func TestShardedSweepMergesToTheWholeSweep(t *testing.T) {
 	}{
 		{"the issue's sweep, two shards", []string{"sweep", "raft-election", "--seeds", "1-200"}, 2, exitOK},
 		{"failing seeds, three shards", []string{"sweep", "raft-election", "--seeds", "1-30,41", "--for", "1200ms"}, 3, exitFailed},
+		{"a knob set, failing seeds replayed with it", []string{"sweep", "raft-election", "--seeds", "1-12", "--for", "1200ms", "--set", "nodes=3"}, 2, exitFailed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +95,9 @@ func TestShardAndMergeRefuseBadInput(t *testing.T) {
 	other := filepath.Join(dir, "other.jsonl")
 	status, _, stderr := dsim("sweep", "raft-election", "--seeds", "1-5", "--shard", "2/2", "--out", other)
 	require.Equal(t, exitOK, status, stderr)
+	knobbed := filepath.Join(dir, "knobbed.jsonl")
+	status, _, stderr = dsim("sweep", "raft-election", "--seeds", "1-4", "--set", "nodes=3", "--shard", "2/2", "--out", knobbed)
+	require.Equal(t, exitOK, status, stderr)
 	junk := filepath.Join(dir, "junk.jsonl")
 	require.NoError(t, os.WriteFile(junk, []byte("hello\n"), 0o644))
 
@@ -110,6 +114,7 @@ func TestShardAndMergeRefuseBadInput(t *testing.T) {
 		{"a shard missing", []string{"sweep", "merge", s1}, "shard 2/2 missing"},
 		{"a shard twice", []string{"sweep", "merge", s1, s1, s2}, "shard 1/2 is given twice"},
 		{"shards of two sweeps", []string{"sweep", "merge", s1, other}, "is of another sweep"},
+		{"shards with other knobs", []string{"sweep", "merge", s1, knobbed}, "is of another sweep"},
 		{"not a shard file", []string{"sweep", "merge", junk}, "is not a shard header"},
 		{"no such file", []string{"sweep", "merge", filepath.Join(dir, "nope.jsonl")}, "no such file"},
 	}

@@ -70,6 +70,10 @@ type ShardHeader struct {
 	// commands (zero and "" when not given).
 	For      time.Duration `json:"for_ns,omitempty"`
 	Schedule string        `json:"schedule,omitempty"`
+	// Knobs are the --set values every run had: merge refuses shards that
+	// disagree, labels the table with them and puts them in the replay
+	// commands.
+	Knobs scenarios.Knobs `json:"knobs,omitempty"`
 }
 
 // seedLine is one seed's result in a shard's file. Metric values are
@@ -208,7 +212,7 @@ func Merge(files []ShardFile) (Summary, ShardHeader, error) {
 			return Summary{}, h, fmt.Errorf("%w: %v", ErrMerge, err)
 		}
 		switch {
-		case g.Scenario != h.Scenario || g.Seeds != h.Seeds || g.Total != h.Total || g.For != h.For || g.Schedule != h.Schedule:
+		case g.Scenario != h.Scenario || g.Seeds != h.Seeds || g.Total != h.Total || g.For != h.For || g.Schedule != h.Schedule || g.Knobs.Flags() != h.Knobs.Flags():
 			return Summary{}, h, fmt.Errorf("%w: shard %s is of another sweep (%s --seeds %s) than shard %s (%s --seeds %s)", ErrMerge, g.Shard, g.Scenario, g.Seeds, h.Shard, h.Scenario, h.Seeds)
 		case s.N != first.N:
 			return Summary{}, h, fmt.Errorf("%w: shard %s and shard %s cut the sweep into different numbers of shards", ErrMerge, g.Shard, h.Shard)
@@ -248,6 +252,6 @@ func Merge(files []ShardFile) (Summary, ShardHeader, error) {
 			return Summary{}, h, fmt.Errorf("%w: seed %d is missing or given twice", ErrMerge, seeds[i])
 		}
 	}
-	opts := Options{For: h.For, ScheduleFile: h.Schedule}
+	opts := Options{For: h.For, ScheduleFile: h.Schedule, Knobs: h.Knobs}
 	return Summary{Scenario: h.Scenario, Runs: runs, Metrics: Aggregate(runs), Options: opts}, h, nil
 }

@@ -2,41 +2,15 @@ package web
 
 import (
 	"fmt"
-	"strings"
+	"github.com/dsimlab/dsim/scenarios/internal/report"
 	"time"
 
 	"github.com/dsimlab/dsim/sim"
 )
 
-// table renders rows under a header as aligned columns: the first column
-// left-aligned, the rest (numbers) right-aligned.
-func table(header []string, rows [][]string) []string {
-	width := make([]int, len(header))
-	for _, r := range append([][]string{header}, rows...) {
-		for i, c := range r {
-			width[i] = max(width[i], len(c))
-		}
-	}
-	line := func(r []string) string {
-		var b strings.Builder
-		for i, c := range r {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			if i == 0 {
-				fmt.Fprintf(&b, "%-*s", width[i], c)
-			} else {
-				fmt.Fprintf(&b, "%*s", width[i], c)
-			}
-		}
-		return strings.TrimRight(b.String(), " ")
-	}
-	out := []string{line(header)}
-	for _, r := range rows {
-		out = append(out, line(r))
-	}
-	return out
-}
+// table renders rows under a header as aligned columns (report.Table:
+// the first column left-aligned, the numbers right-aligned).
+func table(header []string, rows [][]string) []string { return report.Table(header, rows) }
 
 // at is a virtual instant as a wall-clock time on a node without skew.
 func at(d time.Duration) time.Time { return sim.Epoch.Add(d) }
