@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // The event queue: a binary min-heap ordered by (time, sequence number).
 // Sequence numbers are unique and increase with every insertion, so two
@@ -44,30 +47,56 @@ func (q *queue) push(e qentry) {
 func (q *queue) peek() qentry { return q.h[0] }
 
 // pop removes and returns the earliest entry; the queue must not be empty.
+//
+// It sinks the hole left at the root all the way down to a leaf, moving
+// the earlier child up at each level, and then lets the last entry rise
+// from that leaf (Floyd's variant): the last entry is one of the latest, so
+// it seldom rises, and the descent needs no comparison with it. Which child
+// is earlier is decided without a branch (see before), so the processor
+// never guesses wrong about the way down.
 func (q *queue) pop() qentry {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
 	last := h[n]
-	q.h = h[:n]
 	h = h[:n]
+	q.h = h
+	if n == 0 {
+		return top
+	}
 	i := 0
 	for {
 		c := 2*i + 1
-		if c >= n {
+		if c+1 >= n {
+			if c < n { // an only child
+				h[i] = h[c]
+				i = c
+			}
 			break
 		}
-		if c+1 < n && less(&h[c+1], &h[c]) {
-			c++
-		}
-		if !less(&h[c], &last) {
-			break
-		}
+		c += before(&h[c+1], &h[c])
 		h[i] = h[c]
 		i = c
 	}
-	if n > 0 {
-		h[i] = last
+	// Let last rise from the leaf hole i.
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(&last, &h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
 	}
+	h[i] = last
 	return top
+}
+
+// before is less as 1 or 0, computed without a branch: the borrow out of
+// the 128-bit subtraction (a.at, a.seq) - (b.at, b.seq). Times are shifted
+// by 1<<63 so that comparing them unsigned orders them as signed.
+func before(a, b *qentry) int {
+	const sign = 1 << 63
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.at)^sign, uint64(b.at)^sign, borrow)
+	return int(borrow)
 }

@@ -491,7 +491,7 @@ func (w *World) deliver(toIdx, fromIdx int32, id uint64, msg Message) {
 	}
 	w.stats.Delivered++
 	if w.tracer != nil {
-		w.emit(KindDeliver, ns.id, from, ns.id, id, msg, "")
+		w.emitMsg(KindDeliver, false, from, ns.id, id, msg)
 	}
 	ns.node.Receive(ns.env, from, msg)
 }
@@ -534,13 +534,59 @@ func (w *World) emit(kind Kind, node, from, to NodeID, id uint64, msg Message, t
 	w.tracer.Trace(r)
 }
 
-// send routes one message from node idx through the link model.
+// emitMsg is emit for the two records every message gets, its send (node
+// is the sender) and its delivery (node is the receiver), with the
+// arguments that are always the same left out: fewer arguments fit in
+// registers, and Text is cleared only when an earlier record set it.
+func (w *World) emitMsg(kind Kind, atSender bool, from, to NodeID, id uint64, msg Message) {
+	w.traceSeq++
+	r := &w.rec
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, kind
+	if atSender {
+		r.Node = from
+	} else {
+		r.Node = to
+	}
+	r.From, r.To = from, to
+	r.ID, r.Msg = id, msg
+	if r.Text != "" {
+		r.Text = ""
+	}
+	w.tracer.Trace(r)
+}
+
+// send routes one message from node idx through the link model. The
+// common case (a known destination, no holding, no scripted fates, the
+// network delivering exactly one unchanged copy) runs here; everything
+// else goes to sendRare, which records it in the same order.
 func (w *World) send(fromIdx int32, to NodeID, msg Message) {
-	from := w.ids[fromIdx]
 	w.nextMsgID++
-	id := w.nextMsgID
 	w.stats.Sent++
 	toIdx, ok := w.index(to)
+	if !ok || w.holding || w.script != nil {
+		w.sendRare(fromIdx, toIdx, ok, to, msg)
+		return
+	}
+	from := w.ids[fromIdx]
+	id := w.nextMsgID
+	if w.tracer != nil {
+		w.emitMsg(KindSend, true, from, to, id, msg)
+	}
+	fate := w.network.Route(w.now, from, to, msg, w.netRand)
+	if fate.Drop || fate.Duplicate || fate.Msg != nil {
+		w.routeRare(fromIdx, toIdx, id, msg, &fate)
+		return
+	}
+	w.scheduleDelivery(w.now+max(fate.Delay, 0), toIdx, fromIdx, id, msg)
+}
+
+// sendRare is send for a message to an unknown node, while holding, or
+// with a FateScript.
+//
+//go:noinline
+func (w *World) sendRare(fromIdx, toIdx int32, ok bool, to NodeID, msg Message) {
+	from := w.ids[fromIdx]
+	id := w.nextMsgID
 	if w.tracer != nil {
 		w.emit(KindSend, from, from, to, id, msg, "")
 	}
@@ -563,6 +609,14 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 	if !scripted {
 		fate = w.network.Route(w.now, from, to, msg, w.netRand)
 	}
+	w.routeRare(fromIdx, toIdx, id, msg, &fate)
+}
+
+// routeRare carries out any fate: a drop, a swapped message, a duplicate.
+//
+//go:noinline
+func (w *World) routeRare(fromIdx, toIdx int32, id uint64, msg Message, fate *Fate) {
+	from, to := w.ids[fromIdx], w.ids[toIdx]
 	if fate.Drop {
 		w.stats.Dropped++
 		if w.tracer != nil {
