@@ -59,8 +59,8 @@ func (q *queue) pop() qentry {
 	top := h[0]
 	n := len(h) - 1
 	last := h[n]
+	q.h = q.h[:n] // only the length changes: no write barrier on the pointer
 	h = h[:n]
-	q.h = h
 	if n == 0 {
 		return top
 	}
