@@ -9,7 +9,7 @@ import (
 
 // TestQueueOrder checks that the heap hands entries back in exactly
 // (time, sequence) order, ties at one time included, whatever the mix of
-// pushes and pops: the order of a run depends on it.
+// pushes, pops and takes: the order of a run depends on it.
 func TestQueueOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -46,7 +46,14 @@ func TestQueueOrder(t *testing.T) {
 				if got, want := q.peek(), model[0]; got != want {
 					t.Fatalf("peek = %+v, want %+v", got, want)
 				}
-				got := q.pop()
+				// take (the step's lazy pop) and pop must be alike to
+				// every later push, peek, pop and len.
+				var got qentry
+				if rng.IntN(2) == 0 {
+					got = q.take()
+				} else {
+					got = q.pop()
+				}
 				if want := model[0]; got != want {
 					t.Fatalf("pop = %+v, want %+v", got, want)
 				}
@@ -54,6 +61,11 @@ func TestQueueOrder(t *testing.T) {
 				now = got.at
 				if q.len() != len(model) {
 					t.Fatalf("len = %d, want %d", q.len(), len(model))
+				}
+				if rng.IntN(4) == 0 { // now and then, which settles a taken root
+					if got := len(q.entries()); got != len(model) {
+						t.Fatalf("len(entries) = %d, want %d", got, len(model))
+					}
 				}
 			}
 		})

@@ -346,7 +346,7 @@ func (w *World) Step() bool { return w.step(math.MaxInt64) }
 // counting as a step, and never let step run past end.
 func (w *World) step(end time.Duration) bool {
 	for w.q.len() > 0 && w.q.peek().at <= end {
-		e := w.q.pop()
+		e := w.q.take()
 		s := &w.slots[e.slot]
 		w.now = e.at
 		if s.kind == evDeliver {
@@ -749,7 +749,7 @@ type Pending struct {
 // Pending lists the messages in flight and the live timers, earliest first.
 // Tools such as the TUI use it; it costs a scan of the queue.
 func (w *World) Pending() []Pending {
-	entries := slices.Clone(w.q.h)
+	entries := slices.Clone(w.q.entries())
 	slices.SortFunc(entries, func(a, b qentry) int {
 		if less(&a, &b) {
 			return -1
