@@ -345,22 +345,32 @@ func (w *World) Step() bool { return w.step(math.MaxInt64) }
 // and timers of crashed incarnations are dropped on the way without
 // counting as a step, and never let step run past end.
 func (w *World) step(end time.Duration) bool {
-	for w.q.len() > 0 && w.q.peek().at <= end {
+	for {
+		// w.q.len() > 0 && w.q.peek().at <= end, then take, with the
+		// queue's vacant root removed once rather than in each call.
+		w.q.settle()
+		if len(w.q.h) == 0 || w.q.h[0].at > end {
+			return false
+		}
 		e := w.q.take()
 		s := &w.slots[e.slot]
 		w.now = e.at
 		if s.kind == evDeliver {
 			// The commonest event, taken apart field by field rather than
 			// copied whole (see scheduleDelivery).
+			// s.msg is left in the freed slot: every reuse of a slot
+			// overwrites it, so at most the free slots (no more than the
+			// most events ever queued at once) keep a delivered message
+			// alive a little longer, and the step saves a pointer write,
+			// which costs a write barrier while the collector marks.
 			to, from, id, msg := s.node, s.from, s.id, s.msg
-			s.msg = nil
 			w.free = append(w.free, e.slot)
 			if ns := w.nodes[to]; ns.up {
 				// deliver, inlined for the commonest case: a running node.
 				w.stats.Delivered++
 				fromID := w.ids[from]
 				if w.tracer != nil {
-					w.emitMsg(KindDeliver, false, fromID, ns.id, id, msg)
+					w.emitDeliver(fromID, ns.id, id, msg)
 				}
 				ns.node.Receive(ns.env, fromID, msg)
 			} else {
@@ -383,7 +393,6 @@ func (w *World) step(end time.Duration) bool {
 			return true
 		}
 	}
-	return false
 }
 
 // NextAt reports when the next event is due, and false if there is none.
@@ -433,7 +442,10 @@ func (w *World) schedule(at time.Duration, ev event) int32 {
 func (w *World) scheduleDelivery(at time.Duration, to, from int32, id uint64, msg Message) {
 	s := &w.slots[w.newSlot(at)]
 	s.kind, s.node, s.from, s.inc, s.id = evDeliver, to, from, 0, id
-	s.msg, s.fn = msg, nil
+	s.msg = msg
+	if s.fn != nil { // only a slot an action used has one: skip the write barrier
+		s.fn = nil
+	}
 }
 
 // newSlot takes a free slot of the event table (growing it if none is
@@ -501,7 +513,7 @@ func (w *World) deliver(toIdx, fromIdx int32, id uint64, msg Message) {
 	}
 	w.stats.Delivered++
 	if w.tracer != nil {
-		w.emitMsg(KindDeliver, false, from, ns.id, id, msg)
+		w.emitDeliver(from, ns.id, id, msg)
 	}
 	ns.node.Receive(ns.env, from, msg)
 }
@@ -544,20 +556,27 @@ func (w *World) emit(kind Kind, node, from, to NodeID, id uint64, msg Message, t
 	w.tracer.Trace(r)
 }
 
-// emitMsg is emit for the two records every message gets, its send (node
-// is the sender) and its delivery (node is the receiver), with the
-// arguments that are always the same left out: fewer arguments fit in
+// emitSend and emitDeliver are emit for the two records every message
+// gets, its send (at the sender) and its delivery (at the receiver), with
+// the arguments that are always the same left out: fewer arguments fit in
 // registers, and Text is cleared only when an earlier record set it.
-func (w *World) emitMsg(kind Kind, atSender bool, from, to NodeID, id uint64, msg Message) {
+func (w *World) emitSend(from, to NodeID, id uint64, msg Message) {
 	w.traceSeq++
 	r := &w.rec
-	r.Seq, r.At, r.Kind = w.traceSeq, w.now, kind
-	if atSender {
-		r.Node = from
-	} else {
-		r.Node = to
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, KindSend
+	r.Node, r.From, r.To = from, from, to
+	r.ID, r.Msg = id, msg
+	if r.Text != "" {
+		r.Text = ""
 	}
-	r.From, r.To = from, to
+	w.tracer.Trace(r)
+}
+
+func (w *World) emitDeliver(from, to NodeID, id uint64, msg Message) {
+	w.traceSeq++
+	r := &w.rec
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, KindDeliver
+	r.Node, r.From, r.To = to, from, to
 	r.ID, r.Msg = id, msg
 	if r.Text != "" {
 		r.Text = ""
@@ -582,7 +601,7 @@ func (e *env) Send(to NodeID, msg Message) {
 	from := w.ids[fromIdx]
 	id := w.nextMsgID
 	if w.tracer != nil {
-		w.emitMsg(KindSend, true, from, to, id, msg)
+		w.emitSend(from, to, id, msg)
 	}
 	fate := w.network.Route(w.now, from, to, msg, w.netRand)
 	if fate.Drop || fate.Duplicate || fate.Msg != nil {
