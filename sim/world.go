@@ -593,7 +593,10 @@ func (e *env) Send(to NodeID, msg Message) {
 	w, fromIdx := e.w, e.idx
 	w.nextMsgID++
 	w.stats.Sent++
-	toIdx, ok := w.index(to)
+	toIdx, ok := w.cached(to)
+	if !ok {
+		toIdx, ok = w.index(to)
+	}
 	if !ok || w.holding || w.script != nil {
 		w.sendRare(fromIdx, toIdx, ok, to, msg)
 		return
@@ -682,20 +685,31 @@ type recentID struct {
 // the whole id, so the cache changes only how fast the answer comes: a map
 // lookup hashes the whole string, and every Send pays for it.
 func (w *World) index(id NodeID) (int32, bool) {
-	n := len(id)
-	if n == 0 {
-		return 0, false
-	}
-	h := uint(n)*37 + uint(id[n-1]) + uint(id[n/2])*7 + uint(id[0])*131
-	c := &w.recent[h%uint(len(w.recent))]
-	if c.id == id {
-		return c.idx, true
+	if i, ok := w.cached(id); ok {
+		return i, true
 	}
 	i, ok := w.byID[id]
 	if ok {
+		c := &w.recent[recentHash(id)]
 		c.id, c.idx = id, i
 	}
 	return i, ok
+}
+
+// cached is index's cache alone, small enough to be inlined into Send:
+// false means "ask index".
+func (w *World) cached(id NodeID) (int32, bool) {
+	if len(id) == 0 {
+		return 0, false
+	}
+	c := &w.recent[recentHash(id)]
+	return c.idx, c.id == id
+}
+
+// recentHash is id's entry in World.recent; id must not be empty.
+func recentHash(id NodeID) uint8 {
+	n := len(id)
+	return uint8(uint(n)*37 + uint(id[n-1]) + uint(id[n/2])*7 + uint(id[0])*131)
 }
 
 // env is a node's view of the world for one incarnation.
