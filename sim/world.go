@@ -614,7 +614,7 @@ func (e *env) Send(to NodeID, msg Message) {
 	w.scheduleDelivery(w.now+max(fate.Delay, 0), toIdx, fromIdx, id, msg)
 }
 
-// sendRare is send for a message to an unknown node, while holding, or
+// sendRare is Send for a message to an unknown node, while holding, or
 // with a FateScript.
 //
 //go:noinline
