@@ -97,7 +97,7 @@ func (w *World) deliverAt(h Held, at time.Duration) {
 	w.schedule(max(at, w.now), event{kind: evDeliver, node: w.byID[h.To], from: w.byID[h.From], id: h.ID, msg: h.Msg})
 }
 
-// hold keeps a message sent while holding; send calls it after tracing the
+// hold keeps a message sent while holding; Send calls it after tracing the
 // send.
 func (w *World) hold(from, to NodeID, id uint64, msg Message) {
 	// Ids grow with every send: appending keeps held sorted by id.

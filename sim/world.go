@@ -345,17 +345,37 @@ func (w *World) Step() bool { return w.step(math.MaxInt64) }
 // and timers of crashed incarnations are dropped on the way without
 // counting as a step, and never let step run past end.
 func (w *World) step(end time.Duration) bool {
-	for w.q.len() > 0 && w.q.peek().at <= end {
-		e := w.q.pop()
+	for {
+		// w.q.len() > 0 && w.q.peek().at <= end, then take, with the
+		// queue's vacant root removed once rather than in each call.
+		w.q.settle()
+		if len(w.q.h) == 0 || w.q.h[0].at > end {
+			return false
+		}
+		e := w.q.take()
 		s := &w.slots[e.slot]
 		w.now = e.at
 		if s.kind == evDeliver {
 			// The commonest event, taken apart field by field rather than
 			// copied whole (see scheduleDelivery).
+			// s.msg is left in the freed slot: every reuse of a slot
+			// overwrites it, so at most the free slots (no more than the
+			// most events ever queued at once) keep a delivered message
+			// alive a little longer, and the step saves a pointer write,
+			// which costs a write barrier while the collector marks.
 			to, from, id, msg := s.node, s.from, s.id, s.msg
-			s.msg = nil
 			w.free = append(w.free, e.slot)
-			w.deliver(to, from, id, msg)
+			if ns := w.nodes[to]; ns.up {
+				// deliver, inlined for the commonest case: a running node.
+				w.stats.Delivered++
+				fromID := w.ids[from]
+				if w.tracer != nil {
+					w.emitDeliver(fromID, ns.id, id, msg)
+				}
+				ns.node.Receive(ns.env, fromID, msg)
+			} else {
+				w.deliver(to, from, id, msg)
+			}
 			w.stats.Events++
 			for _, f := range w.afterStep {
 				f()
@@ -373,7 +393,6 @@ func (w *World) step(end time.Duration) bool {
 			return true
 		}
 	}
-	return false
 }
 
 // NextAt reports when the next event is due, and false if there is none.
@@ -423,7 +442,10 @@ func (w *World) schedule(at time.Duration, ev event) int32 {
 func (w *World) scheduleDelivery(at time.Duration, to, from int32, id uint64, msg Message) {
 	s := &w.slots[w.newSlot(at)]
 	s.kind, s.node, s.from, s.inc, s.id = evDeliver, to, from, 0, id
-	s.msg, s.fn = msg, nil
+	s.msg = msg
+	if s.fn != nil { // only a slot an action used has one: skip the write barrier
+		s.fn = nil
+	}
 }
 
 // newSlot takes a free slot of the event table (growing it if none is
@@ -491,7 +513,7 @@ func (w *World) deliver(toIdx, fromIdx int32, id uint64, msg Message) {
 	}
 	w.stats.Delivered++
 	if w.tracer != nil {
-		w.emit(KindDeliver, ns.id, from, ns.id, id, msg, "")
+		w.emitDeliver(from, ns.id, id, msg)
 	}
 	ns.node.Receive(ns.env, from, msg)
 }
@@ -534,13 +556,71 @@ func (w *World) emit(kind Kind, node, from, to NodeID, id uint64, msg Message, t
 	w.tracer.Trace(r)
 }
 
-// send routes one message from node idx through the link model.
-func (w *World) send(fromIdx int32, to NodeID, msg Message) {
-	from := w.ids[fromIdx]
+// emitSend and emitDeliver are emit for the two records every message
+// gets, its send (at the sender) and its delivery (at the receiver), with
+// the arguments that are always the same left out: fewer arguments fit in
+// registers, and Text is cleared only when an earlier record set it.
+func (w *World) emitSend(from, to NodeID, id uint64, msg Message) {
+	w.traceSeq++
+	r := &w.rec
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, KindSend
+	r.Node, r.From, r.To = from, from, to
+	r.ID, r.Msg = id, msg
+	if r.Text != "" {
+		r.Text = ""
+	}
+	w.tracer.Trace(r)
+}
+
+func (w *World) emitDeliver(from, to NodeID, id uint64, msg Message) {
+	w.traceSeq++
+	r := &w.rec
+	r.Seq, r.At, r.Kind = w.traceSeq, w.now, KindDeliver
+	r.Node, r.From, r.To = to, from, to
+	r.ID, r.Msg = id, msg
+	if r.Text != "" {
+		r.Text = ""
+	}
+	w.tracer.Trace(r)
+}
+
+// Send routes one message from node e.idx through the link model. The
+// common case (a known destination, no holding, no scripted fates, the
+// network delivering exactly one unchanged copy) runs here; everything
+// else goes to sendRare, which records it in the same order. It does its
+// work itself rather than call a World method: one call less per message.
+func (e *env) Send(to NodeID, msg Message) {
+	w, fromIdx := e.w, e.idx
 	w.nextMsgID++
-	id := w.nextMsgID
 	w.stats.Sent++
-	toIdx, ok := w.index(to)
+	toIdx, ok := w.cached(to)
+	if !ok {
+		toIdx, ok = w.index(to)
+	}
+	if !ok || w.holding || w.script != nil {
+		w.sendRare(fromIdx, toIdx, ok, to, msg)
+		return
+	}
+	from := w.ids[fromIdx]
+	id := w.nextMsgID
+	if w.tracer != nil {
+		w.emitSend(from, to, id, msg)
+	}
+	fate := w.network.Route(w.now, from, to, msg, w.netRand)
+	if fate.Drop || fate.Duplicate || fate.Msg != nil {
+		w.routeRare(fromIdx, toIdx, id, msg, &fate)
+		return
+	}
+	w.scheduleDelivery(w.now+max(fate.Delay, 0), toIdx, fromIdx, id, msg)
+}
+
+// sendRare is Send for a message to an unknown node, while holding, or
+// with a FateScript.
+//
+//go:noinline
+func (w *World) sendRare(fromIdx, toIdx int32, ok bool, to NodeID, msg Message) {
+	from := w.ids[fromIdx]
+	id := w.nextMsgID
 	if w.tracer != nil {
 		w.emit(KindSend, from, from, to, id, msg, "")
 	}
@@ -563,6 +643,14 @@ func (w *World) send(fromIdx int32, to NodeID, msg Message) {
 	if !scripted {
 		fate = w.network.Route(w.now, from, to, msg, w.netRand)
 	}
+	w.routeRare(fromIdx, toIdx, id, msg, &fate)
+}
+
+// routeRare carries out any fate: a drop, a swapped message, a duplicate.
+//
+//go:noinline
+func (w *World) routeRare(fromIdx, toIdx int32, id uint64, msg Message, fate *Fate) {
+	from, to := w.ids[fromIdx], w.ids[toIdx]
 	if fate.Drop {
 		w.stats.Dropped++
 		if w.tracer != nil {
@@ -597,20 +685,31 @@ type recentID struct {
 // the whole id, so the cache changes only how fast the answer comes: a map
 // lookup hashes the whole string, and every Send pays for it.
 func (w *World) index(id NodeID) (int32, bool) {
-	n := len(id)
-	if n == 0 {
-		return 0, false
-	}
-	h := uint(n)*37 + uint(id[n-1]) + uint(id[n/2])*7 + uint(id[0])*131
-	c := &w.recent[h%uint(len(w.recent))]
-	if c.id == id {
-		return c.idx, true
+	if i, ok := w.cached(id); ok {
+		return i, true
 	}
 	i, ok := w.byID[id]
 	if ok {
+		c := &w.recent[recentHash(id)]
 		c.id, c.idx = id, i
 	}
 	return i, ok
+}
+
+// cached is index's cache alone, small enough to be inlined into Send:
+// false means "ask index".
+func (w *World) cached(id NodeID) (int32, bool) {
+	if len(id) == 0 {
+		return 0, false
+	}
+	c := &w.recent[recentHash(id)]
+	return c.idx, c.id == id
+}
+
+// recentHash is id's entry in World.recent; id must not be empty.
+func recentHash(id NodeID) uint8 {
+	n := len(id)
+	return uint8(uint(n)*37 + uint(id[n-1]) + uint(id[n/2])*7 + uint(id[0])*131)
 }
 
 // env is a node's view of the world for one incarnation.
@@ -635,8 +734,6 @@ func (e *env) Now() time.Time {
 	}
 	return e.w.cfg.Epoch.Add(t)
 }
-
-func (e *env) Send(to NodeID, msg Message) { e.w.send(e.idx, to, msg) }
 
 func (e *env) SetTimer(d time.Duration, msg Message) TimerID {
 	w := e.w
@@ -685,7 +782,7 @@ type Pending struct {
 // Pending lists the messages in flight and the live timers, earliest first.
 // Tools such as the TUI use it; it costs a scan of the queue.
 func (w *World) Pending() []Pending {
-	entries := slices.Clone(w.q.h)
+	entries := slices.Clone(w.q.entries())
 	slices.SortFunc(entries, func(a, b qentry) int {
 		if less(&a, &b) {
 			return -1
