@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/dsimlab/dsim/internal/dsimbin"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,38 +25,10 @@ import (
 // The families run in parallel (t.Parallel): each test is a few seconds of
 // mostly waiting.
 
-var (
-	dsimOnce sync.Once
-	dsimPath string
-	dsimErr  error
-	dsimDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dsimDir != "" {
-		os.RemoveAll(dsimDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dsimbin.Main(m) }
 
 // buildDsim builds cmd/dsim once per test binary.
-func buildDsim(t *testing.T) string {
-	t.Helper()
-	dsimOnce.Do(func() {
-		dsimDir, dsimErr = os.MkdirTemp("", "dsim-bin-")
-		if dsimErr != nil {
-			return
-		}
-		dsimPath = filepath.Join(dsimDir, "dsim")
-		out, err := exec.Command("go", "build", "-o", dsimPath, "github.com/dsimlab/dsim/cmd/dsim").CombinedOutput()
-		if err != nil {
-			dsimErr = fmt.Errorf("go build ./cmd/dsim: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, dsimErr)
-	return dsimPath
-}
+func buildDsim(t *testing.T) string { return dsimbin.Build(t) }
 
 // liveCluster is `dsim cluster local` for a test: N processes of one
 // family on loopback, and the dsim tools pointed at them.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/dsimlab/dsim/internal/dsimbin"
 	"net"
 	"os"
 	"os/exec"
@@ -25,38 +26,10 @@ import (
 // person would. Their waits are on the wall clock, each bounded by a
 // deadline: the one place in dsim's tests where real time is allowed.
 
-var (
-	dsimOnce sync.Once
-	dsimPath string
-	dsimErr  error
-	dsimDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dsimDir != "" {
-		os.RemoveAll(dsimDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dsimbin.Main(m) }
 
 // buildDsim builds cmd/dsim once per test binary.
-func buildDsim(t *testing.T) string {
-	t.Helper()
-	dsimOnce.Do(func() {
-		dsimDir, dsimErr = os.MkdirTemp("", "dsim-bin-")
-		if dsimErr != nil {
-			return
-		}
-		dsimPath = filepath.Join(dsimDir, "dsim")
-		out, err := exec.Command("go", "build", "-o", dsimPath, "github.com/dsimlab/dsim/cmd/dsim").CombinedOutput()
-		if err != nil {
-			dsimErr = fmt.Errorf("go build ./cmd/dsim: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, dsimErr)
-	return dsimPath
-}
+func buildDsim(t *testing.T) string { return dsimbin.Build(t) }
 
 // dsimTool runs dsim subcommands against one cluster file, optionally
 // inside a network namespace.
