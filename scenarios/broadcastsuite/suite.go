@@ -337,16 +337,9 @@ func Run(t *testing.T, newNode Constructor, seeds ...uint64) {
 	if len(seeds) == 0 {
 		seeds = DefaultSeeds
 	}
-	for _, test := range Tests {
-		t.Run(test.Name, func(t *testing.T) {
-			for _, seed := range seeds {
-				t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-					t.Parallel()
-					RunOne(t, test, newNode, seed, nil)
-				})
-			}
-		})
-	}
+	suite.EachSeed(t, Tests, func(x Test) string { return x.Name }, seeds, func(t *testing.T, test Test, seed uint64) {
+		RunOne(t, test, newNode, seed, nil)
+	})
 }
 
 // Grade runs test at seed under a recorder.

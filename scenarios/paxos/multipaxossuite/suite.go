@@ -247,16 +247,9 @@ func Run(t *testing.T, newReplica Constructor, seeds ...uint64) {
 	if len(seeds) == 0 {
 		seeds = DefaultSeeds
 	}
-	for _, test := range Tests {
-		t.Run(test.Name, func(t *testing.T) {
-			for _, seed := range seeds {
-				t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-					t.Parallel()
-					RunOne(t, test, newReplica, seed, nil)
-				})
-			}
-		})
-	}
+	suite.EachSeed(t, Tests, func(x Test) string { return x.Name }, seeds, func(t *testing.T, test Test, seed uint64) {
+		RunOne(t, test, newReplica, seed, nil)
+	})
 }
 
 // Grade runs test at seed under a recorder and returns whether it failed

@@ -1,7 +1,6 @@
 package paxossuite
 
 import (
-	"fmt"
 	"github.com/dsimlab/dsim/scenarios/suite"
 	"testing"
 
@@ -33,16 +32,9 @@ func RunTests(t *testing.T, tests []Test, newNode Constructor, cfg paxos.Config,
 	if len(seeds) == 0 {
 		seeds = DefaultSeeds
 	}
-	for _, test := range tests {
-		t.Run(test.Name, func(t *testing.T) {
-			for _, seed := range seeds {
-				t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-					t.Parallel()
-					RunOne(t, test, Setup{New: newNode, Seed: seed, Config: cfg})
-				})
-			}
-		})
-	}
+	suite.EachSeed(t, tests, func(x Test) string { return x.Name }, seeds, func(t *testing.T, test Test, seed uint64) {
+		RunOne(t, test, Setup{New: newNode, Seed: seed, Config: cfg})
+	})
 }
 
 // RunOne runs one test and then reports every cluster's safety violations.
